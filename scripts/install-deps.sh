@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every Debian package mrgan needs to build, test and run its demo.
+# Already-installed packages are skipped; nothing is downloaded from anywhere
+# but the Debian archive. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+  gcc make cmake ninja-build pkg-config   # toolchain
+  libfftw3-dev                            # FFTs
+  libopenblas-dev                         # matrix products (nn layers)
+  libdnnl-dev                             # oneDNN convolutions (nn layers)
+  libhdf5-dev                             # fastMRI-layout data sets
+  libpng-dev zlib1g-dev                   # PNG, .nii.gz
+  libcjson-dev                            # JSON (run configs, safetensors headers)
+  libcmocka-dev                           # unit tests
+  mricron-data                            # Colin27 T1 brain, the default data set
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "install-deps: need root to install: ${missing[*]} (run as root or install them with apt-get)" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "install-deps: done"

@@ -1,0 +1,78 @@
+#include "cli.h"
+#include "mri/mri.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_fail(const char *cmd, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "mrgan %s: %s\n", cmd, buf);
+    exit(1);
+}
+
+void cli_fail_lib(const char *cmd) { cli_fail(cmd, "%s", mg_error()); }
+
+long cli_long(const char *cmd, const char *opt, const char *val, long lo, long hi)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(val, &end, 10);
+    if (end == val || *end || errno) cli_fail(cmd, "option %s: '%s' is not an integer", opt, val);
+    if (v < lo || v > hi) cli_fail(cmd, "option %s: %ld is out of range [%ld, %ld]", opt, v, lo, hi);
+    return v;
+}
+
+double cli_double(const char *cmd, const char *opt, const char *val, double lo, double hi)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(val, &end);
+    if (end == val || *end || errno || !isfinite(v))
+        cli_fail(cmd, "option %s: '%s' is not a finite number", opt, val);
+    if (v < lo || v > hi) cli_fail(cmd, "option %s: %g is out of range [%g, %g]", opt, v, lo, hi);
+    return v;
+}
+
+uint64_t cli_seed(const char *cmd, const char *opt, const char *val)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(val, &end, 10);
+    if (end == val || *end || errno || val[0] == '-')
+        cli_fail(cmd, "option %s: '%s' is not a non-negative integer", opt, val);
+    return (uint64_t)v;
+}
+
+int cli_mask_type(const char *cmd, const char *val)
+{
+    if (!strcmp(val, "vd")) return 0;
+    if (!strcmp(val, "random")) return 1;
+    if (!strcmp(val, "equispaced")) return 2;
+    cli_fail(cmd, "option --mask-type: '%s' is not one of vd, random, equispaced", val);
+}
+
+void cli_make_mask(const char *cmd, const cli_mask_opts *o, long n, long slice, float *mask)
+{
+    uint64_t seed = mg_seed_mix(o->seed, (uint64_t)slice, 0x6d61736bULL);
+    double cf = o->center_frac >= 0 ? o->center_frac : (double)o->center / (double)n;
+    int rc;
+    if (o->type == 0) rc = mg_mask_vd(mask, n, o->accel, o->center, seed);
+    else if (o->type == 1) rc = mg_mask_random(mask, n, o->accel, cf, seed);
+    else rc = mg_mask_equispaced(mask, n, o->accel, cf, seed);
+    if (rc) cli_fail_lib(cmd);
+}
+
+int cli_sens_method(const char *cmd, const char *val)
+{
+    if (!strcmp(val, "walsh")) return MG_SENS_WALSH;
+    if (!strcmp(val, "direct")) return MG_SENS_DIRECT;
+    cli_fail(cmd, "option --sens-method: '%s' is not one of walsh, direct", val);
+}

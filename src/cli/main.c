@@ -1,0 +1,45 @@
+/* mrgan: undersampled multi-coil MRI reconstruction (see README.md). */
+#include "cli.h"
+#include "fft/fft.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *help;
+} commands[] = {
+    {"simulate", cmd_simulate, "multi-coil k-space data sets from a brain volume (NIfTI)"},
+    {"mask", cmd_mask, "undersampling masks over phase-encode lines"},
+    {"zerofill", cmd_zerofill, "zero-filled SENSE-combined reconstruction"},
+    {"sens", cmd_sens, "coil sensitivity maps from the calibration lines"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: mrgan COMMAND [options] ...\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\n'mrgan COMMAND --help' describes a command. Exit status: 0 success, 1 bad input.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 1 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("mrgan 0.1.0\n");
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) {
+            int rc = commands[i].fn(argc - 1, argv + 1);
+            mg_fft_cleanup();
+            return rc;
+        }
+    fprintf(stderr, "mrgan: unknown command '%s' (try 'mrgan --help')\n", argv[1]);
+    return 1;
+}

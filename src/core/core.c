@@ -1,0 +1,227 @@
+#include "core.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- errors ---- */
+static _Thread_local char err_buf[1024];
+
+void mg_set_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err_buf, sizeof err_buf, fmt, ap);
+    va_end(ap);
+    /* keep it one line */
+    for (char *c = err_buf; *c; c++)
+        if (*c == '\n' || *c == '\r') *c = ' ';
+}
+
+const char *mg_error(void) { return err_buf[0] ? err_buf : "unknown error"; }
+
+/* ---- allocation ---- */
+static void oom(size_t n)
+{
+    fprintf(stderr, "mrgan: out of memory allocating %zu bytes\n", n);
+    exit(1);
+}
+
+void *mg_malloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) oom(n);
+    return p;
+}
+
+void *mg_calloc(size_t count, size_t size)
+{
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (!p) oom(count * size);
+    return p;
+}
+
+int mg_mul_size(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a) return 0;
+    *out = a * b;
+    return 1;
+}
+
+void *mg_malloc_array(size_t count, size_t size)
+{
+    size_t n;
+    if (!mg_mul_size(count, size, &n)) oom(SIZE_MAX);
+    return mg_malloc(n);
+}
+
+char *mg_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = mg_malloc(n);
+    memcpy(d, s, n);
+    return d;
+}
+
+/* ---- RNG ---- */
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void mg_rng_seed(mg_rng *r, uint64_t seed)
+{
+    uint64_t x = seed;
+    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+}
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t mg_rng_u64(mg_rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+double mg_rng_uniform(mg_rng *r) { return (double)(mg_rng_u64(r) >> 11) * 0x1.0p-53; }
+
+double mg_rng_normal(mg_rng *r)
+{
+    double u1 = mg_rng_uniform(r), u2 = mg_rng_uniform(r);
+    if (u1 < 1e-300) u1 = 1e-300;
+    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+uint64_t mg_seed_mix(uint64_t seed, uint64_t a, uint64_t b)
+{
+    uint64_t x = seed ^ 0x6a09e667f3bcc909ULL;
+    uint64_t h = splitmix64(&x);
+    x = h ^ (a * 0xd1b54a32d192ed03ULL);
+    h = splitmix64(&x);
+    x = h ^ (b * 0x9e3779b97f4a7c15ULL);
+    return splitmix64(&x);
+}
+
+/* ---- timing ---- */
+double mg_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- progress ---- */
+void mg_progress_start(mg_progress *p, const char *label, long total, int quiet)
+{
+    p->label = label;
+    p->total = total > 0 ? total : 1;
+    p->done = 0;
+    p->t0 = p->last = mg_now();
+    const char *ci = getenv("CI");
+    p->tty = isatty(STDERR_FILENO) && !(ci && *ci && strcmp(ci, "0") && strcmp(ci, "false"));
+    p->quiet = quiet;
+}
+
+static void fmt_time(double s, char *buf, size_t n)
+{
+    if (!isfinite(s) || s < 0) { snprintf(buf, n, "--:--"); return; }
+    long t = (long)(s + 0.5);
+    if (t >= 3600) snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+    else snprintf(buf, n, "%02ld:%02ld", t / 60, t % 60);
+}
+
+static void progress_print(mg_progress *p, int final)
+{
+    double el = mg_now() - p->t0;
+    double rate = el > 0 ? (double)p->done / el : 0.0;
+    double eta = rate > 0 ? (double)(p->total - p->done) / rate : -1;
+    char e1[32], e2[32];
+    fmt_time(el, e1, sizeof e1);
+    fmt_time(eta, e2, sizeof e2);
+    int pct = (int)(100.0 * (double)p->done / (double)p->total);
+    if (p->tty) {
+        char bar[31];
+        int fill = (int)(30.0 * (double)p->done / (double)p->total);
+        for (int i = 0; i < 30; i++) bar[i] = i < fill ? '#' : '.';
+        bar[30] = 0;
+        fprintf(stderr, "\r%s [%s] %3d%% %ld/%ld %.2f it/s elapsed %s eta %s%s", p->label, bar, pct,
+                p->done, p->total, rate, e1, e2, final ? "\n" : "");
+    } else {
+        fprintf(stderr, "%s: %ld/%ld (%d%%) %.2f it/s elapsed %s eta %s\n", p->label, p->done,
+                p->total, pct, rate, e1, e2);
+    }
+    fflush(stderr);
+}
+
+void mg_progress_update(mg_progress *p, long done)
+{
+    p->done = done;
+    if (p->quiet) return;
+    double now = mg_now();
+    double every = p->tty ? 0.2 : 10.0;
+    if (now - p->last >= every) {
+        p->last = now;
+        progress_print(p, 0);
+    }
+}
+
+void mg_progress_end(mg_progress *p)
+{
+    if (p->quiet) return;
+    p->done = p->total;
+    progress_print(p, 1);
+}
+
+/* ---- atomic output ---- */
+char *mg_tmp_path(const char *path)
+{
+    size_t n = strlen(path) + 48;
+    char *t = mg_malloc(n);
+    snprintf(t, n, "%s.tmp.%ld", path, (long)getpid());
+    return t;
+}
+
+int mg_commit_tmp(const char *tmp, const char *path)
+{
+    if (rename(tmp, path) != 0) {
+        mg_set_error("%s: cannot rename temporary file into place: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int mg_has_suffix(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+long mg_first_nonfinite_c(const cfloat *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(crealf(x[i])) || !isfinite(cimagf(x[i]))) return (long)i;
+    return -1;
+}
+
+long mg_first_nonfinite_f(const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return (long)i;
+    return -1;
+}

@@ -1,0 +1,68 @@
+/* mrgan core: errors, allocation, RNG, progress, timing, atomic file writes.
+ * The lowest layer; includes nothing else from mrgan. */
+#ifndef MRGAN_CORE_H
+#define MRGAN_CORE_H
+
+#include <complex.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef float complex cfloat;
+
+/* ---- errors ----
+ * Library functions return 0 on success and -1 on failure; on failure they
+ * have set a one-line message (naming the file and the problem) that
+ * mg_error() returns until the next mg_set_error(). */
+void mg_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *mg_error(void);
+
+/* ---- allocation: abort with a message when memory runs out ---- */
+void *mg_malloc(size_t n);
+void *mg_calloc(size_t count, size_t size);
+void *mg_malloc_array(size_t count, size_t size); /* overflow-checked */
+char *mg_strdup(const char *s);
+
+/* Multiply sizes with overflow detection; returns 0 on overflow. */
+int mg_mul_size(size_t a, size_t b, size_t *out);
+
+/* ---- random numbers: xoshiro256** seeded by splitmix64 ---- */
+typedef struct { uint64_t s[4]; } mg_rng;
+void mg_rng_seed(mg_rng *r, uint64_t seed);
+uint64_t mg_rng_u64(mg_rng *r);
+double mg_rng_uniform(mg_rng *r);          /* [0, 1) */
+double mg_rng_normal(mg_rng *r);           /* N(0, 1) */
+/* Derive an independent stream seed from a base seed and indices. */
+uint64_t mg_seed_mix(uint64_t seed, uint64_t a, uint64_t b);
+
+/* ---- timing ---- */
+double mg_now(void); /* monotonic seconds */
+
+/* ---- progress: a bar with rate and ETA on a terminal, plain periodic
+ * lines otherwise (or when CI is set). Writes to stderr. ---- */
+typedef struct {
+    const char *label;
+    long total;
+    long done;
+    double t0, last;
+    int tty;
+    int quiet;
+} mg_progress;
+void mg_progress_start(mg_progress *p, const char *label, long total, int quiet);
+void mg_progress_update(mg_progress *p, long done);
+void mg_progress_end(mg_progress *p);
+
+/* ---- atomic output: write to a temporary name beside the target, then
+ * rename over it, so an existing file is never left half-written. ---- */
+char *mg_tmp_path(const char *path);            /* caller frees */
+int mg_commit_tmp(const char *tmp, const char *path); /* rename; -1 + error */
+
+/* ---- small path helpers ---- */
+int mg_has_suffix(const char *s, const char *suffix);
+
+/* ---- numeric checks ---- */
+/* Returns index of first non-finite value or -1 when all are finite. */
+long mg_first_nonfinite_c(const cfloat *x, size_t n);
+long mg_first_nonfinite_f(const float *x, size_t n);
+
+#endif

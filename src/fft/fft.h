@@ -1,0 +1,24 @@
+/* mrgan fft: centred, orthonormal 2D FFT over a batch of images (coils).
+ *
+ *   forward:  K = fftshift(fft2(ifftshift(x))) / sqrt(H*W)
+ *   inverse:  x = fftshift(ifft2(ifftshift(K))) / sqrt(H*W)
+ *
+ * Both are unitary, so the inverse is the adjoint. Data are row-major
+ * batch x H x W complex float; the transform runs in place. FFTW plans are
+ * created once per (batch, H, W, direction, alignment) and cached; creating
+ * them is serialised, executing them is thread-safe. */
+#ifndef MRGAN_FFT_H
+#define MRGAN_FFT_H
+
+#include "../core/core.h"
+
+enum { MG_FFT_FORWARD = -1, MG_FFT_INVERSE = 1 };
+
+void mg_fft2c(cfloat *x, long batch, long h, long w, int dir);
+
+/* Threads used inside one transform (default: 1; set before planning). */
+void mg_fft_set_threads(int n);
+/* Free all cached plans (for leak checkers at exit). */
+void mg_fft_cleanup(void);
+
+#endif

@@ -1,0 +1,419 @@
+/* fastMRI-layout HDF5 data sets.
+ *
+ * On disk (as fastMRI): kspace [slices][coils][rows][cols] complex64 (an
+ * h5py-style compound {r, i}), phase encodes along cols; sens_maps the same;
+ * reconstruction_rss [slices][rows][cols] float32; mask [cols]; plus our
+ * slice_info [slices][2] int32 and an ismrmrd_header that fastMRI's
+ * SliceDataset can parse. In memory phase encodes run along H, so every
+ * image is transposed on the way in and out (H = cols, W = rows). */
+#include "io.h"
+#include "../mri/mri.h"
+
+#include <hdf5.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+void mg_kdata_free(mg_kdata *d)
+{
+    free(d->kspace);
+    free(d->sens);
+    free(d->rss);
+    free(d->mask);
+    free(d->slice_info);
+    memset(d, 0, sizeof *d);
+}
+
+/* file [s][c][R][Cc]  <->  memory [s][c][Cc][R] */
+static void transpose_planes(const void *in, void *out, long planes, long rows, long cols,
+                             size_t elem)
+{
+    const char *a = in;
+    char *b = out;
+    for (long p = 0; p < planes; p++) {
+        const char *src = a + (size_t)(p * rows * cols) * elem;
+        char *dst = b + (size_t)(p * rows * cols) * elem;
+        for (long r = 0; r < rows; r++)
+            for (long c = 0; c < cols; c++)
+                memcpy(dst + (size_t)(c * rows + r) * elem, src + (size_t)(r * cols + c) * elem, elem);
+    }
+}
+
+static hid_t complex_type_like(hid_t ftype, const char *path, const char *name)
+{
+    if (H5Tget_class(ftype) != H5T_COMPOUND || H5Tget_nmembers(ftype) != 2) {
+        mg_set_error("%s: dataset '%s' is not complex (expected a compound of two floats)", path, name);
+        return -1;
+    }
+    hid_t mt = H5Tcreate(H5T_COMPOUND, sizeof(cfloat));
+    for (unsigned i = 0; i < 2; i++) {
+        if (H5Tget_member_class(ftype, i) != H5T_FLOAT) {
+            mg_set_error("%s: dataset '%s' has a non-float complex member", path, name);
+            H5Tclose(mt);
+            return -1;
+        }
+        char *mn = H5Tget_member_name(ftype, i);
+        H5Tinsert(mt, mn, i * sizeof(float), H5T_NATIVE_FLOAT);
+        H5free_memory(mn);
+    }
+    return mt;
+}
+
+static hid_t complex_type_rw(void)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(cfloat));
+    H5Tinsert(t, "r", 0, H5T_NATIVE_FLOAT);
+    H5Tinsert(t, "i", sizeof(float), H5T_NATIVE_FLOAT);
+    return t;
+}
+
+/* Read dataset `name` of rank `rank` into a new buffer; dims out. is_complex
+ * selects the compound read, otherwise float (any numeric type converts). */
+static int read_ds(hid_t f, const char *path, const char *name, int rank_min, int rank_max,
+                   int is_complex, int *rank, hsize_t dims[4], void **buf)
+{
+    *buf = NULL;
+    hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
+    if (ds < 0) {
+        mg_set_error("%s: no dataset '%s'", path, name);
+        return -1;
+    }
+    int rc = -1;
+    hid_t sp = H5Dget_space(ds), ft = H5Dget_type(ds), mt = -1;
+    int r = H5Sget_simple_extent_ndims(sp);
+    if (r < rank_min || r > rank_max) {
+        mg_set_error("%s: dataset '%s' has rank %d, expected %d..%d", path, name, r, rank_min, rank_max);
+        goto out;
+    }
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+    long tot = 1;
+    for (int i = 0; i < r; i++) {
+        if (dims[i] < 1 || (long)dims[i] > MG_MAX_ELEMENTS / tot) {
+            mg_set_error("%s: dataset '%s' has an empty or too large dimension", path, name);
+            goto out;
+        }
+        tot *= (long)dims[i];
+    }
+    if (is_complex) {
+        mt = complex_type_like(ft, path, name);
+        if (mt < 0) goto out;
+    } else {
+        H5T_class_t cl = H5Tget_class(ft);
+        if (cl != H5T_FLOAT && cl != H5T_INTEGER) {
+            mg_set_error("%s: dataset '%s' is not numeric", path, name);
+            goto out;
+        }
+        mt = H5Tcopy(H5T_NATIVE_FLOAT);
+    }
+    *buf = mg_malloc_array((size_t)tot, is_complex ? sizeof(cfloat) : sizeof(float));
+    if (H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, *buf) < 0) {
+        mg_set_error("%s: cannot read dataset '%s' (file truncated or corrupt)", path, name);
+        free(*buf);
+        *buf = NULL;
+        goto out;
+    }
+    *rank = r;
+    rc = 0;
+out:
+    if (mt >= 0) H5Tclose(mt);
+    H5Tclose(ft);
+    H5Sclose(sp);
+    H5Dclose(ds);
+    return rc;
+}
+
+static int read_h5(const char *path, mg_kdata *d)
+{
+    h5_quiet();
+    FILE *probe = fopen(path, "rb");
+    if (!probe) {
+        mg_set_error("%s: cannot open: no such file or not readable", path);
+        return -1;
+    }
+    fclose(probe);
+    if (H5Fis_hdf5(path) <= 0) {
+        mg_set_error("%s: not an HDF5 file (or its superblock is corrupt)", path);
+        return -1;
+    }
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) {
+        mg_set_error("%s: cannot open HDF5 file (truncated or corrupt)", path);
+        return -1;
+    }
+    int rc = -1, rank;
+    hsize_t dims[4];
+    void *buf = NULL;
+    if (read_ds(f, path, "kspace", 3, 4, 1, &rank, dims, &buf)) goto out;
+    long S = (long)dims[0], C = rank == 4 ? (long)dims[1] : 1;
+    long R = (long)dims[rank - 2], Cc = (long)dims[rank - 1];
+    d->nslices = S;
+    d->coils = C;
+    d->h = Cc;
+    d->w = R;
+    long n = S * C * R * Cc;
+    d->kspace = mg_malloc_array((size_t)n, sizeof(cfloat));
+    transpose_planes(buf, d->kspace, S * C, R, Cc, sizeof(cfloat));
+    free(buf);
+    buf = NULL;
+    long bad = mg_first_nonfinite_c(d->kspace, (size_t)n);
+    if (bad >= 0) {
+        mg_set_error("%s: kspace has a non-finite value (NaN or Inf) at element %ld", path, bad);
+        goto out;
+    }
+    if (H5Lexists(f, "sens_maps", H5P_DEFAULT) > 0) {
+        int r2;
+        hsize_t d2[4];
+        if (read_ds(f, path, "sens_maps", 3, 4, 1, &r2, d2, &buf)) goto out;
+        long C2 = r2 == 4 ? (long)d2[1] : 1;
+        if (r2 != rank || (long)d2[0] != S || C2 != C || (long)d2[r2 - 2] != R ||
+            (long)d2[r2 - 1] != Cc) {
+            mg_set_error("%s: sens_maps shape does not match kspace (%ld slices, %ld coils, %ldx%ld)%s",
+                         path, S, C, R, Cc, C2 != C ? ": coil count mismatch" : "");
+            goto out;
+        }
+        d->sens = mg_malloc_array((size_t)n, sizeof(cfloat));
+        transpose_planes(buf, d->sens, S * C, R, Cc, sizeof(cfloat));
+        free(buf);
+        buf = NULL;
+        bad = mg_first_nonfinite_c(d->sens, (size_t)n);
+        if (bad >= 0) {
+            mg_set_error("%s: sens_maps has a non-finite value at element %ld", path, bad);
+            goto out;
+        }
+    }
+    if (H5Lexists(f, "reconstruction_rss", H5P_DEFAULT) > 0) {
+        int r2;
+        hsize_t d2[4];
+        if (read_ds(f, path, "reconstruction_rss", 3, 3, 0, &r2, d2, &buf)) goto out;
+        /* fastMRI crops its references (e.g. 320x320); keep only full-size ones */
+        if ((long)d2[0] == S && (long)d2[1] == R && (long)d2[2] == Cc) {
+            d->rss = mg_malloc_array((size_t)(S * R * Cc), sizeof(float));
+            transpose_planes(buf, d->rss, S, R, Cc, sizeof(float));
+        }
+        free(buf);
+        buf = NULL;
+    }
+    if (H5Lexists(f, "mask", H5P_DEFAULT) > 0) {
+        int r2;
+        hsize_t d2[4];
+        if (read_ds(f, path, "mask", 1, 1, 0, &r2, d2, &buf)) goto out;
+        if ((long)d2[0] != Cc) {
+            mg_set_error("%s: mask has %ld entries but kspace has %ld phase-encode lines", path,
+                         (long)d2[0], Cc);
+            goto out;
+        }
+        d->mask = buf;
+        buf = NULL;
+        for (long i = 0; i < Cc; i++) d->mask[i] = d->mask[i] != 0.0f ? 1.0f : 0.0f;
+        if (mg_mask_check(d->mask, Cc, path)) goto out;
+    }
+    if (H5Lexists(f, "slice_info", H5P_DEFAULT) > 0) {
+        int r2;
+        hsize_t d2[4];
+        if (read_ds(f, path, "slice_info", 2, 2, 0, &r2, d2, &buf)) goto out;
+        if ((long)d2[0] != S || d2[1] != 2) {
+            mg_set_error("%s: slice_info must be %ld x 2", path, S);
+            goto out;
+        }
+        d->slice_info = mg_malloc_array((size_t)(2 * S), sizeof(int32_t));
+        for (long i = 0; i < 2 * S; i++) d->slice_info[i] = (int32_t)((float *)buf)[i];
+        free(buf);
+        buf = NULL;
+    }
+    rc = 0;
+out:
+    free(buf);
+    H5Fclose(f);
+    if (rc) mg_kdata_free(d);
+    return rc;
+}
+
+/* ---- cfl k-space: two non-singleton dims among 0..2 (first = W, second = H),
+ * coils in dim 3, everything else singleton ---- */
+static int read_cfl_kspace(const char *path, mg_kdata *d)
+{
+    int nd;
+    long dims[MG_MAX_DIMS];
+    cfloat *data;
+    if (mg_cfl_read(path, &nd, dims, &data)) return -1;
+    long sp[3], ns = 0;
+    for (int i = 0; i < 3; i++)
+        if (dims[i] > 1) sp[ns++] = dims[i];
+    int extra = 0;
+    for (int i = 4; i < MG_MAX_DIMS; i++) extra |= dims[i] != 1;
+    if (ns != 2 || extra) {
+        mg_set_error("%s: expected 2D multi-coil k-space [W H 1 coils] (two non-singleton dims among "
+                     "0..2, coils in dim 3), got dims [%ld %ld %ld %ld%s]",
+                     path, dims[0], dims[1], dims[2], dims[3], extra ? " ..." : "");
+        free(data);
+        return -1;
+    }
+    d->nslices = 1;
+    d->coils = dims[3];
+    d->w = sp[0];
+    d->h = sp[1];
+    d->kspace = data;
+    long bad = mg_first_nonfinite_c(data, (size_t)(d->coils * d->h * d->w));
+    if (bad >= 0) {
+        mg_set_error("%s: non-finite value (NaN or Inf) at element %ld", path, bad);
+        mg_kdata_free(d);
+        return -1;
+    }
+    return 0;
+}
+
+int mg_kdata_read(const char *path, mg_kdata *d)
+{
+    memset(d, 0, sizeof *d);
+    if (mg_has_suffix(path, ".h5") || mg_has_suffix(path, ".hdf5")) return read_h5(path, d);
+    return read_cfl_kspace(path, d);
+}
+
+/* ---- writing ---- */
+static int write_ds(hid_t f, const char *name, hid_t ftype, hid_t mtype, int rank,
+                    const hsize_t *dims, const void *data, int chunk_first)
+{
+    hid_t sp = H5Screate_simple(rank, dims, NULL);
+    hid_t pl = H5Pcreate(H5P_DATASET_CREATE);
+    if (chunk_first && dims[0] > 1) {
+        hsize_t ch[4];
+        for (int i = 0; i < rank; i++) ch[i] = dims[i];
+        ch[0] = 1;
+        H5Pset_chunk(pl, rank, ch);
+    }
+    hid_t ds = H5Dcreate2(f, name, ftype, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
+    int rc = ds < 0 || H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0 ? -1 : 0;
+    if (ds >= 0) H5Dclose(ds);
+    H5Pclose(pl);
+    H5Sclose(sp);
+    return rc;
+}
+
+static int write_attr_double(hid_t f, const char *name, double v)
+{
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(f, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = a < 0 || H5Awrite(a, H5T_NATIVE_DOUBLE, &v) < 0 ? -1 : 0;
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    return rc;
+}
+
+static int write_string(hid_t f, const char *name, const char *s, int attr)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, strlen(s) > 0 ? strlen(s) : 1);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    int rc;
+    if (attr) {
+        hid_t a = H5Acreate2(f, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+        rc = a < 0 || H5Awrite(a, t, s) < 0 ? -1 : 0;
+        if (a >= 0) H5Aclose(a);
+    } else {
+        hid_t ds = H5Dcreate2(f, name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        rc = ds < 0 || H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) < 0 ? -1 : 0;
+        if (ds >= 0) H5Dclose(ds);
+    }
+    H5Sclose(sp);
+    H5Tclose(t);
+    return rc;
+}
+
+int mg_kdata_write_h5(const char *path, const mg_kdata *d)
+{
+    h5_quiet();
+    char *tmp = mg_tmp_path(path);
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) {
+        mg_set_error("%s: cannot create HDF5 file", path);
+        free(tmp);
+        return -1;
+    }
+    const long S = d->nslices, C = d->coils, H = d->h, W = d->w;
+    const long n = S * C * H * W;
+    int rc = 0;
+    hid_t ct = complex_type_rw();
+    void *buf = mg_malloc_array((size_t)n, sizeof(cfloat));
+    hsize_t kd[4] = {(hsize_t)S, (hsize_t)C, (hsize_t)W, (hsize_t)H};
+    transpose_planes(d->kspace, buf, S * C, H, W, sizeof(cfloat));
+    rc |= write_ds(f, "kspace", ct, ct, 4, kd, buf, 1);
+    if (d->sens) {
+        transpose_planes(d->sens, buf, S * C, H, W, sizeof(cfloat));
+        rc |= write_ds(f, "sens_maps", ct, ct, 4, kd, buf, 1);
+    }
+    if (d->rss) {
+        hsize_t rd[3] = {(hsize_t)S, (hsize_t)W, (hsize_t)H};
+        transpose_planes(d->rss, buf, S, H, W, sizeof(float));
+        rc |= write_ds(f, "reconstruction_rss", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 3, rd, buf, 1);
+        double mx = 0, nn = 0;
+        for (long i = 0; i < S * H * W; i++) {
+            if (d->rss[i] > mx) mx = d->rss[i];
+            nn += (double)d->rss[i] * d->rss[i];
+        }
+        rc |= write_attr_double(f, "max", mx);
+        rc |= write_attr_double(f, "norm", sqrt(nn));
+    }
+    if (d->mask) {
+        hsize_t md[1] = {(hsize_t)H};
+        rc |= write_ds(f, "mask", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, md, d->mask, 0);
+    }
+    if (d->slice_info) {
+        hsize_t sd[2] = {(hsize_t)S, 2};
+        rc |= write_ds(f, "slice_info", H5T_STD_I32LE, H5T_NATIVE_INT32, 2, sd, d->slice_info, 0);
+    }
+    char xml[2048];
+    snprintf(xml, sizeof xml,
+             "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+             "<ismrmrdHeader xmlns=\"http://www.ismrm.org/ISMRMRD\"><encoding>"
+             "<encodedSpace><matrixSize><x>%ld</x><y>%ld</y><z>1</z></matrixSize>"
+             "<fieldOfView_mm><x>%ld</x><y>%ld</y><z>1</z></fieldOfView_mm></encodedSpace>"
+             "<reconSpace><matrixSize><x>%ld</x><y>%ld</y><z>1</z></matrixSize>"
+             "<fieldOfView_mm><x>%ld</x><y>%ld</y><z>1</z></fieldOfView_mm></reconSpace>"
+             "<encodingLimits><kspace_encoding_step_1><minimum>0</minimum><maximum>%ld</maximum>"
+             "<center>%ld</center></kspace_encoding_step_1></encodingLimits>"
+             "<trajectory>cartesian</trajectory></encoding></ismrmrdHeader>",
+             W, H, W, H, W, H, W, H, H - 1, H / 2);
+    rc |= write_string(f, "ismrmrd_header", xml, 0);
+    rc |= write_string(f, "acquisition", "mrgan", 1);
+    H5Tclose(ct);
+    free(buf);
+    if (H5Fclose(f) < 0) rc = -1;
+    if (rc) {
+        mg_set_error("%s: writing the HDF5 file failed (disk full?)", path);
+        remove(tmp);
+        free(tmp);
+        return -1;
+    }
+    rc = mg_commit_tmp(tmp, path);
+    free(tmp);
+    return rc;
+}
+
+int mg_h5_write_recon(const char *path, const float *mag, long S, long H, long W)
+{
+    h5_quiet();
+    char *tmp = mg_tmp_path(path);
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) {
+        mg_set_error("%s: cannot create HDF5 file", path);
+        free(tmp);
+        return -1;
+    }
+    float *buf = mg_malloc_array((size_t)(S * H * W), sizeof(float));
+    transpose_planes(mag, buf, S, H, W, sizeof(float));
+    hsize_t rd[3] = {(hsize_t)S, (hsize_t)W, (hsize_t)H};
+    int rc = write_ds(f, "reconstruction", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 3, rd, buf, 1);
+    free(buf);
+    if (H5Fclose(f) < 0) rc = -1;
+    if (rc) {
+        mg_set_error("%s: writing the HDF5 file failed", path);
+        remove(tmp);
+        free(tmp);
+        return -1;
+    }
+    rc = mg_commit_tmp(tmp, path);
+    free(tmp);
+    return rc;
+}

@@ -1,0 +1,15 @@
+#include "metrics.h"
+
+void mg_nmse_add_mag(mg_nmse_acc *acc, const cfloat *gt, const cfloat *pred, size_t n)
+{
+    double e = 0, r = 0;
+    for (size_t i = 0; i < n; i++) {
+        double g = cabsf(gt[i]), p = cabsf(pred[i]);
+        e += (g - p) * (g - p);
+        r += g * g;
+    }
+    acc->err += e;
+    acc->ref += r;
+}
+
+double mg_nmse_value(const mg_nmse_acc *acc) { return acc->ref > 0 ? acc->err / acc->ref : 0.0; }

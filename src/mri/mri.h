@@ -1,0 +1,83 @@
+/* mrgan mri: the multi-coil SENSE forward model and its pieces, sampling
+ * masks, coil-sensitivity estimation and multi-coil simulation.
+ *
+ * Conventions (docs/design.md): k-space and coil images are row-major
+ * coils x H x W complex float; phase-encode lines run along H (rows), the
+ * readout along W. A mask is a vector of H values in {0, 1}, one per
+ * phase-encode line, applied identically to every readout column and coil.
+ * F is the centred orthonormal 2D FFT of src/fft, so F^H = F^-1. */
+#ifndef MRGAN_MRI_H
+#define MRGAN_MRI_H
+
+#include "../core/core.h"
+
+/* ---------------- operators ----------------
+ * S   : image (H x W) -> coil images (C x H x W),  x_c = s_c * m
+ * S^H : coil images   -> image,                    m = sum_c conj(s_c) x_c
+ * M   : k-space -> k-space, zeroes unsampled lines (self-adjoint)
+ * A   = M F S,  A^H = S^H F^-1 M.
+ * `work` is scratch of C*H*W complex values, or NULL to allocate. */
+void mg_sens_apply(const cfloat *img, const cfloat *sens, cfloat *coils, long C, long H, long W);
+void mg_sens_adjoint(const cfloat *coils, const cfloat *sens, cfloat *img, long C, long H, long W);
+void mg_mask_apply(cfloat *ksp, const float *mask, long C, long H, long W);
+void mg_sense_forward(const cfloat *img, const cfloat *sens, const float *mask, cfloat *ksp, long C,
+                      long H, long W);
+void mg_sense_adjoint(const cfloat *ksp, const cfloat *sens, const float *mask, cfloat *img,
+                      cfloat *work, long C, long H, long W);
+/* Zero-filled reconstruction mz = sum_c conj(s_c) F^-1(M K_c); mask may be
+ * NULL for data that are already undersampled (or fully sampled: mf). */
+void mg_zerofill(const cfloat *ksp, const cfloat *sens, const float *mask, cfloat *img, long C,
+                 long H, long W);
+
+/* ---------------- masks (vectors of n phase-encode lines) ----------------
+ * The centre block holds `center` lines starting at (n - center + 1) / 2
+ * (the fastMRI convention; for n = 256, center = 12: lines 122..133). */
+long mg_mask_center_start(long n, long center);
+
+/* 1D variable density: the centre block, plus exactly round(n/accel) -
+ * center further lines whose inclusion probability falls linearly with the
+ * distance from the centre block; drawn by systematic sampling so the net
+ * acceleration is exact. Returns -1 (with an error) on impossible input. */
+int mg_mask_vd(float *mask, long n, double accel, long center, uint64_t seed);
+/* fastMRI RandomMaskFunc: round(n*center_fraction) centre lines, other lines
+ * Bernoulli with p = (n/accel - n_low) / (n - n_low). */
+int mg_mask_random(float *mask, long n, double accel, double center_fraction, uint64_t seed);
+/* fastMRI EquispacedMaskFunc: centre lines, plus every accel-th line from a
+ * random offset in [0, accel). */
+int mg_mask_equispaced(float *mask, long n, double accel, double center_fraction, uint64_t seed);
+long mg_mask_count(const float *mask, long n);
+/* Validates that a mask is 0/1 valued and not empty (name is for the message). */
+int mg_mask_check(const float *mask, long n, const char *name);
+
+/* ---------------- sensitivity estimation ----------------
+ * From the `acs` fully sampled centre lines of k-space (C x H x W).
+ * MG_SENS_DIRECT: normalised low resolution (Kaiser-Bessel windowed ACS,
+ *   zero-padded, inverse FFT, divided by the root sum of squares).
+ * MG_SENS_WALSH: per-pixel dominant eigenvector of the local coil covariance
+ *   of the low-resolution coil images (Walsh et al. 2000), phase referenced
+ *   to the first coil's low-resolution phase.
+ * Maps have unit norm sum_c |s_c|^2 = 1 at every pixel. */
+enum { MG_SENS_DIRECT = 0, MG_SENS_WALSH = 1 };
+int mg_sens_estimate(const cfloat *ksp, long C, long H, long W, long acs, int method,
+                     cfloat *sens);
+/* Projection residual of fully sampled k-space onto the maps:
+ * ||x - S S^H x|| / ||x|| with x_c = F^-1 K_c (all coils). */
+double mg_sens_projection_nrmse(const cfloat *ksp, const cfloat *sens, long C, long H, long W);
+
+/* ---------------- simulation ----------------
+ * Birdcage (2D Biot-Savart, infinite wires on a ring of `radius` in units of
+ * the half field of view) maps, normalised to sum_c |s_c|^2 = 1. */
+void mg_birdcage_maps(cfloat *sens, long C, long H, long W, double radius, double rotation);
+/* Multiply img by exp(i*phi), phi a random polynomial of degree <= 2 in the
+ * normalised coordinates with coefficients uniform in (-amp, amp). */
+void mg_random_phase(cfloat *img, long H, long W, double amp, mg_rng *rng);
+/* k-space of one slice: K_c = F(s_c * img) + complex Gaussian noise with
+ * standard deviation sigma per real and imaginary part. */
+void mg_simulate_kspace(const cfloat *img, const cfloat *sens, long C, long H, long W,
+                        double sigma, mg_rng *rng, cfloat *ksp);
+/* Resample a real image (h x w) to (H x W) by cropping / zero-padding its
+ * centred spectrum (a lower-resolution acquisition of the same field of
+ * view); the result is real. Intensities are preserved. */
+void mg_resample_fourier(const float *in, long h, long w, float *out, long H, long W);
+
+#endif

@@ -1,0 +1,62 @@
+/* The SENSE operator A = M F S and its pieces. */
+#include "mri.h"
+#include "../fft/fft.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void mg_sens_apply(const cfloat *img, const cfloat *sens, cfloat *coils, long C, long H, long W)
+{
+    const long n = H * W;
+    for (long c = 0; c < C; c++) {
+        const cfloat *s = sens + c * n;
+        cfloat *x = coils + c * n;
+        for (long i = 0; i < n; i++) x[i] = s[i] * img[i];
+    }
+}
+
+void mg_sens_adjoint(const cfloat *coils, const cfloat *sens, cfloat *img, long C, long H, long W)
+{
+    const long n = H * W;
+    for (long i = 0; i < n; i++) img[i] = 0;
+    for (long c = 0; c < C; c++) {
+        const cfloat *s = sens + c * n;
+        const cfloat *x = coils + c * n;
+        for (long i = 0; i < n; i++) img[i] += conjf(s[i]) * x[i];
+    }
+}
+
+void mg_mask_apply(cfloat *ksp, const float *mask, long C, long H, long W)
+{
+    if (!mask) return;
+    for (long c = 0; c < C; c++)
+        for (long y = 0; y < H; y++) {
+            if (mask[y] != 0.0f) continue;
+            memset(ksp + (c * H + y) * W, 0, sizeof(cfloat) * (size_t)W);
+        }
+}
+
+void mg_sense_forward(const cfloat *img, const cfloat *sens, const float *mask, cfloat *ksp, long C,
+                      long H, long W)
+{
+    mg_sens_apply(img, sens, ksp, C, H, W);
+    mg_fft2c(ksp, C, H, W, MG_FFT_FORWARD);
+    mg_mask_apply(ksp, mask, C, H, W);
+}
+
+void mg_sense_adjoint(const cfloat *ksp, const cfloat *sens, const float *mask, cfloat *img,
+                      cfloat *work, long C, long H, long W)
+{
+    cfloat *tmp = work ? work : mg_malloc_array((size_t)(C * H * W), sizeof(cfloat));
+    memcpy(tmp, ksp, sizeof(cfloat) * (size_t)(C * H * W));
+    mg_mask_apply(tmp, mask, C, H, W);
+    mg_fft2c(tmp, C, H, W, MG_FFT_INVERSE);
+    mg_sens_adjoint(tmp, sens, img, C, H, W);
+    if (!work) free(tmp);
+}
+
+void mg_zerofill(const cfloat *ksp, const cfloat *sens, const float *mask, cfloat *img, long C,
+                 long H, long W)
+{
+    mg_sense_adjoint(ksp, sens, mask, img, NULL, C, H, W);
+}

@@ -1,0 +1,144 @@
+/* Adjoint tests <Ax, y> = <x, A^H y> for S, M, F and A = M F S, and the
+ * forward model against a direct computation. */
+#include "testutil.h"
+#include "fft/fft.h"
+#include "mri/mri.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#define C 4
+#define H 12
+#define W 10
+#define N (H * W)
+
+static void setup_maps(cfloat *sens, mg_rng *r) { tu_randn_c(sens, C * N, r); }
+
+static void test_adjoint_S(void **state)
+{
+    (void)state;
+    mg_rng r;
+    mg_rng_seed(&r, 1);
+    cfloat sens[C * N], x[N], y[C * N], Sx[C * N], Shy[N];
+    setup_maps(sens, &r);
+    tu_randn_c(x, N, &r);
+    tu_randn_c(y, C * N, &r);
+    mg_sens_apply(x, sens, Sx, C, H, W);
+    mg_sens_adjoint(y, sens, Shy, C, H, W);
+    assert_true(tu_reldiff(tu_dot(Sx, y, C * N), tu_dot(x, Shy, N)) < 1e-5);
+}
+
+static void test_adjoint_M(void **state)
+{
+    (void)state;
+    mg_rng r;
+    mg_rng_seed(&r, 2);
+    float mask[H];
+    for (int i = 0; i < H; i++) mask[i] = (i % 3) == 0;
+    cfloat x[C * N], y[C * N], Mx[C * N], My[C * N];
+    tu_randn_c(x, C * N, &r);
+    tu_randn_c(y, C * N, &r);
+    for (int i = 0; i < C * N; i++) Mx[i] = x[i], My[i] = y[i];
+    mg_mask_apply(Mx, mask, C, H, W);
+    mg_mask_apply(My, mask, C, H, W);
+    assert_true(tu_reldiff(tu_dot(Mx, y, C * N), tu_dot(x, My, C * N)) < 1e-5);
+    /* M zeroes exactly the unsampled lines */
+    for (int c = 0; c < C; c++)
+        for (int yy = 0; yy < H; yy++)
+            for (int xx = 0; xx < W; xx++) {
+                cfloat v = Mx[(c * H + yy) * W + xx];
+                if (mask[yy] == 0.0f) assert_true(v == 0.0f);
+                else assert_true(v == x[(c * H + yy) * W + xx]);
+            }
+}
+
+static void test_adjoint_A(void **state)
+{
+    (void)state;
+    mg_rng r;
+    mg_rng_seed(&r, 3);
+    float mask[H];
+    assert_int_equal(mg_mask_vd(mask, H, 2.0, 4, 5), 0);
+    cfloat sens[C * N], x[N], y[C * N], Ax[C * N], Ahy[N];
+    setup_maps(sens, &r);
+    tu_randn_c(x, N, &r);
+    tu_randn_c(y, C * N, &r);
+    mg_sense_forward(x, sens, mask, Ax, C, H, W);
+    mg_sense_adjoint(y, sens, mask, Ahy, NULL, C, H, W);
+    double rd = tu_reldiff(tu_dot(Ax, y, C * N), tu_dot(x, Ahy, N));
+    if (rd > 1e-5) fail_msg("A adjoint mismatch %g", rd);
+    /* also without a mask (A = F S), and the zero-filled recon equals A^H */
+    mg_sense_forward(x, sens, NULL, Ax, C, H, W);
+    mg_sense_adjoint(y, sens, NULL, Ahy, NULL, C, H, W);
+    assert_true(tu_reldiff(tu_dot(Ax, y, C * N), tu_dot(x, Ahy, N)) < 1e-5);
+    cfloat zf[N];
+    mg_zerofill(y, sens, NULL, zf, C, H, W);
+    for (int i = 0; i < N; i++) assert_true(cabsf(zf[i] - Ahy[i]) <= 1e-5f * (1 + cabsf(Ahy[i])));
+}
+
+/* Forward model against a direct DFT of s_c * x with the mask. */
+static void test_forward_direct(void **state)
+{
+    (void)state;
+    mg_rng r;
+    mg_rng_seed(&r, 4);
+    float mask[H];
+    for (int i = 0; i < H; i++) mask[i] = (i % 2) == 0 || i == H / 2;
+    cfloat sens[C * N], x[N], Ax[C * N];
+    setup_maps(sens, &r);
+    tu_randn_c(x, N, &r);
+    mg_sense_forward(x, sens, mask, Ax, C, H, W);
+    double e = 0, nr = 0;
+    for (int c = 0; c < C; c++)
+        for (int ky = 0; ky < H; ky++)
+            for (int kx = 0; kx < W; kx++) {
+                double complex s = 0;
+                if (mask[ky] != 0.0f)
+                    for (int yy = 0; yy < H; yy++)
+                        for (int xx = 0; xx < W; xx++) {
+                            double ph = -2 * M_PI * ((double)((ky - H / 2) * (yy - H / 2)) / H +
+                                                     (double)((kx - W / 2) * (xx - W / 2)) / W);
+                            s += (double complex)sens[c * N + yy * W + xx] * x[yy * W + xx] * cexp(I * ph);
+                        }
+                s /= sqrt((double)N);
+                e += pow(cabs(s - Ax[(c * H + ky) * W + kx]), 2);
+                nr += pow(cabs(s), 2);
+            }
+    assert_true(sqrt(e / nr) < 1e-5);
+}
+
+/* With unit-norm maps and full sampling, mf = S^H F^-1 F S m = m. */
+static void test_fully_sampled_identity(void **state)
+{
+    (void)state;
+    const long h = 32, w = 32, c = 8, n = h * w;
+    cfloat *sens = mg_malloc_array((size_t)(c * n), sizeof(cfloat));
+    cfloat *k = mg_malloc_array((size_t)(c * n), sizeof(cfloat));
+    cfloat m[32 * 32], mf[32 * 32];
+    mg_rng r;
+    mg_rng_seed(&r, 5);
+    tu_randn_c(m, (size_t)n, &r);
+    mg_birdcage_maps(sens, c, h, w, 1.5, 0.3);
+    for (long i = 0; i < n; i++) {
+        double a = 0;
+        for (long j = 0; j < c; j++) a += pow(cabsf(sens[j * n + i]), 2);
+        assert_true(fabs(a - 1.0) < 1e-5);
+    }
+    mg_simulate_kspace(m, sens, c, h, w, 0.0, &r, k);
+    mg_zerofill(k, sens, NULL, mf, c, h, w);
+    for (long i = 0; i < n; i++) assert_true(cabsf(mf[i] - m[i]) < 1e-4f);
+    free(sens);
+    free(k);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_adjoint_S),      cmocka_unit_test(test_adjoint_M),
+        cmocka_unit_test(test_adjoint_A),      cmocka_unit_test(test_forward_direct),
+        cmocka_unit_test(test_fully_sampled_identity),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    mg_fft_cleanup();
+    return rc;
+}
