@@ -14,7 +14,8 @@ static const char *help =
     "KSPACE (HDF5 or cfl; other lines are ignored) and writes them as a BART cfl\n"
     "[W H 1 coils] (slices in dim 13). Prints the projection residual\n"
     "||x - S S^H x|| / ||x|| of the coil images x = F^-1 K onto the maps, which\n"
-    "measures the maps when KSPACE is fully sampled.\n"
+    "measures the maps when KSPACE is fully sampled (and, for HDF5 files with\n"
+    "sens_maps, the same residual with the stored maps for comparison).\n"
     "\n"
     "  --sens-method M   walsh (default): local covariance eigenvector\n"
     "                    direct: low resolution normalised by root sum of squares\n"
@@ -44,10 +45,11 @@ int cmd_sens(int argc, char **argv)
     const long C = d.coils, H = d.h, W = d.w, n = C * H * W;
     if (acs > H) cli_fail(cmd, "option --acs: %ld lines exceed the %ld phase-encode lines of %s", acs, H, in);
     cfloat *maps = mg_malloc_array((size_t)(d.nslices * n), sizeof(cfloat));
-    double t0 = mg_now(), sum = 0;
+    double t0 = mg_now(), sum = 0, sum_file = 0;
     for (long s = 0; s < d.nslices; s++) {
         if (mg_sens_estimate(d.kspace + s * n, C, H, W, acs, method, maps + s * n)) cli_fail_lib(cmd);
         sum += mg_sens_projection_nrmse(d.kspace + s * n, maps + s * n, C, H, W);
+        if (d.sens) sum_file += mg_sens_projection_nrmse(d.kspace + s * n, d.sens + s * n, C, H, W);
     }
     double dt = mg_now() - t0;
     long dims[14] = {W, H, 1, C, 1, 1, 1, 1, 1, 1, 1, 1, 1, d.nslices};
@@ -56,6 +58,10 @@ int cmd_sens(int argc, char **argv)
            method == MG_SENS_WALSH ? "walsh" : "direct", acs, d.nslices, H, W, C, dt);
     printf("sens: projection NRMSE ||x - S S^H x||/||x|| = %.4f (mean over slices)\n",
            sum / (double)d.nslices);
+    if (d.sens)
+        printf("sens: projection NRMSE with the maps stored in %s = %.4f (the noise floor when they are "
+               "the true maps)\n",
+               in, sum_file / (double)d.nslices);
     free(maps);
     mg_kdata_free(&d);
     return 0;

@@ -27,9 +27,10 @@ static const char *help =
     "Without --accel/--mask the input is used as it is (a 'mask' data set in the\n"
     "HDF5 file is applied when present).\n"
     "\n"
-    "Coil maps (default: the file's sens_maps, else estimated):\n"
+    "Coil maps (default: the file's sens_maps, else estimated with walsh):\n"
     "  --sens FILE          cfl maps [W H 1 coils]\n"
-    "  --sens-method M      walsh (default) | direct: estimate from the centre lines\n"
+    "  --sens-method M      walsh | direct: estimate from the centre lines (even when\n"
+    "                       the file has maps)\n"
     "  --acs N              calibration lines for the estimate (default 12)\n"
     "  --slice I            only slice I\n"
     "  -q, --quiet          no progress output\n"
@@ -46,7 +47,7 @@ int cmd_zerofill(int argc, char **argv)
     const char *cmd = "zerofill";
     cli_mask_opts mo = {0, 0.0, 12, -1.0, 1};
     const char *mask_file = NULL, *mask_out = NULL, *sens_file = NULL;
-    int method = MG_SENS_WALSH, quiet = 0;
+    int method = MG_SENS_WALSH, force_est = 0, quiet = 0;
     long acs = 12, only = -1;
     int c;
     optind = 1;
@@ -59,7 +60,7 @@ int cmd_zerofill(int argc, char **argv)
         case 'm': mask_file = optarg; break;
         case 'o': mask_out = optarg; break;
         case 'S': sens_file = optarg; break;
-        case 'M': method = cli_sens_method(cmd, optarg); break;
+        case 'M': method = cli_sens_method(cmd, optarg); force_est = 1; break;
         case 'a': acs = cli_long(cmd, "--acs", optarg, 2, 1 << 16); break;
         case 'i': only = cli_long(cmd, "--slice", optarg, 0, 1L << 30); break;
         case 'q': quiet = 1; break;
@@ -116,7 +117,7 @@ int cmd_zerofill(int argc, char **argv)
         }
         if (m) lines += mg_mask_count(m, H);
         if (ext_sens) memcpy(sens, ext_sens, sizeof(cfloat) * (size_t)(C * n));
-        else if (d.sens) memcpy(sens, d.sens + s * C * n, sizeof(cfloat) * (size_t)(C * n));
+        else if (d.sens && !force_est) memcpy(sens, d.sens + s * C * n, sizeof(cfloat) * (size_t)(C * n));
         else if (mg_sens_estimate(k, C, H, W, acs, method, sens)) cli_fail_lib(cmd);
         cfloat *mz = img + (s - s0) * n;
         mg_zerofill(k, sens, m, mz, C, H, W);
