@@ -31,7 +31,7 @@ static const char *help =
     "  --stride S       use every S-th slice (default 3)\n"
     "  --orient LIST    comma list of axial,coronal,sagittal (default all three)\n"
     "  --noise SIGMA    noise std per real/imaginary k-space sample, relative to the\n"
-    "                   volume maximum (default 0.02)\n"
+    "                   volume maximum (default 0.005)\n"
     "  --phase AMP      amplitude of the random phase polynomial, radians (default 1)\n"
     "  --seed S         random seed (default 1)\n"
     "  -q, --quiet      no progress output\n"
@@ -154,7 +154,7 @@ int cmd_simulate(int argc, char **argv)
     const char *cmd = "simulate";
     const char *input = DEFAULT_VOLUME;
     long N = 128, C = 8, stride = 3;
-    double noise = 0.02, phase_amp = 1.0;
+    double noise = 0.005, phase_amp = 1.0;
     uint64_t seed = 1;
     int use[3] = {1, 1, 1}, quiet = 0, c;
     optind = 1;
