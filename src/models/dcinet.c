@@ -1,0 +1,247 @@
+/* DCI-Net: densely connected iterative network (see models.h). */
+#include "models.h"
+#include "../fft/fft.h"
+#include "../mri/mri.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct mg_dcinet_ws {
+    int n, C, H, W;
+    const cfloat *ku, *sens;
+    const float *mask;
+    float **y;   /* y[j + 1], j = -1..N-1: block outputs, n x 2 x HW */
+    float **r;   /* r[b] = A^H(A x - Ku) per block */
+    float **in;  /* concat input per block */
+    float **a1, **a2;
+    float *o3;
+    float **dy;  /* gradients of the y */
+    float *ddc, *da1, *da2, *din;
+    cfloat *cx, *cr, *work;
+};
+
+void mg_c2planes(const cfloat *z, float *p, long hw)
+{
+    for (long i = 0; i < hw; i++) {
+        p[i] = crealf(z[i]);
+        p[hw + i] = cimagf(z[i]);
+    }
+}
+
+void mg_planes2c(const float *p, cfloat *z, long hw)
+{
+    for (long i = 0; i < hw; i++) z[i] = p[i] + I * p[hw + i];
+}
+
+static int n_skips(const mg_dcinet_cfg *c, int b) { return b < c->growth ? b : c->growth; }
+
+void mg_dcinet_init(mg_dcinet *net, const mg_dcinet_cfg *cfg, uint64_t seed)
+{
+    memset(net, 0, sizeof *net);
+    net->cfg = *cfg;
+    mg_rng rng;
+    mg_rng_seed(&rng, seed);
+    const int N = cfg->blocks, K = cfg->kernels;
+    net->lambda = mg_calloc((size_t)N, sizeof(mg_param *));
+    net->conv = mg_calloc((size_t)N * 3, sizeof(mg_conv2d));
+    char nm[96];
+    long one[1] = {1};
+    for (int b = 0; b < N; b++) {
+        snprintf(nm, sizeof nm, "block%d.dc.lambda", b);
+        net->lambda[b] = mg_params_add(&net->params, nm, 1, one);
+        net->lambda[b]->w[0] = 1.0f;
+        int cin = 2 * (1 + n_skips(cfg, b));
+        snprintf(nm, sizeof nm, "block%d.conv1", b);
+        mg_conv2d_init(&net->conv[3 * b], &net->params, nm, cin, K, 5, 1, 2, 1, &rng);
+        snprintf(nm, sizeof nm, "block%d.conv2", b);
+        mg_conv2d_init(&net->conv[3 * b + 1], &net->params, nm, K, K, 5, 1, 2, 1, &rng);
+        snprintf(nm, sizeof nm, "block%d.conv3", b);
+        mg_conv2d_init(&net->conv[3 * b + 2], &net->params, nm, K, 2, 5, 1, 2, 1, &rng);
+    }
+}
+
+static void ws_free(mg_dcinet *net)
+{
+    mg_dcinet_ws *w = net->ws;
+    if (!w) return;
+    const int N = net->cfg.blocks;
+    for (int j = 0; j <= N; j++) {
+        free(w->y[j]);
+        free(w->dy[j]);
+    }
+    for (int b = 0; b < N; b++) {
+        free(w->r[b]);
+        free(w->in[b]);
+        free(w->a1[b]);
+        free(w->a2[b]);
+    }
+    free(w->y); free(w->dy); free(w->r); free(w->in); free(w->a1); free(w->a2);
+    free(w->o3); free(w->ddc); free(w->da1); free(w->da2); free(w->din);
+    free(w->cx); free(w->cr); free(w->work);
+    free(w);
+    net->ws = NULL;
+}
+
+void mg_dcinet_free(mg_dcinet *net)
+{
+    ws_free(net);
+    for (int i = 0; i < 3 * net->cfg.blocks; i++) mg_conv2d_free(&net->conv[i]);
+    free(net->conv);
+    free(net->lambda);
+    mg_params_free(&net->params);
+}
+
+static void ws_plan(mg_dcinet *net, int n, int C, int H, int W)
+{
+    mg_dcinet_ws *w = net->ws;
+    if (w && w->n == n && w->C == C && w->H == H && w->W == W) return;
+    ws_free(net);
+    w = net->ws = mg_calloc(1, sizeof(mg_dcinet_ws));
+    w->n = n; w->C = C; w->H = H; w->W = W;
+    const int N = net->cfg.blocks, K = net->cfg.kernels;
+    const size_t hw = (size_t)H * W, img = (size_t)n * 2 * hw;
+    const int cmax = 2 * (1 + net->cfg.growth);
+    w->y = mg_calloc((size_t)N + 1, sizeof(float *));
+    w->dy = mg_calloc((size_t)N + 1, sizeof(float *));
+    for (int j = 0; j <= N; j++) {
+        w->y[j] = mg_malloc_array(img, sizeof(float));
+        w->dy[j] = mg_malloc_array(img, sizeof(float));
+    }
+    w->r = mg_calloc((size_t)N, sizeof(float *));
+    w->in = mg_calloc((size_t)N, sizeof(float *));
+    w->a1 = mg_calloc((size_t)N, sizeof(float *));
+    w->a2 = mg_calloc((size_t)N, sizeof(float *));
+    for (int b = 0; b < N; b++) {
+        w->r[b] = mg_malloc_array(img, sizeof(float));
+        w->in[b] = mg_malloc_array((size_t)n * (size_t)(2 * (1 + n_skips(&net->cfg, b))) * hw, sizeof(float));
+        w->a1[b] = mg_malloc_array((size_t)n * K * hw, sizeof(float));
+        w->a2[b] = mg_malloc_array((size_t)n * K * hw, sizeof(float));
+    }
+    w->o3 = mg_malloc_array(img, sizeof(float));
+    w->ddc = mg_malloc_array(img, sizeof(float));
+    w->da1 = mg_malloc_array((size_t)n * K * hw, sizeof(float));
+    w->da2 = mg_malloc_array((size_t)n * K * hw, sizeof(float));
+    w->din = mg_malloc_array((size_t)n * cmax * hw, sizeof(float));
+    w->cx = mg_malloc_array(hw, sizeof(cfloat));
+    w->cr = mg_malloc_array(hw, sizeof(cfloat));
+    w->work = mg_malloc_array((size_t)C * hw, sizeof(cfloat));
+}
+
+/* r = A^H (A x - Ku) for sample s (planes in, planes out) */
+static void dc_residual(mg_dcinet_ws *w, int s, const float *x, float *r)
+{
+    const long hw = (long)w->H * w->W, C = w->C;
+    const cfloat *ku = w->ku + (long)s * C * hw, *sens = w->sens + (long)s * C * hw;
+    const float *mask = w->mask + (long)s * w->H;
+    mg_planes2c(x, w->cx, hw);
+    mg_sense_forward(w->cx, sens, mask, w->work, C, w->H, w->W);
+    for (long i = 0; i < C * hw; i++) w->work[i] -= ku[i];
+    mg_mask_apply(w->work, mask, C, w->H, w->W);
+    mg_fft2c(w->work, C, w->H, w->W, MG_FFT_INVERSE);
+    mg_sens_adjoint(w->work, sens, w->cr, C, w->H, w->W);
+    mg_c2planes(w->cr, r, hw);
+}
+
+void mg_dcinet_forward(mg_dcinet *net, const cfloat *ku, const cfloat *sens, const float *mask,
+                       float *out, int n, int C, int H, int W)
+{
+    ws_plan(net, n, C, H, W);
+    mg_dcinet_ws *w = net->ws;
+    w->ku = ku; w->sens = sens; w->mask = mask;
+    const long hw = (long)H * W, img = 2 * hw;
+    const int N = net->cfg.blocks, K = net->cfg.kernels;
+    const float slope = net->cfg.slope;
+    /* y_{-1} = mz = A^H Ku */
+    for (int s = 0; s < n; s++) {
+        mg_sense_adjoint(ku + (long)s * C * hw, sens + (long)s * C * hw, mask + (long)s * H, w->cx,
+                         w->work, C, H, W);
+        mg_c2planes(w->cx, w->y[0] + s * img, hw);
+    }
+    for (int b = 0; b < N; b++) {
+        const float *x = w->y[b];  /* y_{b-1} */
+        float *yb = w->y[b + 1];   /* y_b */
+        const float lam = net->lambda[b]->w[0];
+        const int ns = n_skips(&net->cfg, b), cin = 2 * (1 + ns);
+        for (int s = 0; s < n; s++) {
+            dc_residual(w, s, x + s * img, w->r[b] + s * img);
+            for (long i = 0; i < img; i++) yb[s * img + i] = x[s * img + i] - lam * w->r[b][s * img + i];
+        }
+        /* dc is held in yb until the residual is added */
+        mg_concat_forward(yb, w->in[b], n, 2, cin, 0, hw);
+        for (int k = 0; k < ns; k++) mg_concat_forward(w->y[b - 1 - k], w->in[b], n, 2, cin, 2 * (k + 1), hw);
+        mg_conv2d_forward(&net->conv[3 * b], w->in[b], w->a1[b], n, H, W);
+        mg_leaky_forward(w->a1[b], w->a1[b], (long)n * K * hw, slope);
+        mg_conv2d_forward(&net->conv[3 * b + 1], w->a1[b], w->a2[b], n, H, W);
+        mg_leaky_forward(w->a2[b], w->a2[b], (long)n * K * hw, slope);
+        mg_conv2d_forward(&net->conv[3 * b + 2], w->a2[b], w->o3, n, H, W);
+        for (long i = 0; i < n * img; i++) yb[i] += w->o3[i];
+    }
+    memcpy(out, w->y[N], sizeof(float) * (size_t)(n * img));
+}
+
+void mg_dcinet_backward(mg_dcinet *net, const float *dout, cfloat *dku)
+{
+    mg_dcinet_ws *w = net->ws;
+    const int n = w->n, C = w->C, H = w->H, W = w->W, N = net->cfg.blocks, K = net->cfg.kernels;
+    const long hw = (long)H * W, img = 2 * hw, nimg = n * img;
+    const float slope = net->cfg.slope;
+    for (int j = 0; j <= N; j++) memset(w->dy[j], 0, sizeof(float) * (size_t)nimg);
+    memcpy(w->dy[N], dout, sizeof(float) * (size_t)nimg);
+    for (int b = N - 1; b >= 0; b--) {
+        const int ns = n_skips(&net->cfg, b), cin = 2 * (1 + ns);
+        const float *g = w->dy[b + 1];
+        memcpy(w->ddc, g, sizeof(float) * (size_t)nimg); /* residual path */
+        memset(w->da2, 0, sizeof(float) * (size_t)(n * K * hw));
+        mg_conv2d_backward(&net->conv[3 * b + 2], w->a2[b], g, w->da2, n, H, W);
+        memset(w->da1, 0, sizeof(float) * (size_t)(n * K * hw));
+        /* leaky backward in place: da2 <- leaky'(a2) * da2 */
+        for (long i = 0; i < n * K * hw; i++) w->da2[i] *= w->a2[b][i] > 0 ? 1.0f : slope;
+        mg_conv2d_backward(&net->conv[3 * b + 1], w->a1[b], w->da2, w->da1, n, H, W);
+        for (long i = 0; i < n * K * hw; i++) w->da1[i] *= w->a1[b][i] > 0 ? 1.0f : slope;
+        memset(w->din, 0, sizeof(float) * (size_t)(n * cin * hw));
+        mg_conv2d_backward(&net->conv[3 * b], w->in[b], w->da1, w->din, n, H, W);
+        mg_concat_backward(w->din, w->ddc, n, 2, cin, 0, hw);
+        for (int k = 0; k < ns; k++) mg_concat_backward(w->din, w->dy[b - 1 - k], n, 2, cin, 2 * (k + 1), hw);
+        /* DC unit: dc = x - lam r(x), r = A^H A x - A^H Ku */
+        const float lam = net->lambda[b]->w[0];
+        double dlam = 0;
+        for (int s = 0; s < n; s++) {
+            const float *gd = w->ddc + s * img, *r = w->r[b] + s * img;
+            for (long i = 0; i < img; i++) dlam -= (double)gd[i] * r[i];
+            const cfloat *sens = w->sens + (long)s * C * hw;
+            const float *mask = w->mask + (long)s * H;
+            /* dx = gd - lam A^H A gd */
+            mg_planes2c(gd, w->cx, hw);
+            mg_sense_forward(w->cx, sens, mask, w->work, C, H, W);
+            if (dku) /* d/dKu of -lam r = +lam A^H Ku: dKu += lam A gd */
+                for (long i = 0; i < C * hw; i++) dku[(long)s * C * hw + i] += lam * w->work[i];
+            mg_fft2c(w->work, C, H, W, MG_FFT_INVERSE);
+            mg_sens_adjoint(w->work, sens, w->cr, C, H, W);
+            float *dx = w->dy[b] + s * img;
+            for (long i = 0; i < hw; i++) {
+                dx[i] += gd[i] - lam * crealf(w->cr[i]);
+                dx[hw + i] += gd[hw + i] - lam * cimagf(w->cr[i]);
+            }
+        }
+        net->lambda[b]->g[0] += (float)dlam;
+    }
+    if (dku) /* y_{-1} = A^H Ku: dKu += A dy_{-1} */
+        for (int s = 0; s < n; s++) {
+            mg_planes2c(w->dy[0] + s * img, w->cx, hw);
+            mg_sense_forward(w->cx, w->sens + (long)s * C * hw, w->mask + (long)s * H, w->work, C, H, W);
+            for (long i = 0; i < C * hw; i++) dku[(long)s * C * hw + i] += w->work[i];
+        }
+}
+
+double mg_dcinet_flops(const mg_dcinet_cfg *cfg, int C, int H, int W)
+{
+    const double hw = (double)H * W, K = cfg->kernels;
+    double f = 0;
+    for (int b = 0; b < cfg->blocks; b++) {
+        double cin = 2.0 * (1 + n_skips(cfg, b));
+        f += 2.0 * 25.0 * hw * (cin * K + K * K + K * 2.0); /* 2 flops per multiply-add */
+        f += 2.0 * C * 5.0 * hw * log2(hw);                /* two FFTs per coil, ~5 N log N */
+    }
+    return f;
+}

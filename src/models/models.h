@@ -1,0 +1,52 @@
+/* mrgan models: the DCI-Net generator (and, later, the PatchGAN critic).
+ *
+ * DCI-Net (paper Sec. 3, Appendix A; docs/dcinet.md). With y_{-1} = mz the
+ * zero-filled image and A_i = M_i F S_i per sample:
+ *   block b = 0..N-1:  x   = y_{b-1}
+ *                      dc  = x - lambda_b A^H (A x - Ku)            (DC unit)
+ *                      in  = [dc, y_{b-2}, ..., y_{b-1-G}]  (indices >= -1 only:
+ *                            block b sees min(b, G) skips, 2 (1 + min(b, G)) channels)
+ *                      y_b = dc + conv3(lrelu(conv2(lrelu(conv1(in)))))
+ *   output y_{N-1}.
+ * Complex images are 2 real channels (re, im), NCHW float. */
+#ifndef MRGAN_MODELS_H
+#define MRGAN_MODELS_H
+
+#include "../core/core.h"
+#include "../nn/nn.h"
+
+typedef struct {
+    int blocks;  /* N (paper: 20) */
+    int growth;  /* G, dense skips (paper: 5) */
+    int kernels; /* K, channels of the hidden convs (paper: 40) */
+    float slope; /* LeakyReLU slope (0.2, TensorFlow's default) */
+} mg_dcinet_cfg;
+
+typedef struct mg_dcinet_ws mg_dcinet_ws;
+typedef struct {
+    mg_dcinet_cfg cfg;
+    mg_params params;
+    mg_param **lambda; /* [blocks], 1 value each */
+    mg_conv2d *conv;   /* [blocks * 3] */
+    mg_dcinet_ws *ws;
+} mg_dcinet;
+
+void mg_dcinet_init(mg_dcinet *net, const mg_dcinet_cfg *cfg, uint64_t seed);
+void mg_dcinet_free(mg_dcinet *net);
+
+/* Forward for a batch of n samples: ku n x C x H x W (undersampled k-space),
+ * sens n x C x H x W, mask n x H, out n x 2 x H x W. Keeps the activations
+ * needed by the backward. */
+void mg_dcinet_forward(mg_dcinet *net, const cfloat *ku, const cfloat *sens, const float *mask,
+                       float *out, int n, int C, int H, int W);
+/* Backward of the last forward: parameter gradients += ..., and when dku is
+ * not NULL the gradient w.r.t. ku (complex, d/dRe + i d/dIm) += ... */
+void mg_dcinet_backward(mg_dcinet *net, const float *dout, cfloat *dku);
+/* Multiply-adds of one forward per sample (convolutions and FFTs), for FLOP rates. */
+double mg_dcinet_flops(const mg_dcinet_cfg *cfg, int C, int H, int W);
+
+/* complex image (H x W) <-> 2 planes (re, im) */
+void mg_c2planes(const cfloat *z, float *p, long hw);
+void mg_planes2c(const float *p, cfloat *z, long hw);
+
+#endif

@@ -1,0 +1,113 @@
+/* mrgan nn: layers with an explicit forward and backward (llm.c style).
+ *
+ * Tensors are NCHW float32. Every backward ACCUMULATES: dx += ..., and
+ * parameter gradients g += ..., so a tensor consumed twice (dense skips)
+ * simply receives both contributions; callers zero gradients before a step.
+ * Forward functions save nothing: backward takes the tensors it needs.
+ * Convolutions run on oneDNN (primitives created once per shape and cached);
+ * src/nn/conv_ref.c holds the plain loops they are tested against. */
+#ifndef MRGAN_NN_H
+#define MRGAN_NN_H
+
+#include "../core/core.h"
+
+/* ---------------- parameters ---------------- */
+typedef struct {
+    char name[96];
+    int ndim;
+    long shape[4];
+    long size;
+    float *w, *g;    /* value, gradient */
+    float *m, *v;    /* Adam moments */
+} mg_param;
+
+typedef struct {
+    mg_param **p;
+    int n, cap;
+} mg_params;
+
+mg_param *mg_params_add(mg_params *ps, const char *name, int ndim, const long *shape);
+mg_param *mg_params_find(const mg_params *ps, const char *name);
+void mg_params_zero_grad(mg_params *ps);
+long mg_params_count(const mg_params *ps);
+void mg_params_free(mg_params *ps);
+
+/* ---------------- Adam and weight clipping ---------------- */
+typedef struct {
+    float lr, beta1, beta2, eps;
+    long t; /* steps taken */
+} mg_adam;
+void mg_adam_init(mg_adam *a, float lr, float beta1, float beta2, float eps);
+void mg_adam_step(mg_adam *a, mg_params *ps);
+void mg_clip_weights(mg_params *ps, float c);
+
+/* ---------------- conv2d (square kernel k, stride s, zero padding p) ---- */
+typedef struct mg_conv_impl mg_conv_impl;
+typedef struct {
+    int cin, cout, k, stride, pad;
+    mg_param *weight; /* cout x cin x k x k */
+    mg_param *bias;   /* cout, or NULL */
+    mg_conv_impl *impl;
+} mg_conv2d;
+/* Xavier/He-style uniform init from rng. */
+void mg_conv2d_init(mg_conv2d *c, mg_params *ps, const char *name, int cin, int cout, int k,
+                    int stride, int pad, int with_bias, mg_rng *rng);
+void mg_conv2d_free(mg_conv2d *c);
+int mg_conv_out(int in, int k, int stride, int pad);
+void mg_conv2d_forward(mg_conv2d *c, const float *x, float *y, int n, int h, int w);
+/* dx may be NULL (input needs no gradient). */
+void mg_conv2d_backward(mg_conv2d *c, const float *x, const float *dy, float *dx, int n, int h,
+                        int w);
+/* Plain-loop reference (tests): y = conv(x) (+ bias); dx += ..., dw += ..., db += ... */
+void mg_conv2d_ref_forward(const float *x, const float *wt, const float *b, float *y, int n,
+                           int cin, int cout, int h, int w, int k, int stride, int pad);
+void mg_conv2d_ref_backward(const float *x, const float *wt, const float *dy, float *dx, float *dw,
+                            float *db, int n, int cin, int cout, int h, int w, int k, int stride,
+                            int pad);
+
+/* ---------------- elementwise ---------------- */
+void mg_leaky_forward(const float *x, float *y, long n, float slope); /* in place allowed */
+/* y from the forward (same sign as x since slope > 0) */
+void mg_leaky_backward(const float *y, const float *dy, float *dx, long n, float slope);
+
+/* ---------------- batch norm over N, H, W per channel ---------------- */
+typedef struct {
+    int c;
+    float momentum, eps;
+    mg_param *gamma, *beta;
+    float *run_mean, *run_var;
+    float *mean, *invstd; /* saved by the training forward */
+} mg_batchnorm;
+void mg_batchnorm_init(mg_batchnorm *b, mg_params *ps, const char *name, int c);
+void mg_batchnorm_free(mg_batchnorm *b);
+/* train != 0: batch statistics (saved, running stats updated); else running stats */
+void mg_batchnorm_forward(mg_batchnorm *b, const float *x, float *y, int n, int h, int w, int train);
+void mg_batchnorm_backward(mg_batchnorm *b, const float *x, const float *dy, float *dx, int n, int h,
+                           int w);
+
+/* ---------------- linear: y[n][out] = W[out][in] x[n][in] + b ---------------- */
+typedef struct {
+    int in, out;
+    mg_param *weight, *bias;
+} mg_linear;
+void mg_linear_init(mg_linear *l, mg_params *ps, const char *name, int in, int out, mg_rng *rng);
+void mg_linear_forward(const mg_linear *l, const float *x, float *y, int n);
+void mg_linear_backward(const mg_linear *l, const float *x, const float *dy, float *dx, int n);
+
+/* ---------------- channel concat / split (NCHW) ----------------
+ * Copies `c` channels of each of n samples of src (plane size hw) into dst
+ * at channel offset `off` of a tensor with `ctot` channels; the backward adds
+ * the slice back. */
+void mg_concat_forward(const float *src, float *dst, int n, int c, int ctot, int off, long hw);
+void mg_concat_backward(const float *ddst, float *dsrc, int n, int c, int ctot, int off, long hw);
+
+/* ---------------- complex magnitude: x has 2 channels (re, im) per sample --- */
+void mg_cmag_forward(const float *x, float *y, int n, long hw);
+void mg_cmag_backward(const float *x, const float *dy, float *dx, int n, long hw);
+
+/* ---------------- MSE: mean over all elements ---------------- */
+double mg_mse_forward(const float *x, const float *t, long n);
+/* dx += scale * 2 (x - t) / n */
+void mg_mse_backward(const float *x, const float *t, float *dx, long n, float scale);
+
+#endif

@@ -1,0 +1,198 @@
+/* DCI-Net: the whole generator's gradient against finite differences, with
+ * respect to parameters of every kind and to the k-space input; and the
+ * forward with zeroed convolutions against N plain gradient steps. */
+#include "testutil.h"
+#include "fft/fft.h"
+#include "models/models.h"
+#include "mri/mri.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NS 2
+#define C 3
+#define H 8
+#define W 10
+#define HW (H * W)
+
+typedef struct {
+    mg_dcinet net;
+    cfloat ku[NS * C * HW], sens[NS * C * HW];
+    float mask[NS * H];
+    float out[NS * 2 * HW], r[NS * 2 * HW];
+} fixture;
+
+static void make(fixture *f, int blocks, int growth, int K, float slope)
+{
+    mg_rng rng;
+    mg_rng_seed(&rng, 99);
+    mg_dcinet_cfg cfg = {blocks, growth, K, slope};
+    mg_dcinet_init(&f->net, &cfg, 7);
+    tu_randn_c(f->ku, NS * C * HW, &rng);
+    tu_randn_c(f->sens, NS * C * HW, &rng);
+    for (int i = 0; i < NS * C * HW; i++) f->sens[i] *= 0.5f;
+    for (int s = 0; s < NS; s++)
+        for (int y = 0; y < H; y++) f->mask[s * H + y] = (y + s) % 3 != 0;
+    for (int i = 0; i < NS * 2 * HW; i++) f->r[i] = (float)(2 * mg_rng_uniform(&rng) - 1);
+    for (int b = 0; b < blocks; b++) f->net.lambda[b]->w[0] = 0.7f + 0.1f * b;
+}
+
+static double loss(fixture *f)
+{
+    mg_dcinet_forward(&f->net, f->ku, f->sens, f->mask, f->out, NS, C, H, W);
+    double l = 0;
+    for (int i = 0; i < NS * 2 * HW; i++) l += (double)f->r[i] * f->out[i];
+    return l;
+}
+
+static double fd(fixture *f, float *v, double eps)
+{
+    float s = *v;
+    *v = (float)(s + eps);
+    double lp = loss(f);
+    *v = (float)(s - eps);
+    double lm = loss(f);
+    *v = s;
+    return (lp - lm) / (2 * eps);
+}
+
+/* Central differences at two step sizes; where they disagree the step
+ * crossed a LeakyReLU kink and the entry is skipped (returns 0). */
+static double eps_big, eps_small, tol;
+static int fd2(fixture *f, float *v, double *num)
+{
+    double a = fd(f, v, eps_big), b = fd(f, v, eps_small);
+    *num = b;
+    return fabs(a - b) <= 0.02 * fmax(fmax(fabs(a), fabs(b)), 1e-1);
+}
+
+/* collects the relative errors when `sink` is set */
+typedef struct { double *e; int *n; } err_sink;
+static err_sink *errs_sink(double *e, int *n)
+{
+    static err_sink s;
+    s.e = e;
+    s.n = n;
+    return &s;
+}
+static void record(err_sink *s, double err)
+{
+    if (s && *s->n < 512) s->e[(*s->n)++] = err;
+}
+
+static void check_gradients(float slope, err_sink *sink)
+{
+    static fixture f;
+    make(&f, 3, 2, 4, slope); /* block 2 sees two skips */
+    loss(&f);
+    mg_params_zero_grad(&f.net.params);
+    static cfloat dku[NS * C * HW];
+    memset(dku, 0, sizeof dku);
+    mg_dcinet_backward(&f.net, f.r, dku);
+    double worst = 0;
+    int checked = 0, skipped = 0;
+    for (int i = 0; i < f.net.params.n; i++) {
+        mg_param *p = f.net.params.p[i];
+        long step = p->size > 5 ? p->size / 5 : 1;
+        for (long j = 0; j < p->size; j += step) {
+            double num;
+            if (!fd2(&f, &p->w[j], &num)) { skipped++; continue; }
+            double err = fabs(num - p->g[j]) / fmax(fmax(fabs(num), fabs(p->g[j])), 1e-1);
+            if (err > worst) worst = err;
+            record(sink, err);
+            if (err > tol) fail_msg("%s[%ld]: numeric %g analytic %g", p->name, j, num, (double)p->g[j]);
+            checked++;
+        }
+    }
+    /* input: real and imaginary parts of k-space samples (sampled and not) */
+    for (int i = 0; i < NS * C * HW; i += 37) {
+        float *re = (float *)&f.ku[i], *im = re + 1;
+        double nr, ni;
+        if (!fd2(&f, re, &nr) || !fd2(&f, im, &ni)) { skipped += 2; continue; }
+        double er = fabs(nr - crealf(dku[i])) / fmax(fmax(fabs(nr), fabs(crealf(dku[i]))), 1e-1);
+        double ei = fabs(ni - cimagf(dku[i])) / fmax(fmax(fabs(ni), fabs(cimagf(dku[i]))), 1e-1);
+        record(sink, er);
+        record(sink, ei);
+        if (er > tol || ei > tol)
+            fail_msg("dku[%d]: numeric (%g,%g) analytic (%g,%g)", i, nr, ni, (double)crealf(dku[i]), (double)cimagf(dku[i]));
+        checked += 2;
+    }
+    print_message("checked %d gradient entries (%d skipped at kinks), worst relative error %.2e\n",
+                  checked, skipped, worst);
+    assert_true(checked >= 80 && skipped * 5 < checked);
+    mg_dcinet_free(&f.net);
+}
+
+/* slope 1: the network is affine in every single parameter and in the input,
+ * so central differences are exact at any step: large steps, a tight bound.
+ * This checks the whole backward except the negative LeakyReLU branch. */
+static void test_gradients_linear(void **state)
+{
+    (void)state;
+    eps_big = 0.1, eps_small = 0.05, tol = 2e-3;
+    check_gradients(1.0f, NULL);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* slope 0.2 (the default). Float central differences across LeakyReLU kinks
+ * are noisy (a step moves some pre-activations across zero), so single
+ * entries cannot be bounded tightly; the error distribution can: a wrong
+ * branch would put most entries off by tens of percent. */
+static void test_gradients_leaky(void **state)
+{
+    (void)state;
+    static double errs[512];
+    int n = 0;
+    eps_big = 2e-3, eps_small = 1e-3, tol = 1.0;
+    check_gradients(0.2f, errs_sink(errs, &n));
+    qsort(errs, (size_t)n, sizeof(double), cmp_d);
+    double med = errs[n / 2], p90 = errs[(9 * n) / 10];
+    print_message("leaky: %d entries, median relative error %.2e, 90th percentile %.2e\n", n, med, p90);
+    assert_true(med < 1e-2 && p90 < 5e-2);
+}
+
+/* Zero convolutions: every block is a gradient step x <- x - lam A^H (A x - Ku). */
+static void test_zero_convs_are_dc_steps(void **state)
+{
+    (void)state;
+    static fixture f;
+    make(&f, 4, 2, 3, 0.2f);
+    for (int i = 0; i < f.net.params.n; i++)
+        if (!strstr(f.net.params.p[i]->name, "lambda")) memset(f.net.params.p[i]->w, 0, sizeof(float) * (size_t)f.net.params.p[i]->size);
+    loss(&f);
+    cfloat x[HW], k[C * HW], r[HW];
+    for (int s = 0; s < NS; s++) {
+        const cfloat *ku = f.ku + s * C * HW, *sens = f.sens + s * C * HW;
+        const float *m = f.mask + s * H;
+        mg_sense_adjoint(ku, sens, m, x, NULL, C, H, W);
+        for (int b = 0; b < 4; b++) {
+            mg_sense_forward(x, sens, m, k, C, H, W);
+            for (int i = 0; i < C * HW; i++) k[i] -= ku[i];
+            mg_sense_adjoint(k, sens, m, r, NULL, C, H, W);
+            for (int i = 0; i < HW; i++) x[i] -= f.net.lambda[b]->w[0] * r[i];
+        }
+        for (int i = 0; i < HW; i++) {
+            assert_true(fabsf(crealf(x[i]) - f.out[s * 2 * HW + i]) < 1e-4f * (1 + cabsf(x[i])));
+            assert_true(fabsf(cimagf(x[i]) - f.out[s * 2 * HW + HW + i]) < 1e-4f * (1 + cabsf(x[i])));
+        }
+    }
+    mg_dcinet_free(&f.net);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gradients_linear),
+        cmocka_unit_test(test_gradients_leaky),
+        cmocka_unit_test(test_zero_convs_are_dc_steps),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    mg_fft_cleanup();
+    return rc;
+}

@@ -1,0 +1,278 @@
+/* Every layer's backward against central finite differences of its forward
+ * (loss L = <r, f(x)> with a random r), and the oneDNN convolution against
+ * the plain reference loops. */
+#include "testutil.h"
+#include "nn/nn.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef void (*fwd_fn)(void *ctx, float *y); /* reads its inputs from ctx */
+
+/* Checks d/dv L for `count` entries of v (spread over it) against the
+ * analytic gradient g. */
+static void fd_check(const char *what, fwd_fn f, void *ctx, float *v, const float *g, long nv,
+                     const float *r, long ny, double eps, double tol)
+{
+    float *y = mg_malloc_array((size_t)ny, sizeof(float));
+    long step = nv > 24 ? nv / 24 : 1;
+    double worst = 0;
+    for (long i = 0; i < nv; i += step) {
+        float save = v[i];
+        v[i] = (float)(save + eps);
+        f(ctx, y);
+        double lp = 0;
+        for (long j = 0; j < ny; j++) lp += (double)r[j] * y[j];
+        v[i] = (float)(save - eps);
+        f(ctx, y);
+        double lm = 0;
+        for (long j = 0; j < ny; j++) lm += (double)r[j] * y[j];
+        v[i] = save;
+        double num = (lp - lm) / (2 * eps);
+        double err = fabs(num - g[i]) / fmax(fmax(fabs(num), fabs(g[i])), 1e-2);
+        if (err > worst) worst = err;
+        if (err > tol) fail_msg("%s: entry %ld numeric %g analytic %g", what, i, num, (double)g[i]);
+    }
+    free(y);
+}
+
+static void randu(float *x, long n, mg_rng *r, float a)
+{
+    for (long i = 0; i < n; i++) x[i] = (float)(a * (2 * mg_rng_uniform(r) - 1));
+}
+
+/* ---------------- conv ---------------- */
+typedef struct { mg_conv2d *c; float *x; int n, h, w; } conv_ctx;
+static void conv_f(void *p, float *y)
+{
+    conv_ctx *c = p;
+    mg_conv2d_forward(c->c, c->x, y, c->n, c->h, c->w);
+}
+
+static void check_conv(int cin, int cout, int k, int s, int pad, int bias, int n, int h, int w)
+{
+    mg_params ps = {0};
+    mg_rng r;
+    mg_rng_seed(&r, (uint64_t)(cin * 100 + cout * 10 + k));
+    mg_conv2d c;
+    mg_conv2d_init(&c, &ps, "c", cin, cout, k, s, pad, bias, &r);
+    const int oh = mg_conv_out(h, k, s, pad), ow = mg_conv_out(w, k, s, pad);
+    const long nx = (long)n * cin * h * w, ny = (long)n * cout * oh * ow;
+    float *x = mg_malloc_array((size_t)nx, sizeof(float)), *y = mg_malloc_array((size_t)ny, sizeof(float));
+    float *yr = mg_malloc_array((size_t)ny, sizeof(float)), *dy = mg_malloc_array((size_t)ny, sizeof(float));
+    float *dx = mg_calloc((size_t)nx, sizeof(float)), *dxr = mg_calloc((size_t)nx, sizeof(float));
+    float *dwr = mg_calloc((size_t)c.weight->size, sizeof(float)), *dbr = mg_calloc((size_t)cout, sizeof(float));
+    randu(x, nx, &r, 1);
+    randu(dy, ny, &r, 1);
+    mg_conv2d_forward(&c, x, y, n, h, w);
+    mg_conv2d_ref_forward(x, c.weight->w, bias ? c.bias->w : NULL, yr, n, cin, cout, h, w, k, s, pad);
+    for (long i = 0; i < ny; i++)
+        if (fabsf(y[i] - yr[i]) > 1e-4f * (1 + fabsf(yr[i]))) fail_msg("conv fwd %ld: %g vs %g", i, (double)y[i], (double)yr[i]);
+    for (long i = 0; i < nx; i++) dx[i] = dxr[i] = 0.5f; /* backward accumulates */
+    mg_conv2d_backward(&c, x, dy, dx, n, h, w);
+    mg_conv2d_ref_backward(x, c.weight->w, dy, dxr, dwr, bias ? dbr : NULL, n, cin, cout, h, w, k, s, pad);
+    for (long i = 0; i < nx; i++)
+        if (fabsf(dx[i] - dxr[i]) > 1e-4f * (1 + fabsf(dxr[i]))) fail_msg("conv dx %ld: %g vs %g", i, (double)dx[i], (double)dxr[i]);
+    for (long i = 0; i < c.weight->size; i++)
+        if (fabsf(c.weight->g[i] - dwr[i]) > 1e-3f * (1 + fabsf(dwr[i]))) fail_msg("conv dw %ld: %g vs %g", i, (double)c.weight->g[i], (double)dwr[i]);
+    if (bias)
+        for (int i = 0; i < cout; i++) assert_true(fabsf(c.bias->g[i] - dbr[i]) < 1e-3f * (1 + fabsf(dbr[i])));
+    /* finite differences of the forward for x, weights and bias */
+    conv_ctx ctx = {&c, x, n, h, w};
+    for (long i = 0; i < nx; i++) dx[i] -= 0.5f;
+    fd_check("conv x", conv_f, &ctx, x, dx, nx, dy, ny, 1e-2, 2e-2);
+    fd_check("conv w", conv_f, &ctx, c.weight->w, c.weight->g, c.weight->size, dy, ny, 1e-2, 2e-2);
+    if (bias) fd_check("conv b", conv_f, &ctx, c.bias->w, c.bias->g, cout, dy, ny, 1e-2, 2e-2);
+    mg_conv2d_free(&c);
+    mg_params_free(&ps);
+    free(x); free(y); free(yr); free(dy); free(dx); free(dxr); free(dwr); free(dbr);
+}
+
+static void test_conv5x5(void **s) { (void)s; check_conv(6, 5, 5, 1, 2, 1, 2, 9, 8); }
+static void test_conv5x5_narrow(void **s) { (void)s; check_conv(8, 2, 5, 1, 2, 1, 1, 12, 10); }
+static void test_conv4x4_s2(void **s) { (void)s; check_conv(3, 4, 4, 2, 1, 1, 2, 16, 12); check_conv(2, 3, 4, 2, 1, 0, 1, 8, 8); }
+
+/* ---------------- leaky ---------------- */
+typedef struct { float *x; long n; } vec_ctx;
+static void leaky_f(void *p, float *y) { vec_ctx *c = p; mg_leaky_forward(c->x, y, c->n, 0.2f); }
+static void test_leaky(void **s)
+{
+    (void)s;
+    mg_rng r;
+    mg_rng_seed(&r, 11);
+    const long n = 50;
+    float x[50], y[50], dy[50], dx[50] = {0};
+    for (long i = 0; i < n; i++) {
+        x[i] = (float)(2 * mg_rng_uniform(&r) - 1);
+        if (fabsf(x[i]) < 0.05f) x[i] = 0.3f; /* stay off the kink */
+    }
+    randu(dy, n, &r, 1);
+    mg_leaky_forward(x, y, n, 0.2f);
+    mg_leaky_backward(y, dy, dx, n, 0.2f);
+    vec_ctx c = {x, n};
+    fd_check("leaky", leaky_f, &c, x, dx, n, dy, n, 1e-3, 1e-3);
+}
+
+/* ---------------- batch norm ---------------- */
+typedef struct { mg_batchnorm *b; float *x; int n, h, w; } bn_ctx;
+static void bn_f(void *p, float *y) { bn_ctx *c = p; mg_batchnorm_forward(c->b, c->x, y, c->n, c->h, c->w, 1); }
+static void test_batchnorm(void **s)
+{
+    (void)s;
+    mg_params ps = {0};
+    mg_batchnorm b;
+    mg_batchnorm_init(&b, &ps, "bn", 3);
+    mg_rng r;
+    mg_rng_seed(&r, 12);
+    const int n = 2, h = 4, w = 5;
+    const long nx = (long)n * 3 * h * w;
+    float *x = mg_malloc_array((size_t)nx, sizeof(float)), *y = mg_malloc_array((size_t)nx, sizeof(float));
+    float *dy = mg_malloc_array((size_t)nx, sizeof(float)), *dx = mg_calloc((size_t)nx, sizeof(float));
+    randu(x, nx, &r, 2);
+    randu(dy, nx, &r, 1);
+    for (int c = 0; c < 3; c++) { b.gamma->w[c] = 0.5f + c; b.beta->w[c] = 0.1f * c; }
+    mg_batchnorm_forward(&b, x, y, n, h, w, 1);
+    /* normalised output per channel: mean beta, std gamma */
+    for (int c = 0; c < 3; c++) {
+        double m = 0, v = 0;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < h * w; j++) m += y[(i * 3 + c) * h * w + j];
+        m /= n * h * w;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < h * w; j++) v += pow(y[(i * 3 + c) * h * w + j] - m, 2);
+        v /= n * h * w;
+        assert_true(fabs(m - b.beta->w[c]) < 1e-5);
+        assert_true(fabs(sqrt(v) - b.gamma->w[c]) < 1e-3);
+    }
+    mg_batchnorm_backward(&b, x, dy, dx, n, h, w);
+    bn_ctx c = {&b, x, n, h, w};
+    fd_check("bn x", bn_f, &c, x, dx, nx, dy, nx, 1e-2, 2e-2);
+    fd_check("bn gamma", bn_f, &c, b.gamma->w, b.gamma->g, 3, dy, nx, 1e-2, 2e-2);
+    fd_check("bn beta", bn_f, &c, b.beta->w, b.beta->g, 3, dy, nx, 1e-2, 2e-2);
+    mg_batchnorm_free(&b);
+    mg_params_free(&ps);
+    free(x); free(y); free(dy); free(dx);
+}
+
+/* ---------------- linear ---------------- */
+typedef struct { mg_linear *l; float *x; int n; } lin_ctx;
+static void lin_f(void *p, float *y) { lin_ctx *c = p; mg_linear_forward(c->l, c->x, y, c->n); }
+static void test_linear(void **s)
+{
+    (void)s;
+    mg_params ps = {0};
+    mg_rng r;
+    mg_rng_seed(&r, 13);
+    mg_linear l;
+    mg_linear_init(&l, &ps, "fc", 7, 3, &r);
+    const int n = 4;
+    float x[28], y[12], dy[12], dx[28] = {0};
+    randu(x, 28, &r, 1);
+    randu(dy, 12, &r, 1);
+    mg_linear_forward(&l, x, y, n);
+    /* direct check of one output */
+    double ref = l.bias->w[1];
+    for (int i = 0; i < 7; i++) ref += (double)l.weight->w[7 + i] * x[2 * 7 + i];
+    assert_true(fabs(ref - y[2 * 3 + 1]) < 1e-5);
+    mg_linear_backward(&l, x, dy, dx, n);
+    lin_ctx c = {&l, x, n};
+    fd_check("linear x", lin_f, &c, x, dx, 28, dy, 12, 1e-2, 1e-2);
+    fd_check("linear w", lin_f, &c, l.weight->w, l.weight->g, 21, dy, 12, 1e-2, 1e-2);
+    fd_check("linear b", lin_f, &c, l.bias->w, l.bias->g, 3, dy, 12, 1e-2, 1e-2);
+    mg_params_free(&ps);
+}
+
+/* ---------------- concat ---------------- */
+static void test_concat(void **s)
+{
+    (void)s;
+    const int n = 2, hw = 3;
+    float a[2 * 2 * 3], b[2 * 1 * 3], out[2 * 3 * 3];
+    for (int i = 0; i < 12; i++) a[i] = (float)i;
+    for (int i = 0; i < 6; i++) b[i] = 100.0f + (float)i;
+    mg_concat_forward(a, out, n, 2, 3, 0, hw);
+    mg_concat_forward(b, out, n, 1, 3, 2, hw);
+    /* sample 1, channel 2 is b's sample 1 */
+    assert_true(out[(1 * 3 + 2) * 3 + 1] == 104.0f);
+    assert_true(out[(1 * 3 + 1) * 3 + 0] == 9.0f);
+    float da[12] = {0}, db[6] = {0};
+    mg_concat_backward(out, da, n, 2, 3, 0, hw);
+    mg_concat_backward(out, db, n, 1, 3, 2, hw);
+    mg_concat_backward(out, db, n, 1, 3, 2, hw); /* accumulates */
+    assert_memory_equal(da, a, sizeof a);
+    for (int i = 0; i < 6; i++) assert_true(db[i] == 2 * b[i]);
+}
+
+/* ---------------- complex magnitude, MSE ---------------- */
+typedef struct { float *x; int n; long hw; } mag_ctx;
+static void mag_f(void *p, float *y) { mag_ctx *c = p; mg_cmag_forward(c->x, y, c->n, c->hw); }
+static void test_cmag(void **s)
+{
+    (void)s;
+    mg_rng r;
+    mg_rng_seed(&r, 14);
+    float x[2 * 2 * 6], y[2 * 6], dy[12], dx[24] = {0};
+    randu(x, 24, &r, 1);
+    randu(dy, 12, &r, 1);
+    mg_cmag_forward(x, y, 2, 6);
+    assert_true(fabsf(y[7] - hypotf(x[2 * 6 + 1], x[3 * 6 + 1])) < 1e-6f);
+    mg_cmag_backward(x, dy, dx, 2, 6);
+    mag_ctx c = {x, 2, 6};
+    fd_check("cmag", mag_f, &c, x, dx, 24, dy, 12, 1e-3, 1e-2);
+}
+
+typedef struct { float *x, *t; long n; } mse_ctx;
+static void mse_f(void *p, float *y) { mse_ctx *c = p; y[0] = (float)mg_mse_forward(c->x, c->t, c->n); }
+static void test_mse(void **s)
+{
+    (void)s;
+    mg_rng r;
+    mg_rng_seed(&r, 15);
+    float x[20], t[20], dx[20] = {0}, one = 1.0f;
+    randu(x, 20, &r, 1);
+    randu(t, 20, &r, 1);
+    double ref = 0;
+    for (int i = 0; i < 20; i++) ref += pow(x[i] - t[i], 2) / 20;
+    assert_true(fabs(mg_mse_forward(x, t, 20) - ref) < 1e-7);
+    mg_mse_backward(x, t, dx, 20, 1.0f);
+    mse_ctx c = {x, t, 20};
+    fd_check("mse", mse_f, &c, x, dx, 20, &one, 1, 1e-3, 1e-2);
+}
+
+/* ---------------- Adam: two steps of one scalar, written out by hand ---------------- */
+static void test_adam_and_clip(void **s)
+{
+    (void)s;
+    mg_params ps = {0};
+    long sh[1] = {1};
+    mg_param *p = mg_params_add(&ps, "p", 1, sh);
+    p->w[0] = 1.0f;
+    mg_adam a;
+    mg_adam_init(&a, 0.1f, 0.9f, 0.999f, 1e-8f);
+    p->g[0] = 0.5f;
+    mg_adam_step(&a, &ps);
+    /* step 1: mhat = g, vhat = g^2 -> w -= lr * sign(g) */
+    assert_true(fabsf(p->w[0] - 0.9f) < 1e-6f);
+    p->g[0] = -1.0f;
+    mg_adam_step(&a, &ps);
+    double m = 0.9 * 0.05 + 0.1 * -1.0, v = 0.999 * 0.00025 + 0.001 * 1.0;
+    double mh = m / (1 - 0.81), vh = v / (1 - 0.999 * 0.999);
+    assert_true(fabs(p->w[0] - (0.9 - 0.1 * mh / (sqrt(vh) + 1e-8))) < 1e-6);
+    p->w[0] = 0.5f;
+    mg_clip_weights(&ps, 0.01f);
+    assert_true(p->w[0] == 0.01f);
+    mg_params_free(&ps);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conv5x5),  cmocka_unit_test(test_conv5x5_narrow),
+        cmocka_unit_test(test_conv4x4_s2), cmocka_unit_test(test_leaky),
+        cmocka_unit_test(test_batchnorm), cmocka_unit_test(test_linear),
+        cmocka_unit_test(test_concat),    cmocka_unit_test(test_cmag),
+        cmocka_unit_test(test_mse),       cmocka_unit_test(test_adam_and_clip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
