@@ -3,7 +3,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= 2
 
-.PHONY: all deps build test asan check demo clean
+.PHONY: all deps build test asan check demo bench clean
 
 all: build
 
@@ -29,6 +29,10 @@ check: test asan
 
 demo: build
 	bash scripts/demo.sh $(BUILD)/mrgan
+
+# Speed figures (not part of the tests): DCI-Net inference / training step.
+bench: build
+	$(BUILD)/bench_dcinet all 3
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

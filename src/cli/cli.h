@@ -4,11 +4,14 @@
 
 #include "core/core.h"
 #include "io/io.h"
+#include "metrics/metrics.h"
 
 int cmd_simulate(int argc, char **argv);
 int cmd_mask(int argc, char **argv);
 int cmd_zerofill(int argc, char **argv);
 int cmd_sens(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_recon(int argc, char **argv);
 
 /* Print "mrgan CMD: message" on one line and exit(1). */
 _Noreturn void cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -33,5 +36,34 @@ int cli_mask_type(const char *cmd, const char *val);
 void cli_make_mask(const char *cmd, const cli_mask_opts *o, long n, long slice, float *mask);
 
 int cli_sens_method(const char *cmd, const char *val);
+
+/* k-space inputs of zerofill / recon: slices, masks and coil maps.
+ * Long options: accel R, mask-type t, center c, seed s, mask m, mask-out o,
+ * sens S, sens-method M, acs a, slice i (see CLI_INPUT_OPTIONS). */
+typedef struct {
+    const char *cmd, *path;
+    mg_kdata d;
+    cli_mask_opts mo;
+    const char *mask_file, *mask_out, *sens_file;
+    int method, force_est, undersample;
+    long acs, only, s0, s1, lines;
+    float *fixed, *mask;
+    cfloat *ext_sens;
+} cli_inputs;
+#define CLI_INPUT_OPTIONS                                                                   \
+    {"accel", 1, 0, 'R'}, {"mask-type", 1, 0, 't'}, {"center", 1, 0, 'c'},                 \
+        {"seed", 1, 0, 's'}, {"mask", 1, 0, 'm'}, {"mask-out", 1, 0, 'o'},                  \
+        {"sens", 1, 0, 'S'}, {"sens-method", 1, 0, 'M'}, {"acs", 1, 0, 'a'},                \
+        {"slice", 1, 0, 'i'}
+extern const char *cli_inputs_help;
+void cli_inputs_init(cli_inputs *in, const char *cmd);
+/* 1 when c was one of the input options */
+int cli_inputs_option(cli_inputs *in, int c, const char *arg);
+void cli_inputs_open(cli_inputs *in, const char *path);
+/* Coil maps of slice s into sens; returns its mask (NULL: use the data as is). */
+const float *cli_inputs_slice(cli_inputs *in, long s, cfloat *sens);
+/* Prints the mean line count and the NMSE when a mask was applied. */
+void cli_inputs_report(const cli_inputs *in, const mg_nmse_acc *acc);
+void cli_inputs_free(cli_inputs *in);
 
 #endif

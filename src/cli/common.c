@@ -61,13 +61,9 @@ int cli_mask_type(const char *cmd, const char *val)
 
 void cli_make_mask(const char *cmd, const cli_mask_opts *o, long n, long slice, float *mask)
 {
-    uint64_t seed = mg_seed_mix(o->seed, (uint64_t)slice, 0x6d61736bULL);
-    double cf = o->center_frac >= 0 ? o->center_frac : (double)o->center / (double)n;
-    int rc;
-    if (o->type == 0) rc = mg_mask_vd(mask, n, o->accel, o->center, seed);
-    else if (o->type == 1) rc = mg_mask_random(mask, n, o->accel, cf, seed);
-    else rc = mg_mask_equispaced(mask, n, o->accel, cf, seed);
-    if (rc) cli_fail_lib(cmd);
+    if (mg_mask_make(o->type, mask, n, o->accel, o->center, o->center_frac,
+                     mg_mask_slice_seed(o->seed, slice)))
+        cli_fail_lib(cmd);
 }
 
 int cli_sens_method(const char *cmd, const char *val)

@@ -14,6 +14,8 @@ static const struct {
     {"mask", cmd_mask, "undersampling masks over phase-encode lines"},
     {"zerofill", cmd_zerofill, "zero-filled SENSE-combined reconstruction"},
     {"sens", cmd_sens, "coil sensitivity maps from the calibration lines"},
+    {"train", cmd_train, "train a DCI-Net generator"},
+    {"recon", cmd_recon, "reconstruct with a trained DCI-Net"},
 };
 
 static void usage(FILE *f)

@@ -135,6 +135,7 @@ void mg_progress_start(mg_progress *p, const char *label, long total, int quiet)
     const char *ci = getenv("CI");
     p->tty = isatty(STDERR_FILENO) && !(ci && *ci && strcmp(ci, "0") && strcmp(ci, "false"));
     p->quiet = quiet;
+    p->extra[0] = 0;
 }
 
 static void fmt_time(double s, char *buf, size_t n)
@@ -159,11 +160,11 @@ static void progress_print(mg_progress *p, int final)
         int fill = (int)(30.0 * (double)p->done / (double)p->total);
         for (int i = 0; i < 30; i++) bar[i] = i < fill ? '#' : '.';
         bar[30] = 0;
-        fprintf(stderr, "\r%s [%s] %3d%% %ld/%ld %.2f it/s elapsed %s eta %s%s", p->label, bar, pct,
-                p->done, p->total, rate, e1, e2, final ? "\n" : "");
+        fprintf(stderr, "\r%s [%s] %3d%% %ld/%ld %.2f it/s %s elapsed %s eta %s%s", p->label, bar, pct,
+                p->done, p->total, rate, p->extra, e1, e2, final ? "\n" : "");
     } else {
-        fprintf(stderr, "%s: %ld/%ld (%d%%) %.2f it/s elapsed %s eta %s\n", p->label, p->done,
-                p->total, pct, rate, e1, e2);
+        fprintf(stderr, "%s: %ld/%ld (%d%%) %.2f it/s %s elapsed %s eta %s\n", p->label, p->done,
+                p->total, pct, rate, p->extra, e1, e2);
     }
     fflush(stderr);
 }

@@ -47,6 +47,7 @@ typedef struct {
     double t0, last;
     int tty;
     int quiet;
+    char extra[64]; /* shown after the rate (e.g. the running loss) */
 } mg_progress;
 void mg_progress_start(mg_progress *p, const char *label, long total, int quiet);
 void mg_progress_update(mg_progress *p, long done);

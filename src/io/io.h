@@ -73,4 +73,25 @@ float mg_auto_window(const cfloat *img, size_t n);
  * k-space is stored) or .nii/.nii.gz (magnitude, W x H x slices). ---- */
 int mg_images_write(const char *path, const cfloat *img, long nslices, long h, long w);
 
+/* ---- safetensors (F32 tensors + string metadata), written atomically ---- */
+typedef struct {
+    char *name;
+    int ndim;
+    long shape[4];
+    const float *data;
+} mg_st_tensor;
+typedef struct {
+    int n, nmeta;
+    mg_st_tensor *t;
+    char **meta; /* key, value pairs */
+    void *blob;
+} mg_st_file;
+/* meta: nmeta key/value string pairs, flattened */
+int mg_st_write(const char *path, const mg_st_tensor *t, int n, const char *const *meta, int nmeta);
+/* Validates the header (offsets, shapes, dtype, coverage) and finite data. */
+int mg_st_read(const char *path, mg_st_file *f);
+void mg_st_free(mg_st_file *f);
+const mg_st_tensor *mg_st_find(const mg_st_file *f, const char *name);
+const char *mg_st_meta(const mg_st_file *f, const char *key);
+
 #endif

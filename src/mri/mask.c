@@ -180,3 +180,19 @@ int mg_mask_equispaced(float *mask, long n, double accel, double center_fraction
     set_center(mask, n, low);
     return 0;
 }
+
+int mg_mask_make(int type, float *mask, long n, double accel, long center, double center_frac,
+                 uint64_t seed)
+{
+    double cf = center_frac >= 0 ? center_frac : (double)center / (double)n;
+    if (type == MG_MASK_VD) return mg_mask_vd(mask, n, accel, center, seed);
+    if (type == MG_MASK_RANDOM) return mg_mask_random(mask, n, accel, cf, seed);
+    if (type == MG_MASK_EQUISPACED) return mg_mask_equispaced(mask, n, accel, cf, seed);
+    mg_set_error("unknown mask type %d", type);
+    return -1;
+}
+
+uint64_t mg_mask_slice_seed(uint64_t seed, long slice)
+{
+    return mg_seed_mix(seed, (uint64_t)slice, 0x6d61736bULL);
+}

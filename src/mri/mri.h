@@ -46,6 +46,14 @@ int mg_mask_random(float *mask, long n, double accel, double center_fraction, ui
  * random offset in [0, accel). */
 int mg_mask_equispaced(float *mask, long n, double accel, double center_fraction, uint64_t seed);
 long mg_mask_count(const float *mask, long n);
+/* One entry point for all mask types (MG_MASK_*); center_frac < 0 derives the
+ * fraction from `center` lines. */
+enum { MG_MASK_VD = 0, MG_MASK_RANDOM = 1, MG_MASK_EQUISPACED = 2 };
+int mg_mask_make(int type, float *mask, long n, double accel, long center, double center_frac,
+                 uint64_t seed);
+/* The seed of slice `slice`'s fixed evaluation mask under base seed `seed`
+ * (used by zerofill, recon, validation and evaluation alike). */
+uint64_t mg_mask_slice_seed(uint64_t seed, long slice);
 /* Validates that a mask is 0/1 valued and not empty (name is for the message). */
 int mg_mask_check(const float *mask, long n, const char *name);
 

@@ -1,0 +1,96 @@
+/* mrgan train: train DCI-Net (mode mse; GAN modes follow). */
+#include "cli.h"
+#include "mri/mri.h"
+#include "train/train.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *help =
+    "usage: mrgan train [options] --data DIR RUN\n"
+    "\n"
+    "Trains a DCI-Net on DIR/train.h5 (validation on DIR/val.h5, e.g. from\n"
+    "'mrgan simulate') into the run directory RUN: config.json, metrics.csv\n"
+    "(per step and per epoch), last.safetensors (weights, Adam state, position;\n"
+    "written every epoch and on interruption) and best.safetensors (lowest\n"
+    "validation NMSE). Ctrl-C stops after the current step with a checkpoint;\n"
+    "--resume continues exactly where it stopped.\n"
+    "\n"
+    "  --data DIR         data directory (train.h5, val.h5)\n"
+    "  --mode M           mse (default)\n"
+    "  --blocks N         unrolled blocks (default 5; paper 20)\n"
+    "  --growth G         dense skips (default 5; paper 5)\n"
+    "  --kernels K        channels of the hidden convolutions (default 16; paper 40)\n"
+    "  --paper            the paper's generator: 20 blocks, growth 5, 40 kernels\n"
+    "  --epochs E         epochs (default 50)\n"
+    "  --batch B          slices per step (default 1)\n"
+    "  --lr A             Adam learning rate (default 5e-4, paper B.2)\n"
+    "  --beta1 B          Adam beta1 (default 0.9)\n"
+    "  --accel R          net acceleration of the training masks (default 4)\n"
+    "  --center C         fully sampled centre lines (default 12)\n"
+    "  --mask-type T      vd (default) | random | equispaced\n"
+    "  --no-augment       no random flips / rotations (default: flips, +-20 degrees)\n"
+    "  --seed S           seed of weights, shuffling, augmentation, masks (default 1)\n"
+    "  --eval-seed S      seed of the fixed validation masks (default 1, as zerofill)\n"
+    "  --save-every N     also keep epoch_NNN.safetensors every N epochs\n"
+    "  --max-steps N      stop after N steps in total (with a checkpoint)\n"
+    "  --resume           continue RUN from RUN/last.safetensors with RUN/config.json\n"
+    "                     (--epochs may extend the run)\n"
+    "  -q, --quiet        no progress output\n"
+    "  -h, --help         this text\n";
+
+int cmd_train(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", 1, 0, 'd'},    {"mode", 1, 0, 'x'},      {"blocks", 1, 0, 'N'},
+        {"growth", 1, 0, 'G'},  {"kernels", 1, 0, 'K'},   {"paper", 0, 0, 'P'},
+        {"epochs", 1, 0, 'e'},  {"batch", 1, 0, 'b'},     {"lr", 1, 0, 'l'},
+        {"beta1", 1, 0, '1'},   {"accel", 1, 0, 'R'},     {"center", 1, 0, 'c'},
+        {"mask-type", 1, 0, 't'}, {"no-augment", 0, 0, 'A'}, {"seed", 1, 0, 's'},
+        {"eval-seed", 1, 0, 'E'}, {"save-every", 1, 0, 'v'}, {"max-steps", 1, 0, 'm'},
+        {"resume", 0, 0, 'r'},  {"quiet", 0, 0, 'q'},     {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *cmd = "train";
+    mg_train_cfg cfg;
+    mg_train_defaults(&cfg);
+    const char *data = NULL;
+    int resume = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': data = optarg; break;
+        case 'x':
+            if (strcmp(optarg, "mse") && strcmp(optarg, "wgan") && strcmp(optarg, "cwgan") &&
+                strcmp(optarg, "cwgan-agb"))
+                cli_fail(cmd, "option --mode: '%s' is not one of mse, wgan, cwgan, cwgan-agb", optarg);
+            snprintf(cfg.mode, sizeof cfg.mode, "%s", optarg);
+            break;
+        case 'N': cfg.net.blocks = (int)cli_long(cmd, "--blocks", optarg, 1, 200); break;
+        case 'G': cfg.net.growth = (int)cli_long(cmd, "--growth", optarg, 0, 200); break;
+        case 'K': cfg.net.kernels = (int)cli_long(cmd, "--kernels", optarg, 1, 1024); break;
+        case 'P': cfg.net.blocks = 20, cfg.net.growth = 5, cfg.net.kernels = 40; break;
+        case 'e': cfg.epochs = (int)cli_long(cmd, "--epochs", optarg, 1, 1000000); break;
+        case 'b': cfg.batch = (int)cli_long(cmd, "--batch", optarg, 1, 4096); break;
+        case 'l': cfg.lr = (float)cli_double(cmd, "--lr", optarg, 1e-9, 1.0); break;
+        case '1': cfg.beta1 = (float)cli_double(cmd, "--beta1", optarg, 0.0, 0.9999); break;
+        case 'R': cfg.accel = cli_double(cmd, "--accel", optarg, 1.0, 1e6); break;
+        case 'c': cfg.center = cli_long(cmd, "--center", optarg, 0, 1 << 16); break;
+        case 't': cfg.mask_type = cli_mask_type(cmd, optarg); break;
+        case 'A': cfg.augment = 0; break;
+        case 's': cfg.seed = cli_seed(cmd, "--seed", optarg); break;
+        case 'E': cfg.eval_seed = cli_seed(cmd, "--eval-seed", optarg); break;
+        case 'v': cfg.save_every = (int)cli_long(cmd, "--save-every", optarg, 0, 1000000); break;
+        case 'm': cfg.max_steps = cli_long(cmd, "--max-steps", optarg, 1, 1L << 40); break;
+        case 'r': resume = 1; break;
+        case 'q': cfg.quiet = 1; break;
+        case 'h': fputs(help, stdout); return 0;
+        default: cli_fail(cmd, "bad option (see 'mrgan train --help')");
+        }
+    }
+    if (argc - optind != 1) cli_fail(cmd, "expected one run directory (see 'mrgan train --help')");
+    if (!data) cli_fail(cmd, "--data DIR is required (a directory with train.h5 and val.h5)");
+    int rc = mg_train_run(&cfg, data, argv[optind], resume);
+    if (rc < 0) cli_fail_lib(cmd);
+    return rc == 2 ? 130 : 0;
+}

@@ -1,0 +1,123 @@
+/* k-space inputs shared by zerofill and recon: which slices, which mask,
+ * which coil maps. */
+#include "cli.h"
+#include "mri/mri.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *cli_inputs_help =
+    "Undersampling (applied to the input, which should then be fully sampled;\n"
+    "the NMSE against the fully sampled reconstruction is printed):\n"
+    "  --accel R            generate a mask with net acceleration R per slice\n"
+    "  --mask-type T        vd (default) | random | equispaced\n"
+    "  --center C           fully sampled centre lines (default 12)\n"
+    "  --seed S             mask seed (default 1); slice i uses a seed mixed from S and i\n"
+    "  --mask FILE          use this cfl mask ([1 H]) for every slice instead\n"
+    "  --mask-out FILE      also write the first slice's mask (cfl or png)\n"
+    "Without --accel/--mask the input is used as it is (a 'mask' data set in the\n"
+    "HDF5 file is applied when present).\n"
+    "\n"
+    "Coil maps (default: the file's sens_maps, else estimated with walsh):\n"
+    "  --sens FILE          cfl maps [W H 1 coils]\n"
+    "  --sens-method M      walsh | direct: estimate from the centre lines (even when\n"
+    "                       the file has maps)\n"
+    "  --acs N              calibration lines for the estimate (default 12)\n"
+    "  --slice I            only slice I\n";
+
+void cli_inputs_init(cli_inputs *in, const char *cmd)
+{
+    memset(in, 0, sizeof *in);
+    in->cmd = cmd;
+    in->mo = (cli_mask_opts){0, 0.0, 12, -1.0, 1};
+    in->method = MG_SENS_WALSH;
+    in->acs = 12;
+    in->only = -1;
+}
+
+int cli_inputs_option(cli_inputs *in, int c, const char *arg)
+{
+    const char *cmd = in->cmd;
+    switch (c) {
+    case 'R': in->mo.accel = cli_double(cmd, "--accel", arg, 1.0, 1e6); return 1;
+    case 't': in->mo.type = cli_mask_type(cmd, arg); return 1;
+    case 'c': in->mo.center = cli_long(cmd, "--center", arg, 0, 1 << 16); return 1;
+    case 's': in->mo.seed = cli_seed(cmd, "--seed", arg); return 1;
+    case 'm': in->mask_file = arg; return 1;
+    case 'o': in->mask_out = arg; return 1;
+    case 'S': in->sens_file = arg; return 1;
+    case 'M': in->method = cli_sens_method(cmd, arg); in->force_est = 1; return 1;
+    case 'a': in->acs = cli_long(cmd, "--acs", arg, 2, 1 << 16); return 1;
+    case 'i': in->only = cli_long(cmd, "--slice", arg, 0, 1L << 30); return 1;
+    default: return 0;
+    }
+}
+
+void cli_inputs_open(cli_inputs *in, const char *path)
+{
+    const char *cmd = in->cmd;
+    if (in->mask_file && in->mo.accel > 0) cli_fail(cmd, "give either --mask or --accel, not both");
+    in->path = path;
+    if (mg_kdata_read(path, &in->d)) cli_fail_lib(cmd);
+    const long C = in->d.coils, H = in->d.h, W = in->d.w;
+    if (in->only >= in->d.nslices)
+        cli_fail(cmd, "option --slice: %ld is out of range (%s has %ld slices)", in->only, path, in->d.nslices);
+    if (in->acs > H) cli_fail(cmd, "option --acs: %ld lines exceed the %ld phase-encode lines of %s", in->acs, H, path);
+    if (in->mo.accel > (double)H)
+        cli_fail(cmd, "option --accel: R=%g is larger than the %ld phase-encode lines of %s", in->mo.accel, H, path);
+    if (in->mask_file && mg_mask_read_cfl(in->mask_file, H, &in->fixed)) cli_fail_lib(cmd);
+    if (in->sens_file) {
+        if (in->d.nslices > 1 && in->only < 0)
+            cli_fail(cmd, "--sens FILE holds one slice's maps; %s has %ld slices (pick one with --slice)", path, in->d.nslices);
+        if (mg_sens_read_cfl(in->sens_file, C, H, W, &in->ext_sens)) cli_fail_lib(cmd);
+    }
+    in->undersample = in->fixed || in->mo.accel > 0;
+    in->s0 = in->only >= 0 ? in->only : 0;
+    in->s1 = in->only >= 0 ? in->only + 1 : in->d.nslices;
+    in->mask = mg_malloc_array((size_t)H, sizeof(float));
+}
+
+const float *cli_inputs_slice(cli_inputs *in, long s, cfloat *sens)
+{
+    const long C = in->d.coils, H = in->d.h, W = in->d.w, n = C * H * W;
+    const float *m = NULL;
+    if (in->fixed) m = in->fixed;
+    else if (in->mo.accel > 0) {
+        cli_make_mask(in->cmd, &in->mo, H, s, in->mask);
+        m = in->mask;
+    } else if (in->d.mask) m = in->d.mask;
+    if (m && s == in->s0 && in->mask_out) {
+        int rc;
+        if (mg_has_suffix(in->mask_out, ".png")) {
+            unsigned char *pix = mg_malloc_array((size_t)(H * W), 1);
+            for (long y = 0; y < H; y++) memset(pix + y * W, m[y] != 0.0f ? 255 : 0, (size_t)W);
+            rc = mg_png_write_gray(in->mask_out, pix, H, W);
+            free(pix);
+        } else rc = mg_mask_write_cfl(in->mask_out, m, H);
+        if (rc) cli_fail_lib(in->cmd);
+    }
+    if (m) in->lines += mg_mask_count(m, H);
+    if (in->ext_sens) memcpy(sens, in->ext_sens, sizeof(cfloat) * (size_t)n);
+    else if (in->d.sens && !in->force_est) memcpy(sens, in->d.sens + s * n, sizeof(cfloat) * (size_t)n);
+    else if (mg_sens_estimate(in->d.kspace + s * n, C, H, W, in->acs, in->method, sens)) cli_fail_lib(in->cmd);
+    return m;
+}
+
+void cli_inputs_report(const cli_inputs *in, const mg_nmse_acc *acc)
+{
+    const long ns = in->s1 - in->s0;
+    if (!in->undersample) return;
+    double nmse = mg_nmse_value(acc);
+    printf("%s: mean sampled lines %.1f of %ld (net R = %.3f); NMSE vs fully sampled = %.5f "
+           "(x1e3: %.2f)\n",
+           in->cmd, (double)in->lines / (double)ns, in->d.h,
+           (double)in->d.h * (double)ns / (double)in->lines, nmse, nmse * 1e3);
+}
+
+void cli_inputs_free(cli_inputs *in)
+{
+    free(in->fixed);
+    free(in->ext_sens);
+    free(in->mask);
+    mg_kdata_free(&in->d);
+}

@@ -1,0 +1,89 @@
+/* Preparing samples: masking, scaling, augmentation. */
+#include "train.h"
+#include "../fft/fft.h"
+#include "../mri/mri.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_f(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+float mg_sample_scale(const cfloat *ku, const cfloat *sens, const float *mask, cfloat *work, int C,
+                      int H, int W)
+{
+    const long hw = (long)H * W;
+    cfloat *mz = mg_malloc_array((size_t)hw, sizeof(cfloat));
+    float *mag = mg_malloc_array((size_t)hw, sizeof(float));
+    mg_sense_adjoint(ku, sens, mask, mz, work, C, H, W);
+    for (long i = 0; i < hw; i++) mag[i] = cabsf(mz[i]);
+    qsort(mag, (size_t)hw, sizeof(float), cmp_f);
+    float s = mag[(long)(0.99 * (double)(hw - 1))];
+    free(mz);
+    free(mag);
+    return s > 0 && isfinite(s) ? s : 1.0f;
+}
+
+float mg_sample_prepare(const cfloat *k, const cfloat *sens, const float *mask, cfloat *ku,
+                        float *target, cfloat *work, int C, int H, int W)
+{
+    const long hw = (long)H * W, n = C * hw;
+    memcpy(ku, k, sizeof(cfloat) * (size_t)n);
+    mg_mask_apply(ku, mask, C, H, W);
+    float s = mg_sample_scale(ku, sens, mask, work, C, H, W);
+    const float inv = 1.0f / s;
+    for (long i = 0; i < n; i++) ku[i] *= inv;
+    if (target) {
+        cfloat *mf = mg_malloc_array((size_t)hw, sizeof(cfloat));
+        mg_sense_adjoint(k, sens, NULL, mf, work, C, H, W);
+        for (long i = 0; i < hw; i++) mf[i] *= inv;
+        mg_c2planes(mf, target, hw);
+        free(mf);
+    }
+    return s;
+}
+
+void mg_rotate_image(const cfloat *in, cfloat *out, int H, int W, int flip, double deg)
+{
+    const double a = deg * M_PI / 180.0, ca = cos(a), sa = sin(a);
+    const double cy = 0.5 * (H - 1), cx = 0.5 * (W - 1);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            /* output pixel -> source position (inverse rotation), then flip */
+            double dy = y - cy, dx = x - cx;
+            double sy = cy + ca * dy + sa * dx, sx = cx - sa * dy + ca * dx;
+            if (flip) sx = (W - 1) - sx;
+            int y0 = (int)floor(sy), x0 = (int)floor(sx);
+            double fy = sy - y0, fx = sx - x0;
+            cfloat v = 0;
+            for (int j = 0; j < 2; j++)
+                for (int i = 0; i < 2; i++) {
+                    int yy = y0 + j, xx = x0 + i;
+                    if (yy < 0 || yy >= H || xx < 0 || xx >= W) continue;
+                    double wgt = (j ? fy : 1 - fy) * (i ? fx : 1 - fx);
+                    v += (float)wgt * in[(long)yy * W + xx];
+                }
+            out[(long)y * W + x] = v;
+        }
+}
+
+void mg_augment(cfloat *k, cfloat *sens, int flip, double deg, cfloat *work, int C, int H, int W)
+{
+    const long hw = (long)H * W;
+    memcpy(work, k, sizeof(cfloat) * (size_t)(C * hw));
+    mg_fft2c(work, C, H, W, MG_FFT_INVERSE);
+    cfloat *tmp = mg_malloc_array((size_t)hw, sizeof(cfloat));
+    for (int c = 0; c < C; c++) {
+        mg_rotate_image(work + c * hw, tmp, H, W, flip, deg);
+        memcpy(work + c * hw, tmp, sizeof(cfloat) * (size_t)hw);
+        mg_rotate_image(sens + c * hw, tmp, H, W, flip, deg);
+        memcpy(sens + c * hw, tmp, sizeof(cfloat) * (size_t)hw);
+    }
+    free(tmp);
+    memcpy(k, work, sizeof(cfloat) * (size_t)(C * hw));
+    mg_fft2c(k, C, H, W, MG_FFT_FORWARD);
+}

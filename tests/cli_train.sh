@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# train / recon from the command line on data the test makes: a short run,
+# recon with its checkpoint, Ctrl-C with a checkpoint and --resume, bad input.
+set -u
+MRGAN=$1 FIX=$2
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
+n=0
+ok() { n=$((n+1)); echo "ok: $*"; }
+
+"$FIX" phantom "$T/head.nii.gz" || fail fixture
+"$MRGAN" simulate -q --input "$T/head.nii.gz" --matrix 32 --coils 4 --stride 2 "$T/d" >/dev/null || fail simulate
+ARCH="--blocks 2 --growth 1 --kernels 4 --center 8"
+
+"$MRGAN" train -q --data "$T/d" $ARCH --epochs 2 "$T/run" || fail "train"
+for f in config.json metrics.csv last.safetensors best.safetensors; do [ -s "$T/run/$f" ] || fail "missing $f"; done
+[ "$(grep -c '^epoch,' "$T/run/metrics.csv")" = 2 ] || fail "metrics.csv should have 2 epoch rows"
+grep -q '^kind,epoch,step,loss,val_nmse,seconds$' "$T/run/metrics.csv" || fail "metrics.csv header"
+ok "train writes config, metrics, checkpoints"
+
+out=$("$MRGAN" recon -q --model "$T/run/best.safetensors" --accel 4 --center 8 "$T/d/test.h5" "$T/r.png") || fail "recon"
+echo "$out"
+echo "$out" | grep -q "NMSE vs fully sampled" || fail "recon prints no NMSE"
+ls "$T"/r_000.png >/dev/null || fail "recon PNGs"
+ok "recon reconstructs the test split"
+
+# Ctrl-C: a checkpoint, exit 130, then --resume finishes the run
+"$MRGAN" train --data "$T/d" $ARCH --epochs 400 "$T/int" > "$T/int.log" 2>&1 &
+pid=$!
+for i in $(seq 1 100); do [ -s "$T/int/metrics.csv" ] && [ "$(wc -l < "$T/int/metrics.csv")" -gt 3 ] && break; sleep 0.1; done
+kill -INT $pid; wait $pid; rc=$?
+[ "$rc" = 130 ] || { cat "$T/int.log"; fail "interrupted train exit $rc (want 130)"; }
+grep -q "interrupted" "$T/int.log" || fail "no interruption message"
+[ -s "$T/int/last.safetensors" ] || fail "no checkpoint after Ctrl-C"
+steps=$(grep -c '^step,' "$T/int/metrics.csv")
+"$MRGAN" train -q --data "$T/d" --resume --max-steps $((steps + 3)) "$T/int" || fail "resume"
+[ "$(grep -c '^step,' "$T/int/metrics.csv")" = $((steps + 3)) ] || fail "resume did not continue the step count"
+ok "Ctrl-C leaves a checkpoint and --resume continues (from step $steps)"
+
+# bad input: one line, exit 1
+check_fail() {
+    local want=$1; shift
+    "$@" >/dev/null 2>"$T/err"; local rc=$?
+    [ "$rc" = 1 ] && [ "$(wc -l < "$T/err")" = 1 ] && grep -q -- "$want" "$T/err" || fail "$* -> rc $rc: $(cat "$T/err")"
+    echo "ok: $(cat "$T/err")"
+}
+check_fail "missing" "$MRGAN" recon --model "$T/missing.safetensors" "$T/d/test.h5" "$T/x.png"
+printf 'garbage' > "$T/bad.safetensors"
+check_fail "bad.safetensors" "$MRGAN" recon --model "$T/bad.safetensors" "$T/d/test.h5" "$T/x.png"
+check_fail "--model" "$MRGAN" recon "$T/d/test.h5" "$T/x.png"
+check_fail "already holds a checkpoint" "$MRGAN" train -q --data "$T/d" $ARCH --epochs 1 "$T/run"
+check_fail "train.h5" "$MRGAN" train -q --data "$T/nodata" "$T/run2"
+check_fail "--mode" "$MRGAN" train --mode gan --data "$T/d" "$T/run3"
+check_fail "--lr" "$MRGAN" train --lr 0 --data "$T/d" "$T/run3"
+n=$((n+7))
+echo "$n passed, 0 failed"
