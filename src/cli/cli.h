@@ -11,6 +11,9 @@ int cmd_mask(int argc, char **argv);
 int cmd_zerofill(int argc, char **argv);
 int cmd_sens(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_cs(int argc, char **argv);
+int cmd_arc(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 int cmd_recon(int argc, char **argv);
 
 /* Print "mrgan CMD: message" on one line and exit(1). */
@@ -44,7 +47,7 @@ typedef struct {
     const char *cmd, *path;
     mg_kdata d;
     cli_mask_opts mo;
-    const char *mask_file, *mask_out, *sens_file;
+    const char *mask_file, *mask_out, *sens_file, *ksp_out, *sens_out;
     int method, force_est, undersample;
     long acs, only, s0, s1, lines;
     float *fixed, *mask;
@@ -54,13 +57,13 @@ typedef struct {
     {"accel", 1, 0, 'R'}, {"mask-type", 1, 0, 't'}, {"center", 1, 0, 'c'},                 \
         {"seed", 1, 0, 's'}, {"mask", 1, 0, 'm'}, {"mask-out", 1, 0, 'o'},                  \
         {"sens", 1, 0, 'S'}, {"sens-method", 1, 0, 'M'}, {"acs", 1, 0, 'a'},                \
-        {"slice", 1, 0, 'i'}
+        {"slice", 1, 0, 'i'}, {"ksp-out", 1, 0, 'K'}, {"sens-out", 1, 0, 'V'}
 extern const char *cli_inputs_help;
 void cli_inputs_init(cli_inputs *in, const char *cmd);
 /* 1 when c was one of the input options */
 int cli_inputs_option(cli_inputs *in, int c, const char *arg);
 void cli_inputs_open(cli_inputs *in, const char *path);
-/* Coil maps of slice s into sens; returns its mask (NULL: use the data as is). */
+/* Coil maps of slice s into sens; returns its mask (NULL: fully sampled). */
 const float *cli_inputs_slice(cli_inputs *in, long s, cfloat *sens);
 /* Prints the mean line count and the NMSE when a mask was applied. */
 void cli_inputs_report(const cli_inputs *in, const mg_nmse_acc *acc);

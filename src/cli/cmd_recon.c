@@ -55,7 +55,8 @@ int cmd_recon(int argc, char **argv)
     cfloat *ku = mg_malloc_array((size_t)(C * n), sizeof(cfloat));
     cfloat *work = mg_malloc_array((size_t)(C * n), sizeof(cfloat));
     float *outp = mg_malloc_array((size_t)(2 * n), sizeof(float));
-    float *seen = mg_malloc_array((size_t)H, sizeof(float));
+    float *full = mg_malloc_array((size_t)H, sizeof(float));
+    for (int y = 0; y < H; y++) full[y] = 1.0f;
     mg_nmse_acc acc = {0, 0};
     mg_progress pr;
     mg_progress_start(&pr, cmd, ns, quiet || ns < 2);
@@ -63,16 +64,7 @@ int cmd_recon(int argc, char **argv)
     for (long s = in.s0; s < in.s1; s++) {
         const cfloat *k = in.d.kspace + s * C * n;
         const float *m = cli_inputs_slice(&in, s, sens);
-        const float *mm = m;
-        if (!m) { /* data already undersampled: the sampled lines are the non-zero ones */
-            for (int y = 0; y < H; y++) {
-                seen[y] = 0.0f;
-                for (int cc = 0; cc < C && seen[y] == 0.0f; cc++)
-                    for (int x = 0; x < W; x++)
-                        if (k[((long)cc * H + y) * W + x] != 0.0f) { seen[y] = 1.0f; break; }
-            }
-            mm = seen;
-        }
+        const float *mm = m ? m : full;
         float sc = mg_sample_prepare(k, sens, mm, ku, NULL, work, C, H, W);
         mg_dcinet_forward(&net, ku, sens, mm, outp, 1, C, H, W);
         cfloat *x = img + (s - in.s0) * n;
@@ -90,7 +82,7 @@ int cmd_recon(int argc, char **argv)
     printf("recon: %ld slice(s) of %dx%d, %d coils, DCI-Net %dI-%dG-%dK, %.3f s per slice -> %s\n", ns,
            H, W, C, net.cfg.blocks, net.cfg.growth, net.cfg.kernels, dt / (double)ns, out);
     cli_inputs_report(&in, &acc);
-    free(img); free(ref); free(sens); free(ku); free(work); free(outp); free(seen);
+    free(img); free(ref); free(sens); free(ku); free(work); free(outp); free(full);
     mg_dcinet_free(&net);
     cli_inputs_free(&in);
     return 0;

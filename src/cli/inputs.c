@@ -15,15 +15,19 @@ const char *cli_inputs_help =
     "  --seed S             mask seed (default 1); slice i uses a seed mixed from S and i\n"
     "  --mask FILE          use this cfl mask ([1 H]) for every slice instead\n"
     "  --mask-out FILE      also write the first slice's mask (cfl or png)\n"
-    "Without --accel/--mask the input is used as it is (a 'mask' data set in the\n"
-    "HDF5 file is applied when present).\n"
+    "Without --accel/--mask the input is used as it is: a 'mask' data set in the\n"
+    "HDF5 file is applied when present, else lines that are zero in every coil\n"
+    "count as not sampled.\n"
     "\n"
     "Coil maps (default: the file's sens_maps, else estimated with walsh):\n"
     "  --sens FILE          cfl maps [W H 1 coils]\n"
     "  --sens-method M      walsh | direct: estimate from the centre lines (even when\n"
     "                       the file has maps)\n"
     "  --acs N              calibration lines for the estimate (default 12)\n"
-    "  --slice I            only slice I\n";
+    "  --slice I            only slice I\n"
+    "  --ksp-out FILE       also write the undersampled k-space as BART cfl [W H 1 C]\n"
+    "  --sens-out FILE      also write the coil maps used as BART cfl [W H 1 C]\n"
+    "                       (both need a single slice: --slice I, or one-slice input)\n";
 
 void cli_inputs_init(cli_inputs *in, const char *cmd)
 {
@@ -49,6 +53,8 @@ int cli_inputs_option(cli_inputs *in, int c, const char *arg)
     case 'M': in->method = cli_sens_method(cmd, arg); in->force_est = 1; return 1;
     case 'a': in->acs = cli_long(cmd, "--acs", arg, 2, 1 << 16); return 1;
     case 'i': in->only = cli_long(cmd, "--slice", arg, 0, 1L << 30); return 1;
+    case 'K': in->ksp_out = arg; return 1;
+    case 'V': in->sens_out = arg; return 1;
     default: return 0;
     }
 }
@@ -72,6 +78,8 @@ void cli_inputs_open(cli_inputs *in, const char *path)
         if (mg_sens_read_cfl(in->sens_file, C, H, W, &in->ext_sens)) cli_fail_lib(cmd);
     }
     in->undersample = in->fixed || in->mo.accel > 0;
+    if ((in->ksp_out || in->sens_out) && in->d.nslices > 1 && in->only < 0)
+        cli_fail(cmd, "--ksp-out/--sens-out write one slice; %s has %ld slices (pick one with --slice)", path, in->d.nslices);
     in->s0 = in->only >= 0 ? in->only : 0;
     in->s1 = in->only >= 0 ? in->only + 1 : in->d.nslices;
     in->mask = mg_malloc_array((size_t)H, sizeof(float));
@@ -86,6 +94,22 @@ const float *cli_inputs_slice(cli_inputs *in, long s, cfloat *sens)
         cli_make_mask(in->cmd, &in->mo, H, s, in->mask);
         m = in->mask;
     } else if (in->d.mask) m = in->d.mask;
+    else { /* data as they are: lines that are zero in every coil were not sampled */
+        const cfloat *k = in->d.kspace + s * n;
+        long got = 0;
+        for (long y = 0; y < H; y++) {
+            in->mask[y] = 0.0f;
+            for (long c = 0; c < C && in->mask[y] == 0.0f; c++)
+                for (long x = 0; x < W; x++)
+                    if (k[(c * H + y) * W + x] != 0.0f) {
+                        in->mask[y] = 1.0f;
+                        break;
+                    }
+            got += in->mask[y] != 0.0f;
+        }
+        if (got == 0) cli_fail(in->cmd, "%s, slice %ld: k-space is all zero", in->path, s);
+        if (got < H) m = in->mask;
+    }
     if (m && s == in->s0 && in->mask_out) {
         int rc;
         if (mg_has_suffix(in->mask_out, ".png")) {
@@ -97,9 +121,19 @@ const float *cli_inputs_slice(cli_inputs *in, long s, cfloat *sens)
         if (rc) cli_fail_lib(in->cmd);
     }
     if (m) in->lines += mg_mask_count(m, H);
+    long dims[4] = {W, H, 1, C};
+    if (in->ksp_out) {
+        cfloat *ku = mg_malloc_array((size_t)n, sizeof(cfloat));
+        memcpy(ku, in->d.kspace + s * n, sizeof(cfloat) * (size_t)n);
+        mg_mask_apply(ku, m, C, H, W);
+        int rc = mg_cfl_write(in->ksp_out, 4, dims, ku);
+        free(ku);
+        if (rc) cli_fail_lib(in->cmd);
+    }
     if (in->ext_sens) memcpy(sens, in->ext_sens, sizeof(cfloat) * (size_t)n);
     else if (in->d.sens && !in->force_est) memcpy(sens, in->d.sens + s * n, sizeof(cfloat) * (size_t)n);
     else if (mg_sens_estimate(in->d.kspace + s * n, C, H, W, in->acs, in->method, sens)) cli_fail_lib(in->cmd);
+    if (in->sens_out && mg_cfl_write(in->sens_out, 4, dims, sens)) cli_fail_lib(in->cmd);
     return m;
 }
 

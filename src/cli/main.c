@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "fft/fft.h"
 
+#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,9 @@ static const struct {
     {"mask", cmd_mask, "undersampling masks over phase-encode lines"},
     {"zerofill", cmd_zerofill, "zero-filled SENSE-combined reconstruction"},
     {"sens", cmd_sens, "coil sensitivity maps from the calibration lines"},
+    {"cs", cmd_cs, "compressed sensing: l1-wavelet (FISTA) or TV (ADMM)"},
+    {"arc", cmd_arc, "ARC / GRAPPA-style k-space interpolation"},
+    {"compare", cmd_compare, "NMSE / PSNR / NRMSE of an image against a reference"},
     {"train", cmd_train, "train a DCI-Net generator"},
     {"recon", cmd_recon, "reconstruct with a trained DCI-Net"},
 };
@@ -36,6 +40,9 @@ int main(int argc, char **argv)
         printf("mrgan 0.1.0\n");
         return 0;
     }
+    /* OpenBLAS's own threads spin against OpenMP's (oneDNN, our loops) and
+     * our BLAS calls are small: keep it on the calling thread. */
+    openblas_set_num_threads(1);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) {
             int rc = commands[i].fn(argc - 1, argv + 1);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 typedef struct {
-    long batch, h, w;
+    long batch, h, w; /* h == 0: 1D transforms of length w */
     int dir, align, nthreads;
     fftwf_plan plan;
 } plan_entry;
@@ -44,11 +44,13 @@ static fftwf_plan get_plan(cfloat *x, long batch, long h, long w, int dir)
         threads_ready = 1;
     }
     fftwf_plan_with_nthreads(fft_threads);
-    int n[2] = {(int)h, (int)w};
+    int n2[2] = {(int)h, (int)w}, n1[1] = {(int)w};
+    const int rank = h ? 2 : 1;
+    const int dist = (int)(h ? h * w : w);
     /* FFTW_ESTIMATE leaves the array untouched, so we may plan on the
      * caller's data; the plan is reused for any array of equal alignment. */
-    fftwf_plan p = fftwf_plan_many_dft(2, n, (int)batch, (fftwf_complex *)x, NULL, 1, (int)(h * w),
-                                       (fftwf_complex *)x, NULL, 1, (int)(h * w),
+    fftwf_plan p = fftwf_plan_many_dft(rank, h ? n2 : n1, (int)batch, (fftwf_complex *)x, NULL, 1, dist,
+                                       (fftwf_complex *)x, NULL, 1, dist,
                                        dir == MG_FFT_FORWARD ? FFTW_FORWARD : FFTW_BACKWARD,
                                        FFTW_ESTIMATE);
     if (nplans == MAX_PLANS) { /* evict the oldest */
@@ -126,4 +128,35 @@ void mg_fft2c(cfloat *x, long batch, long h, long w, int dir)
     free(tmp);
     size_t n = (size_t)(batch * h * w);
     for (size_t i = 0; i < n; i++) x[i] *= scale;
+}
+
+void mg_fft1c(cfloat *x, long rows, long w, int dir)
+{
+    fftwf_plan p = get_plan(x, rows, 0, w, dir);
+    const float scale = (float)(1.0 / sqrt((double)w));
+    if (w % 2 == 0) { /* modulation as in mg_fft2c, one axis */
+        const float g = ((w / 2) % 2) ? -1.0f : 1.0f;
+        for (long r = 0; r < rows; r++) {
+            cfloat *row = x + r * w;
+            for (long j = 0; j < w; j += 2) {
+                row[j] *= scale;
+                row[j + 1] *= -scale;
+            }
+        }
+        fftwf_execute_dft(p, (fftwf_complex *)x, (fftwf_complex *)x);
+        for (long r = 0; r < rows; r++) {
+            cfloat *row = x + r * w;
+            for (long j = 0; j < w; j += 2) {
+                row[j] *= g;
+                row[j + 1] *= -g;
+            }
+        }
+        return;
+    }
+    cfloat *tmp = mg_malloc_array((size_t)w, sizeof(cfloat));
+    shift2(x, tmp, rows, 1, w, 0, w - w / 2);
+    fftwf_execute_dft(p, (fftwf_complex *)x, (fftwf_complex *)x);
+    shift2(x, tmp, rows, 1, w, 0, w / 2);
+    free(tmp);
+    for (long i = 0; i < rows * w; i++) x[i] *= scale;
 }

@@ -15,6 +15,9 @@
 enum { MG_FFT_FORWARD = -1, MG_FFT_INVERSE = 1 };
 
 void mg_fft2c(cfloat *x, long batch, long h, long w, int dir);
+/* Centred orthonormal 1D FFT along the last axis of `rows` rows of length w
+ * (the readout of k-space: rows = coils * H). */
+void mg_fft1c(cfloat *x, long rows, long w, int dir);
 
 /* Threads used inside one transform (default: 1; set before planning). */
 void mg_fft_set_threads(int n);

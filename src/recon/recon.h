@@ -1,0 +1,82 @@
+/* mrgan recon: classical reconstructions (paper Table 1 baselines).
+ *  - orthonormal Daubechies wavelets (periodic, multi-level, 2D)
+ *  - CS SENSE with l1-wavelet (FISTA) and total variation (ADMM)
+ *  - ARC / GRAPPA-style k-space interpolation
+ * Conventions as src/mri (coils x H x W, phase encodes along H). See
+ * docs/baselines.md. */
+#ifndef MRGAN_RECON_H
+#define MRGAN_RECON_H
+
+#include "../core/core.h"
+
+/* ---------------- wavelets ---------------- */
+enum { MG_WAV_HAAR = 0, MG_WAV_DB2 = 1, MG_WAV_DB4 = 2 };
+typedef struct {
+    int type, levels;
+    int len;          /* filter taps */
+    double lo[8], hi[8];
+} mg_wavelet;
+int mg_wavelet_init(mg_wavelet *w, int type, int levels);
+/* Largest useful level count for an H x W image: H and W divisible by 2^L
+ * and the coarsest band at least 8 pixels (at most 6 levels). */
+int mg_wavelet_levels(long H, long W);
+/* In-place multi-level 2D transform (Mallat layout: coarse band top left).
+ * H and W must be divisible by 2^levels. Orthonormal: inverse = adjoint. */
+void mg_wavelet_forward(const mg_wavelet *w, cfloat *x, long H, long W, cfloat *tmp);
+void mg_wavelet_inverse(const mg_wavelet *w, cfloat *x, long H, long W, cfloat *tmp);
+
+/* ---------------- compressed sensing ---------------- */
+enum { MG_REG_WAVELET = 0, MG_REG_TV = 1 };
+typedef struct {
+    int reg;          /* MG_REG_WAVELET (FISTA) or MG_REG_TV (ADMM) */
+    float lambda;     /* weight, relative to the data scale (as bart pics; 0.002) */
+    int iters;        /* FISTA iterations / ADMM outer iterations (30) */
+    int wavelet;      /* MG_WAV_* (db2) */
+    int randshift;    /* cycle spinning for wavelets (1) */
+    int momentum;     /* FISTA momentum (1); 0 gives ISTA */
+    float rho;        /* ADMM penalty (0.5) */
+    int cg_iters;     /* ADMM inner CG iterations (10) */
+    float alpha;      /* ADMM over-relaxation (1.6) */
+    float scale;      /* data scale; <= 0: estimate as bart pics does */
+    double *objective; /* if not NULL: objective after each iteration (iters values) */
+} mg_cs_opts;
+void mg_cs_defaults(mg_cs_opts *o, int reg);
+/* Scale of k-space as bart pics estimates it: magnitudes of the RSS image of
+ * the central calibration region (<= 32 readout samples x the fully sampled
+ * centre lines), rescaled to the full size; p90 if (max - p90) < 2 (p90 - med),
+ * else max. */
+float mg_cs_scaling(const cfloat *ksp, const float *mask, long C, long H, long W);
+/* min_x 1/2 ||M F S x - y||^2 + lambda R(x) on data divided by the scale;
+ * the result is multiplied back. Returns the scale used. */
+float mg_cs_recon(const cfloat *ksp, const cfloat *sens, const float *mask, long C, long H, long W,
+                  const mg_cs_opts *o, cfloat *img);
+/* The objective (at data scale 1) and pieces, for tests. */
+double mg_tv_norm(const cfloat *x, long H, long W);
+/* forward differences, circular: g = (x[y+1]-x[y], x[:,x+1]-x[:,x]) (2 x H x W) */
+void mg_grad_forward(const cfloat *x, cfloat *g, long H, long W);
+void mg_grad_adjoint(const cfloat *g, cfloat *x, long H, long W);
+
+/* ---------------- ARC ---------------- */
+typedef struct {
+    int kx_half;      /* readout taps each side (3: 7 taps) */
+    int ky_window;    /* search window for source lines (4) */
+    int sources;      /* nearest acquired lines per side (1) */
+    float lambda;     /* Tikhonov weight relative to trace(A^H A)/n (0.05) */
+    long acs;         /* calibration lines (12) */
+} mg_arc_opts;
+void mg_arc_defaults(mg_arc_opts *o);
+/* Fills the missing phase-encode lines of every coil from acquired
+ * neighbours (one kernel per distinct source pattern, calibrated on the
+ * centre lines, applied in hybrid x/ky space). ksp_out keeps acquired lines
+ * exactly. Returns the number of lines left empty (no usable sources), or -1
+ * with an error. */
+long mg_arc(const cfloat *ksp, const float *mask, long C, long H, long W, const mg_arc_opts *o,
+            cfloat *ksp_out);
+/* Direct k-space application of one kernel (for tests): out(y, kx) =
+ * sum_{c,d,j} w[((c * nd + d) * taps + j) * C + t] K_c(y + dy[d], kx + j - h). */
+void mg_arc_apply_kspace(const cfloat *ksp, const cfloat *w, const int *dy, int nd, int h, long C,
+                         long H, long W, long y, cfloat *out);
+void mg_arc_apply_hybrid(const cfloat *hyb, const cfloat *w, const int *dy, int nd, int h, long C,
+                         long H, long W, long y, cfloat *out);
+
+#endif
