@@ -30,10 +30,36 @@ static void dnnl_setup(void)
     DN(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags));
 }
 
+/* A tensor as the caller holds it (plain nchw / oihw) and as a primitive
+ * wants it (its chosen, often blocked, layout), with the reorders between. */
+typedef struct {
+    int need;               /* layouts differ */
+    int arena;              /* which shared scratch holds the blocked copy */
+    dnnl_memory_t plain, blk;
+    dnnl_primitive_t to_blk, to_plain;
+} port;
+
+/* Blocked copies live only during one primitive call, so all layers share
+ * three scratch arenas (one per tensor argument of a call). Convolutions
+ * therefore must not run concurrently (the networks call them in sequence). */
+static void *arena[3];
+static size_t arena_size[3];
+
+static void arena_reserve(int i, size_t n)
+{
+    if (n <= arena_size[i]) return;
+    free(arena[i]);
+    arena[i] = mg_malloc(n);
+    arena_size[i] = n;
+}
+
 struct mg_conv_impl {
     int n, h, w, oh, ow;
     dnnl_primitive_t fwd, bwd_d, bwd_w;
-    dnnl_memory_t m_src, m_w, m_b, m_dst, m_dsrc, m_dw, m_db, m_ddst;
+    port f_src, f_w, f_dst;     /* forward */
+    port d_ddst, d_w, d_dsrc;   /* backward data */
+    port w_src, w_ddst, w_dw;   /* backward weights */
+    dnnl_memory_t m_b, m_db;
     float *dw, *db, *dx;
 };
 
@@ -64,15 +90,24 @@ void mg_conv2d_init(mg_conv2d *c, mg_params *ps, const char *name, int cin, int 
     }
 }
 
+static void port_free(port *p)
+{
+    if (p->to_blk) dnnl_primitive_destroy(p->to_blk);
+    if (p->to_plain) dnnl_primitive_destroy(p->to_plain);
+    if (p->plain) dnnl_memory_destroy(p->plain);
+    if (p->blk) dnnl_memory_destroy(p->blk);
+}
+
 static void impl_free(mg_conv_impl *m)
 {
     if (!m) return;
     dnnl_primitive_t prims[3] = {m->fwd, m->bwd_d, m->bwd_w};
     for (int i = 0; i < 3; i++)
         if (prims[i]) dnnl_primitive_destroy(prims[i]);
-    dnnl_memory_t mems[8] = {m->m_src, m->m_w, m->m_b, m->m_dst, m->m_dsrc, m->m_dw, m->m_db, m->m_ddst};
-    for (int i = 0; i < 8; i++)
-        if (mems[i]) dnnl_memory_destroy(mems[i]);
+    port *ports[9] = {&m->f_src, &m->f_w, &m->f_dst, &m->d_ddst, &m->d_w, &m->d_dsrc, &m->w_src, &m->w_ddst, &m->w_dw};
+    for (int i = 0; i < 9; i++) port_free(ports[i]);
+    if (m->m_b) dnnl_memory_destroy(m->m_b);
+    if (m->m_db) dnnl_memory_destroy(m->m_db);
     free(m->dw);
     free(m->db);
     free(m->dx);
@@ -83,6 +118,35 @@ void mg_conv2d_free(mg_conv2d *c)
 {
     impl_free(c->impl);
     c->impl = NULL;
+}
+
+void mg_conv_release_scratch(void)
+{
+    for (int i = 0; i < 3; i++) {
+        free(arena[i]);
+        arena[i] = NULL;
+        arena_size[i] = 0;
+    }
+}
+
+/* the primitive's layout for `what` of pd, plus reorders from / to plain */
+static void port_init(port *p, const dnnl_memory_desc_t *plain, const_dnnl_primitive_desc_t pd,
+                      dnnl_query_t what, int which)
+{
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, what, 0);
+    DN(dnnl_memory_create(&p->plain, plain, engine, DNNL_MEMORY_NONE));
+    p->need = !dnnl_memory_desc_equal(md, plain);
+    p->arena = which;
+    if (!p->need) return;
+    arena_reserve(which, dnnl_memory_desc_get_size(md));
+    DN(dnnl_memory_create(&p->blk, md, engine, DNNL_MEMORY_NONE));
+    dnnl_primitive_desc_t r1, r2;
+    DN(dnnl_reorder_primitive_desc_create(&r1, plain, engine, md, engine, NULL));
+    DN(dnnl_primitive_create(&p->to_blk, r1));
+    DN(dnnl_reorder_primitive_desc_create(&r2, md, engine, plain, engine, NULL));
+    DN(dnnl_primitive_create(&p->to_plain, r2));
+    dnnl_primitive_desc_destroy(r1);
+    dnnl_primitive_desc_destroy(r2);
 }
 
 static void plan(mg_conv2d *c, int n, int h, int w)
@@ -97,42 +161,49 @@ static void plan(mg_conv2d *c, int n, int h, int w)
     m->w = w;
     m->oh = mg_conv_out(h, c->k, c->stride, c->pad);
     m->ow = mg_conv_out(w, c->k, c->stride, c->pad);
-    dnnl_memory_desc_t src, wt, b, dst;
+    dnnl_memory_desc_t src, wt, b, dst, src_a, wt_a, dst_a;
     dnnl_dims_t ds = {n, c->cin, h, w}, dw = {c->cout, c->cin, c->k, c->k}, db = {c->cout},
                 dd = {n, c->cout, m->oh, m->ow};
     DN(dnnl_memory_desc_init_by_tag(&src, 4, ds, dnnl_f32, dnnl_nchw));
     DN(dnnl_memory_desc_init_by_tag(&wt, 4, dw, dnnl_f32, dnnl_oihw));
     DN(dnnl_memory_desc_init_by_tag(&b, 1, db, dnnl_f32, dnnl_a));
     DN(dnnl_memory_desc_init_by_tag(&dst, 4, dd, dnnl_f32, dnnl_nchw));
+    DN(dnnl_memory_desc_init_by_tag(&src_a, 4, ds, dnnl_f32, dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&wt_a, 4, dw, dnnl_f32, dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&dst_a, 4, dd, dnnl_f32, dnnl_format_tag_any));
     dnnl_dims_t strides = {c->stride, c->stride}, pad = {c->pad, c->pad};
     const dnnl_memory_desc_t *bp = c->bias ? &b : NULL;
 
+    /* layouts are the primitives' choice ("any"), so oneDNN can use its
+     * blocked direct kernels; reorders move data from and to our plain tensors */
     dnnl_convolution_desc_t fd, bdd, bwd;
-    DN(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src,
-                                          &wt, bp, &dst, strides, pad, pad));
+    DN(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src_a,
+                                          &wt_a, bp, &dst_a, strides, pad, pad));
     dnnl_primitive_desc_t fpd, bdpd, bwpd;
     DN(dnnl_primitive_desc_create(&fpd, &fd, NULL, engine, NULL));
     DN(dnnl_primitive_create(&m->fwd, fpd));
-    DN(dnnl_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &src, &wt, &dst,
+    DN(dnnl_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &src_a, &wt_a, &dst_a,
                                                 strides, pad, pad));
     DN(dnnl_primitive_desc_create(&bdpd, &bdd, NULL, engine, fpd));
     DN(dnnl_primitive_create(&m->bwd_d, bdpd));
-    DN(dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &src, &wt, bp,
-                                                   &dst, strides, pad, pad));
+    DN(dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &src_a, &wt_a, bp,
+                                                   &dst_a, strides, pad, pad));
     DN(dnnl_primitive_desc_create(&bwpd, &bwd, NULL, engine, fpd));
     DN(dnnl_primitive_create(&m->bwd_w, bwpd));
+    port_init(&m->f_src, &src, fpd, dnnl_query_src_md, 0);
+    port_init(&m->f_w, &wt, fpd, dnnl_query_weights_md, 1);
+    port_init(&m->f_dst, &dst, fpd, dnnl_query_dst_md, 2);
+    port_init(&m->d_ddst, &dst, bdpd, dnnl_query_diff_dst_md, 0);
+    port_init(&m->d_w, &wt, bdpd, dnnl_query_weights_md, 1);
+    port_init(&m->d_dsrc, &src, bdpd, dnnl_query_diff_src_md, 2);
+    port_init(&m->w_src, &src, bwpd, dnnl_query_src_md, 0);
+    port_init(&m->w_ddst, &dst, bwpd, dnnl_query_diff_dst_md, 1);
+    port_init(&m->w_dw, &wt, bwpd, dnnl_query_diff_weights_md, 2);
     dnnl_primitive_desc_destroy(fpd);
     dnnl_primitive_desc_destroy(bdpd);
     dnnl_primitive_desc_destroy(bwpd);
-
-    DN(dnnl_memory_create(&m->m_src, &src, engine, DNNL_MEMORY_NONE));
-    DN(dnnl_memory_create(&m->m_w, &wt, engine, DNNL_MEMORY_NONE));
     DN(dnnl_memory_create(&m->m_b, &b, engine, DNNL_MEMORY_NONE));
-    DN(dnnl_memory_create(&m->m_dst, &dst, engine, DNNL_MEMORY_NONE));
-    DN(dnnl_memory_create(&m->m_dsrc, &src, engine, DNNL_MEMORY_NONE));
-    DN(dnnl_memory_create(&m->m_dw, &wt, engine, DNNL_MEMORY_NONE));
     DN(dnnl_memory_create(&m->m_db, &b, engine, DNNL_MEMORY_NONE));
-    DN(dnnl_memory_create(&m->m_ddst, &dst, engine, DNNL_MEMORY_NONE));
     m->dw = mg_malloc_array((size_t)c->weight->size, sizeof(float));
     m->db = mg_malloc_array((size_t)c->cout, sizeof(float));
     m->dx = mg_malloc_array((size_t)n * (size_t)c->cin * (size_t)h * (size_t)w, sizeof(float));
@@ -140,21 +211,47 @@ static void plan(mg_conv2d *c, int n, int h, int w)
 
 static void set(dnnl_memory_t mem, const void *p) { DN(dnnl_memory_set_data_handle(mem, (void *)p)); }
 
+static void reorder(dnnl_primitive_t r, dnnl_memory_t from, dnnl_memory_t to)
+{
+    dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+    DN(dnnl_primitive_execute(r, stream, 2, a));
+}
+
+/* plain data in: the memory the primitive reads (reordered when needed) */
+static dnnl_memory_t port_in(port *p, const void *data)
+{
+    set(p->plain, data);
+    if (!p->need) return p->plain;
+    set(p->blk, arena[p->arena]);
+    reorder(p->to_blk, p->plain, p->blk);
+    return p->blk;
+}
+
+/* the memory the primitive writes; port_out then copies it to plain data */
+static dnnl_memory_t port_dst(port *p, void *data)
+{
+    set(p->plain, data);
+    if (!p->need) return p->plain;
+    set(p->blk, arena[p->arena]);
+    return p->blk;
+}
+
+static void port_out(port *p)
+{
+    if (p->need) reorder(p->to_plain, p->blk, p->plain);
+}
+
 void mg_conv2d_forward(mg_conv2d *c, const float *x, float *y, int n, int h, int w)
 {
     plan(c, n, h, w);
     mg_conv_impl *m = c->impl;
-    set(m->m_src, x);
-    set(m->m_w, c->weight->w);
-    set(m->m_dst, y);
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, m->m_src}, {DNNL_ARG_WEIGHTS, m->m_w},
-                               {DNNL_ARG_DST, m->m_dst}, {DNNL_ARG_BIAS, m->m_b}};
-    int na = 3;
-    if (c->bias) {
-        set(m->m_b, c->bias->w);
-        na = 4;
-    }
-    DN(dnnl_primitive_execute(m->fwd, stream, na, args));
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, port_in(&m->f_src, x)},
+                               {DNNL_ARG_WEIGHTS, port_in(&m->f_w, c->weight->w)},
+                               {DNNL_ARG_DST, port_dst(&m->f_dst, y)},
+                               {DNNL_ARG_BIAS, m->m_b}};
+    if (c->bias) set(m->m_b, c->bias->w);
+    DN(dnnl_primitive_execute(m->fwd, stream, c->bias ? 4 : 3, args));
+    port_out(&m->f_dst);
     DN(dnnl_stream_wait(stream));
 }
 
@@ -162,19 +259,19 @@ void mg_conv2d_backward(mg_conv2d *c, const float *x, const float *dy, float *dx
 {
     plan(c, n, h, w);
     mg_conv_impl *m = c->impl;
-    set(m->m_src, x);
-    set(m->m_ddst, dy);
-    set(m->m_dw, m->dw);
     set(m->m_db, m->db);
-    dnnl_exec_arg_t wargs[4] = {{DNNL_ARG_SRC, m->m_src}, {DNNL_ARG_DIFF_DST, m->m_ddst},
-                                {DNNL_ARG_DIFF_WEIGHTS, m->m_dw}, {DNNL_ARG_DIFF_BIAS, m->m_db}};
+    dnnl_exec_arg_t wargs[4] = {{DNNL_ARG_SRC, port_in(&m->w_src, x)},
+                                {DNNL_ARG_DIFF_DST, port_in(&m->w_ddst, dy)},
+                                {DNNL_ARG_DIFF_WEIGHTS, port_dst(&m->w_dw, m->dw)},
+                                {DNNL_ARG_DIFF_BIAS, m->m_db}};
     DN(dnnl_primitive_execute(m->bwd_w, stream, c->bias ? 4 : 3, wargs));
+    port_out(&m->w_dw);
     if (dx) {
-        set(m->m_w, c->weight->w);
-        set(m->m_dsrc, m->dx);
-        dnnl_exec_arg_t dargs[3] = {{DNNL_ARG_DIFF_DST, m->m_ddst}, {DNNL_ARG_WEIGHTS, m->m_w},
-                                    {DNNL_ARG_DIFF_SRC, m->m_dsrc}};
+        dnnl_exec_arg_t dargs[3] = {{DNNL_ARG_DIFF_DST, port_in(&m->d_ddst, dy)},
+                                    {DNNL_ARG_WEIGHTS, port_in(&m->d_w, c->weight->w)},
+                                    {DNNL_ARG_DIFF_SRC, port_dst(&m->d_dsrc, m->dx)}};
         DN(dnnl_primitive_execute(m->bwd_d, stream, 3, dargs));
+        port_out(&m->d_dsrc);
     }
     DN(dnnl_stream_wait(stream));
     float *g = c->weight->g;

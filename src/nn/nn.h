@@ -53,6 +53,9 @@ typedef struct {
 void mg_conv2d_init(mg_conv2d *c, mg_params *ps, const char *name, int cin, int cout, int k,
                     int stride, int pad, int with_bias, mg_rng *rng);
 void mg_conv2d_free(mg_conv2d *c);
+/* Convolutions share scratch for oneDNN's blocked layouts (they must not run
+ * concurrently); this frees it (e.g. before exit, for leak checkers). */
+void mg_conv_release_scratch(void);
 int mg_conv_out(int in, int k, int stride, int pad);
 void mg_conv2d_forward(mg_conv2d *c, const float *x, float *y, int n, int h, int w);
 /* dx may be NULL (input needs no gradient). */
