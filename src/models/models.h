@@ -45,6 +45,29 @@ void mg_dcinet_backward(mg_dcinet *net, const float *dout, cfloat *dku);
 /* Multiply-adds of one forward per sample (convolutions and FFTs), for FLOP rates. */
 double mg_dcinet_flops(const mg_dcinet_cfg *cfg, int C, int H, int W);
 
+/* ---------------- PatchGAN critic (paper A.3) ----------------
+ * in: `cin` channels (2 = [|mz|, |x|] for the conditional critic, 1 = [|x|]
+ * for the unconditional WGAN), H x W; four 4x4 stride-2 convolutions (pad 1,
+ * with bias) each followed by batch norm and LeakyReLU 0.2, channels
+ * c, 2c, 4c, 8c (pix2pix: c = 64); flatten; linear to one value per sample.
+ * H and W must be divisible by 16. */
+typedef struct mg_critic_ws mg_critic_ws;
+typedef struct {
+    int cin, ch, H, W;
+    float slope;
+    mg_params params;
+    mg_conv2d conv[4];
+    mg_batchnorm bn[4];
+    mg_linear fc;
+    mg_critic_ws *ws;
+} mg_critic;
+int mg_critic_init(mg_critic *d, int cin, int ch, int H, int W, uint64_t seed);
+void mg_critic_free(mg_critic *d);
+/* x: n x cin x H x W -> out: n values. train: batch-norm batch statistics. */
+void mg_critic_forward(mg_critic *d, const float *x, float *out, int n, int train);
+/* gradients of the last (training) forward: params += ..., dx += ... (dx may be NULL) */
+void mg_critic_backward(mg_critic *d, const float *dout, float *dx);
+
 /* complex image (H x W) <-> 2 planes (re, im) */
 void mg_c2planes(const cfloat *z, float *p, long hw);
 void mg_planes2c(const float *p, cfloat *z, long hw);

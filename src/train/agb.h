@@ -1,0 +1,27 @@
+/* Adaptive Gradient Balancing (paper Alg. 1, METHODS.md 1.3).
+ * Each generator step measures the population standard deviation of the two
+ * gradients w.r.t. the generated image (the GAN one already divided by beta)
+ * from the same forward pass; moving averages gma, pma (factor ma, from 0,
+ * no bias correction); when gma > ratio * pma: beta *= 1 + rate and
+ * gma *= 1 - rate. The GAN terms of both losses are divided by beta. */
+#ifndef MRGAN_AGB_H
+#define MRGAN_AGB_H
+
+typedef struct {
+    double beta, gma, pma;
+    double ma, ratio, rate;
+    long events; /* number of beta increases */
+} mg_agb;
+
+void mg_agb_init(mg_agb *a, double beta_init, double ma, double ratio, double rate);
+/* Returns 1 when beta was increased by this step. */
+int mg_agb_update(mg_agb *a, double std_gan, double std_mse);
+/* population standard deviation over all n elements */
+double mg_std(const float *x, long n);
+
+/* Model selection (paper B.3): over epochs >= start, z-normalise each series
+ * (mean, population std; a constant series contributes 0) and return the
+ * epoch index minimising their sum. fid may be NULL (NMSE alone). */
+int mg_select_epoch(const double *nmse, const double *fid, int n, int start);
+
+#endif
