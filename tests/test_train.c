@@ -183,7 +183,8 @@ static int files_equal_tensors(const char *a, const char *b)
         for (int d = 0; d < fa.t[i].ndim; d++) size *= fa.t[i].shape[d];
         same = tb && !memcmp(fa.t[i].data, tb->data, sizeof(float) * (size_t)size);
     }
-    same = same && !strcmp(mg_st_meta(&fa, "position"), mg_st_meta(&fb, "position"));
+    same = same && !strcmp(mg_st_meta(&fa, "position"), mg_st_meta(&fb, "position")) &&
+           !strcmp(mg_st_meta(&fa, "agb"), mg_st_meta(&fb, "agb"));
     mg_st_free(&fa);
     mg_st_free(&fb);
     return same;
@@ -226,7 +227,7 @@ static void test_training_helps(void **state)
     /* evaluate best.safetensors on val.h5 with the fixed masks, against zero filling */
     mg_dcinet net = {0};
     char *best = tu_path(run, "best.safetensors"), *val = tu_path(dir, "val.h5");
-    assert_int_equal(mg_checkpoint_load(best, &net, NULL), 0);
+    assert_int_equal(mg_checkpoint_load(best, &net, NULL, NULL), 0);
     mg_kdata v;
     assert_int_equal(mg_kdata_read(val, &v), 0);
     const long n = CC * HH * WW, hw = HH * WW;
@@ -253,6 +254,107 @@ static void test_training_helps(void **state)
     free(run); free(best); free(val);
 }
 
+static double last_val_nmse(const char *run)
+{
+    char *csv = tu_path(run, "metrics.csv");
+    FILE *f = fopen(csv, "r");
+    assert_non_null(f);
+    char line[1024];
+    double v = -1;
+    long ep;
+    double loss, nm;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "epoch,", 6) && sscanf(line + 6, "%ld,%*[^,],%lf,%lf", &ep, &loss, &nm) == 3) v = nm;
+    fclose(f);
+    free(csv);
+    return v;
+}
+
+/* Every step row of a GAN run has finite losses, critic estimate, STDs and
+ * a beta that never falls below its start. */
+static void check_gan_log(const char *run, double beta0)
+{
+    char *csv = tu_path(run, "metrics.csv");
+    FILE *f = fopen(csv, "r");
+    assert_non_null(f);
+    char line[1024];
+    int rows = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "step,", 5)) continue;
+        double v[11];
+        int k = sscanf(line, "step,%*d,%*d,%lf,,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &v[0], &v[1], &v[2], &v[3],
+                       &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
+        assert_int_equal(k, 10);
+        for (int i = 0; i < 10; i++) assert_true(isfinite(v[i]));
+        assert_true(v[9] >= beta0 - 1e-9); /* beta */
+        assert_true(v[5] > 0 && v[6] > 0); /* gradient STDs measured */
+        rows++;
+    }
+    fclose(f);
+    free(csv);
+    assert_true(rows > 0);
+}
+
+/* A short cWGAN-AGB run stays finite and within 2x of the MSE model's NMSE;
+ * wgan and cwgan run too. */
+static void test_gan_modes(void **state)
+{
+    (void)state;
+    mg_train_cfg c = small_cfg();
+    c.epochs = 30;
+    char *rm = tu_path(dir, "g_mse"), *ra = tu_path(dir, "g_agb");
+    assert_int_equal(mg_train_run(&c, dir, rm, 0), 0);
+    snprintf(c.mode, sizeof c.mode, "cwgan-agb");
+    c.critic_ch = 4;
+    assert_int_equal(mg_train_run(&c, dir, ra, 0), 0);
+    double vm = last_val_nmse(rm), va = last_val_nmse(ra);
+    print_message("val NMSE after 30 epochs: mse %.5f, cwgan-agb %.5f\n", vm, va);
+    assert_true(va > 0 && va < 2.0 * vm);
+    check_gan_log(ra, c.agb_beta0);
+    const char *modes[2] = {"wgan", "cwgan"};
+    for (int m = 0; m < 2; m++) {
+        mg_train_cfg g = small_cfg();
+        g.epochs = 2;
+        g.critic_ch = 4;
+        snprintf(g.mode, sizeof g.mode, "%s", modes[m]);
+        char *r = tu_path(dir, modes[m]);
+        assert_int_equal(mg_train_run(&g, dir, r, 0), 0);
+        check_gan_log(r, g.gan_lambda);
+        free(r);
+    }
+    free(rm);
+    free(ra);
+}
+
+/* Resume is exact in the GAN mode too (critic, its Adam state, AGB). */
+static void test_gan_resume_exact(void **state)
+{
+    (void)state;
+    mg_train_cfg c = small_cfg();
+    snprintf(c.mode, sizeof c.mode, "cwgan-agb");
+    c.critic_ch = 4;
+    c.epochs = 3;
+    c.agb_ratio = 0.01; /* make beta move within 8 steps */
+    char *ra = tu_path(dir, "gA"), *rb = tu_path(dir, "gB");
+    c.max_steps = 8;
+    assert_int_equal(mg_train_run(&c, dir, ra, 0), 0);
+    c.max_steps = 4;
+    assert_int_equal(mg_train_run(&c, dir, rb, 0), 0);
+    c.max_steps = 8;
+    assert_int_equal(mg_train_run(&c, dir, rb, 1), 0);
+    char *la = tu_path(ra, "last.safetensors"), *lb = tu_path(rb, "last.safetensors");
+    assert_true(files_equal_tensors(la, lb));
+    mg_st_file f;
+    assert_int_equal(mg_st_read(la, &f), 0);
+    assert_non_null(mg_st_find(&f, "critic.conv0.weight"));
+    assert_non_null(mg_st_find(&f, "adam.v.critic.fc.weight"));
+    double beta;
+    assert_int_equal(sscanf(mg_st_meta(&f, "agb"), "%lf", &beta), 1);
+    assert_true(beta > 10.0);
+    mg_st_free(&f);
+    free(ra); free(rb); free(la); free(lb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +362,8 @@ int main(void)
         cmocka_unit_test(test_augment),
         cmocka_unit_test(test_resume_exact),
         cmocka_unit_test(test_training_helps),
+        cmocka_unit_test(test_gan_modes),
+        cmocka_unit_test(test_gan_resume_exact),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

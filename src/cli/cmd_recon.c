@@ -45,7 +45,7 @@ int cmd_recon(int argc, char **argv)
     if (!model) cli_fail(cmd, "--model CKPT is required");
     const char *out = argv[optind + 1];
     mg_dcinet net = {0};
-    if (mg_checkpoint_load(model, &net, NULL)) cli_fail_lib(cmd);
+    if (mg_checkpoint_load(model, &net, NULL, NULL)) cli_fail_lib(cmd);
     cli_inputs_open(&in, argv[optind]);
     const int C = (int)in.d.coils, H = (int)in.d.h, W = (int)in.d.w;
     const long n = (long)H * W, ns = in.s1 - in.s0;

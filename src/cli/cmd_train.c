@@ -10,15 +10,18 @@
 static const char *help =
     "usage: mrgan train [options] --data DIR RUN\n"
     "\n"
-    "Trains a DCI-Net on DIR/train.h5 (validation on DIR/val.h5, e.g. from\n"
-    "'mrgan simulate') into the run directory RUN: config.json, metrics.csv\n"
-    "(per step and per epoch), last.safetensors (weights, Adam state, position;\n"
-    "written every epoch and on interruption) and best.safetensors (lowest\n"
-    "validation NMSE). Ctrl-C stops after the current step with a checkpoint;\n"
-    "--resume continues exactly where it stopped.\n"
+    "Trains a DCI-Net (by MSE, or as the generator of a WGAN, conditional WGAN\n"
+    "or cWGAN with adaptive gradient balancing) on DIR/train.h5, validating on\n"
+    "DIR/val.h5 (e.g. from 'mrgan simulate'), into the run directory RUN:\n"
+    "config.json, metrics.csv\n"
+    "(per step: losses, critic estimate, gradient STDs, gma, pma, beta; per\n"
+    "epoch: validation NMSE), last.safetensors (weights, Adam state, critic,\n"
+    "position; written every epoch and on interruption), best.safetensors (the\n"
+    "selected epoch) and val_grid/ images. Ctrl-C stops after the current step\n"
+    "with a checkpoint; --resume continues exactly where it stopped.\n"
     "\n"
     "  --data DIR         data directory (train.h5, val.h5)\n"
-    "  --mode M           mse (default)\n"
+    "  --mode M           mse (default) | wgan | cwgan | cwgan-agb (docs/gan.md)\n"
     "  --blocks N         unrolled blocks (default 5; paper 20)\n"
     "  --growth G         dense skips (default 5; paper 5)\n"
     "  --kernels K        channels of the hidden convolutions (default 16; paper 40)\n"
@@ -35,6 +38,20 @@ static const char *help =
     "  --eval-seed S      seed of the fixed validation masks (default 1, as zerofill)\n"
     "  --save-every N     also keep epoch_NNN.safetensors every N epochs\n"
     "  --max-steps N      stop after N steps in total (with a checkpoint)\n"
+    "  --select-start E   model selection (paper B.3) over epochs > E (default epochs/3):\n"
+    "                     best.safetensors = the epoch minimising z(val NMSE) (+ z(FID)\n"
+    "                     once available); epochs/epoch_NNN.safetensors are kept from E on\n"
+    "  --grid N           validation slices in RUN/val_grid/epoch_NNN.png (default 4; 0: none)\n"
+    "GAN modes:\n"
+    "  --critic-ch C      PatchGAN width: C, 2C, 4C, 8C channels (default 64, pix2pix)\n"
+    "  --critic-steps N   critic steps per generator step (default 1)\n"
+    "  --critic-lr A      critic Adam learning rate (default 5e-4)\n"
+    "  --clip C           critic weight clipping (default 0.01)\n"
+    "  --gan-lambda L     wgan/cwgan: loss = MSE + GAN / L (default 100, paper)\n"
+    "  --agb-beta0 B      cwgan-agb: initial beta (default 10)\n"
+    "  --agb-ratio R      cwgan-agb: ratio (default 10)\n"
+    "  --agb-rate R       cwgan-agb: rate (default 0.1)\n"
+    "  --agb-ma M         cwgan-agb: moving-average factor (default 0.99)\n"
     "  --resume           continue RUN from RUN/last.safetensors with RUN/config.json\n"
     "                     (--epochs may extend the run)\n"
     "  -q, --quiet        no progress output\n"
@@ -50,6 +67,10 @@ int cmd_train(int argc, char **argv)
         {"mask-type", 1, 0, 't'}, {"no-augment", 0, 0, 'A'}, {"seed", 1, 0, 's'},
         {"eval-seed", 1, 0, 'E'}, {"save-every", 1, 0, 'v'}, {"max-steps", 1, 0, 'm'},
         {"resume", 0, 0, 'r'},  {"quiet", 0, 0, 'q'},     {"help", 0, 0, 'h'},
+        {"select-start", 1, 0, 'S'}, {"grid", 1, 0, 'g'}, {"critic-ch", 1, 0, 'D'},
+        {"critic-steps", 1, 0, 'n'}, {"critic-lr", 1, 0, 'L'}, {"clip", 1, 0, 'C'},
+        {"gan-lambda", 1, 0, 'w'}, {"agb-beta0", 1, 0, '0'}, {"agb-ratio", 1, 0, 'o'},
+        {"agb-rate", 1, 0, 'a'}, {"agb-ma", 1, 0, 'M'},
         {0, 0, 0, 0}};
     const char *cmd = "train";
     mg_train_cfg cfg;
@@ -83,6 +104,17 @@ int cmd_train(int argc, char **argv)
         case 'v': cfg.save_every = (int)cli_long(cmd, "--save-every", optarg, 0, 1000000); break;
         case 'm': cfg.max_steps = cli_long(cmd, "--max-steps", optarg, 1, 1L << 40); break;
         case 'r': resume = 1; break;
+        case 'S': cfg.select_start = (int)cli_long(cmd, "--select-start", optarg, 0, 1000000); break;
+        case 'g': cfg.grid = (int)cli_long(cmd, "--grid", optarg, 0, 64); break;
+        case 'D': cfg.critic_ch = (int)cli_long(cmd, "--critic-ch", optarg, 1, 512); break;
+        case 'n': cfg.critic_steps = (int)cli_long(cmd, "--critic-steps", optarg, 1, 100); break;
+        case 'L': cfg.critic_lr = (float)cli_double(cmd, "--critic-lr", optarg, 1e-9, 1.0); break;
+        case 'C': cfg.clip = (float)cli_double(cmd, "--clip", optarg, 1e-6, 10.0); break;
+        case 'w': cfg.gan_lambda = cli_double(cmd, "--gan-lambda", optarg, 1e-6, 1e9); break;
+        case '0': cfg.agb_beta0 = cli_double(cmd, "--agb-beta0", optarg, 1e-6, 1e9); break;
+        case 'o': cfg.agb_ratio = cli_double(cmd, "--agb-ratio", optarg, 1e-6, 1e9); break;
+        case 'a': cfg.agb_rate = cli_double(cmd, "--agb-rate", optarg, 1e-6, 10.0); break;
+        case 'M': cfg.agb_ma = cli_double(cmd, "--agb-ma", optarg, 0.0, 0.999999); break;
         case 'q': cfg.quiet = 1; break;
         case 'h': fputs(help, stdout); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan train --help')");

@@ -8,7 +8,7 @@
 #include "../models/models.h"
 
 typedef struct {
-    char mode[16];      /* "mse" */
+    char mode[16];      /* mse | wgan | cwgan | cwgan-agb */
     mg_dcinet_cfg net;
     int epochs, batch;
     float lr, beta1, beta2;
@@ -22,9 +22,23 @@ typedef struct {
     long max_steps;     /* stop after this many steps in total (0: none) */
     int save_every;     /* also keep epoch_NNN.safetensors every N epochs (0: never) */
     int quiet;
+    /* GAN modes (docs/gan.md) */
+    int critic_ch;      /* channels of the critic's first conv (64, pix2pix) */
+    int critic_steps;   /* critic steps per generator step (1) */
+    float critic_lr;    /* Adam learning rate of the critic (5e-4) */
+    float clip;         /* weight clipping of all critic parameters (0.01) */
+    double gan_lambda;  /* wgan / cwgan: the fixed beta, i.e. L = MSE + GAN / lambda (100) */
+    double agb_beta0, agb_ma, agb_ratio, agb_rate; /* 10, 0.99, 10, 0.1 */
+    int select_start;   /* first epoch for model selection (B.3); -1: epochs / 3 */
+    int grid;           /* validation slices in the per-epoch image grid (4; 0: none) */
 } mg_train_cfg;
 
 void mg_train_defaults(mg_train_cfg *c);
+/* config.json text of a configuration (caller frees) */
+char *mg_train_config_json(const mg_train_cfg *c);
+/* Reads config.json into c; max_steps and quiet keep c's values; options a
+ * run's file predates keep their defaults. */
+int mg_train_config_read(const char *path, mg_train_cfg *c);
 
 /* Train on DATA/train.h5 with validation on DATA/val.h5 into RUN (created),
  * or continue RUN/last.safetensors when resume != 0. Returns 0 when done,
@@ -48,14 +62,18 @@ void mg_rotate_image(const cfloat *in, cfloat *out, int H, int W, int flip, doub
 
 /* ---- checkpoints ---- */
 typedef struct {
-    long epoch, step_in_epoch, global_step, adam_t;
-    double best_val;
-    long best_epoch;
+    long epoch, step_in_epoch, global_step, adam_t, adam_t_critic;
+    double beta, gma, pma; /* AGB state (beta is the fixed lambda in wgan/cwgan) */
+    long agb_events;
 } mg_train_pos;
-int mg_checkpoint_save(const char *path, const mg_dcinet *net, const mg_train_pos *pos,
-                       const char *config_json, int with_adam);
-/* Loads weights (and Adam moments and position when pos != NULL). If net has
- * no parameters yet it is created from the file's architecture. */
-int mg_checkpoint_load(const char *path, mg_dcinet *net, mg_train_pos *pos);
+/* Generator weights; with `state` also the position, the Adam moments and,
+ * when critic != NULL, the critic (weights, Adam moments, batch-norm running
+ * statistics). */
+int mg_checkpoint_save(const char *path, const mg_dcinet *net, const mg_critic *critic,
+                       const mg_train_pos *pos, const char *config_json, int state);
+/* Loads generator weights; with pos != NULL also Adam moments and position,
+ * with critic != NULL (initialised to the run's shape) also the critic. If
+ * net has no parameters yet it is created from the file's architecture. */
+int mg_checkpoint_load(const char *path, mg_dcinet *net, mg_critic *critic, mg_train_pos *pos);
 
 #endif

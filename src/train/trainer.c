@@ -1,10 +1,11 @@
-/* The training loop (mode mse; the GAN modes build on it). */
+/* The training loop: mode mse, and the GAN modes wgan, cwgan, cwgan-agb
+ * (docs/training.md, docs/gan.md). */
 #include "train.h"
+#include "agb.h"
 #include "../fft/fft.h"
 #include "../metrics/metrics.h"
 #include "../mri/mri.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -19,115 +20,12 @@ static void on_signal(int s)
     stop_flag = 1;
 }
 
-void mg_train_defaults(mg_train_cfg *c)
-{
-    memset(c, 0, sizeof *c);
-    snprintf(c->mode, sizeof c->mode, "mse");
-    c->net = (mg_dcinet_cfg){5, 5, 16, 0.2f};
-    c->epochs = 50;
-    c->batch = 1;
-    c->lr = 5e-4f;
-    c->beta1 = 0.9f;
-    c->beta2 = 0.999f;
-    c->accel = 4.0;
-    c->center = 12;
-    c->mask_type = MG_MASK_VD;
-    c->augment = 1;
-    c->max_rot_deg = 20.0;
-    c->seed = 1;
-    c->eval_seed = 1;
-}
-
 static char *path_join(const char *dir, const char *name)
 {
     size_t n = strlen(dir) + strlen(name) + 2;
     char *p = mg_malloc(n);
     snprintf(p, n, "%s/%s", dir, name);
     return p;
-}
-
-static char *config_to_json(const mg_train_cfg *c)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "mode", c->mode);
-    cJSON_AddNumberToObject(o, "blocks", c->net.blocks);
-    cJSON_AddNumberToObject(o, "growth", c->net.growth);
-    cJSON_AddNumberToObject(o, "kernels", c->net.kernels);
-    cJSON_AddNumberToObject(o, "slope", c->net.slope);
-    cJSON_AddNumberToObject(o, "epochs", c->epochs);
-    cJSON_AddNumberToObject(o, "batch", c->batch);
-    cJSON_AddNumberToObject(o, "lr", c->lr);
-    cJSON_AddNumberToObject(o, "beta1", c->beta1);
-    cJSON_AddNumberToObject(o, "beta2", c->beta2);
-    cJSON_AddNumberToObject(o, "accel", c->accel);
-    cJSON_AddNumberToObject(o, "center", (double)c->center);
-    cJSON_AddNumberToObject(o, "mask_type", c->mask_type);
-    cJSON_AddNumberToObject(o, "augment", c->augment);
-    cJSON_AddNumberToObject(o, "max_rot_deg", c->max_rot_deg);
-    char seed[32];
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->seed);
-    cJSON_AddStringToObject(o, "seed", seed);
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->eval_seed);
-    cJSON_AddStringToObject(o, "eval_seed", seed);
-    cJSON_AddNumberToObject(o, "save_every", c->save_every);
-    char *s = cJSON_Print(o);
-    cJSON_Delete(o);
-    return s;
-}
-
-static int num(const cJSON *o, const char *k, double *v)
-{
-    const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (!cJSON_IsNumber(e)) return -1;
-    *v = e->valuedouble;
-    return 0;
-}
-
-/* Reads a run's config.json into c (training options; max_steps and quiet
- * stay as the caller set them). */
-static int config_from_json(const char *path, mg_train_cfg *c)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        mg_set_error("%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
-    char buf[65536];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    cJSON *o = cJSON_Parse(buf);
-    double v[15];
-    const char *keys[15] = {"blocks", "growth", "kernels", "slope", "epochs", "batch", "lr", "beta1",
-                            "beta2", "accel", "center", "mask_type", "augment", "max_rot_deg",
-                            "save_every"};
-    int bad = !o;
-    for (int i = 0; !bad && i < 15; i++) bad = num(o, keys[i], &v[i]);
-    const cJSON *mode = o ? cJSON_GetObjectItemCaseSensitive(o, "mode") : NULL;
-    const cJSON *seed = o ? cJSON_GetObjectItemCaseSensitive(o, "seed") : NULL;
-    const cJSON *eseed = o ? cJSON_GetObjectItemCaseSensitive(o, "eval_seed") : NULL;
-    if (bad || !cJSON_IsString(mode) || !cJSON_IsString(seed) || !cJSON_IsString(eseed)) {
-        mg_set_error("%s: malformed run configuration", path);
-        cJSON_Delete(o);
-        return -1;
-    }
-    snprintf(c->mode, sizeof c->mode, "%s", mode->valuestring);
-    c->net = (mg_dcinet_cfg){(int)v[0], (int)v[1], (int)v[2], (float)v[3]};
-    c->epochs = (int)v[4];
-    c->batch = (int)v[5];
-    c->lr = (float)v[6];
-    c->beta1 = (float)v[7];
-    c->beta2 = (float)v[8];
-    c->accel = v[9];
-    c->center = (long)v[10];
-    c->mask_type = (int)v[11];
-    c->augment = (int)v[12];
-    c->max_rot_deg = v[13];
-    c->save_every = (int)v[14];
-    c->seed = strtoull(seed->valuestring, NULL, 10);
-    c->eval_seed = strtoull(eseed->valuestring, NULL, 10);
-    cJSON_Delete(o);
-    return 0;
 }
 
 static int write_text(const char *path, const char *text)
@@ -147,6 +45,43 @@ static int write_text(const char *path, const char *text)
     return rc;
 }
 
+/* copy a file atomically (best.safetensors from an epoch's checkpoint) */
+static int copy_file(const char *from, const char *to)
+{
+    FILE *a = fopen(from, "rb");
+    if (!a) {
+        mg_set_error("%s: cannot open: %s", from, strerror(errno));
+        return -1;
+    }
+    char *tmp = mg_tmp_path(to);
+    FILE *b = fopen(tmp, "wb");
+    int ok = b != NULL;
+    char buf[1 << 16];
+    size_t n;
+    while (ok && (n = fread(buf, 1, sizeof buf, a)) > 0) ok = fwrite(buf, 1, n, b) == n;
+    fclose(a);
+    if (b && fclose(b) != 0) ok = 0;
+    if (!ok) {
+        mg_set_error("%s: cannot write: %s", to, strerror(errno));
+        remove(tmp);
+        free(tmp);
+        return -1;
+    }
+    int rc = mg_commit_tmp(tmp, to);
+    free(tmp);
+    return rc;
+}
+
+static int append_line(const char *path, const char *line)
+{
+    FILE *f = fopen(path, "a");
+    if (!f || fputs(line, f) < 0 || fclose(f) != 0) {
+        mg_set_error("%s: cannot append: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static int load_split(const char *dir, const char *name, mg_kdata *d)
 {
     char *p = path_join(dir, name);
@@ -161,104 +96,76 @@ static int load_split(const char *dir, const char *name, mg_kdata *d)
     return rc;
 }
 
+/* ---------------- batches ---------------- */
 typedef struct {
-    int C, H, W, B;
+    int C, H, W, B, cin; /* cin: critic input channels (0 without a critic) */
     long hw, n;
-    cfloat *k, *sens, *ku, *work;
-    float *mask, *target, *out, *dout;
+    cfloat *k, *sens, *ku, *work, *cz;
+    float *mask, *target, *out, *dout, *ggan;
+    float *mzmag, *mag, *dmag, *cin_buf, *dcin, *dval, *dgrad;
 } batch_buf;
 
-static void batch_alloc(batch_buf *b, int B, int C, int H, int W)
+static void batch_alloc(batch_buf *b, int B, int C, int H, int W, int cin)
 {
-    b->B = B; b->C = C; b->H = H; b->W = W;
+    memset(b, 0, sizeof *b);
+    b->B = B; b->C = C; b->H = H; b->W = W; b->cin = cin;
     b->hw = (long)H * W;
     b->n = C * b->hw;
+    const size_t img = (size_t)(B * 2 * b->hw), mag = (size_t)(B * b->hw);
     b->k = mg_malloc_array((size_t)b->n, sizeof(cfloat));
     b->work = mg_malloc_array((size_t)b->n, sizeof(cfloat));
+    b->cz = mg_malloc_array((size_t)b->hw, sizeof(cfloat));
     b->sens = mg_malloc_array((size_t)(B * b->n), sizeof(cfloat));
     b->ku = mg_malloc_array((size_t)(B * b->n), sizeof(cfloat));
     b->mask = mg_malloc_array((size_t)(B * H), sizeof(float));
-    b->target = mg_malloc_array((size_t)(B * 2 * b->hw), sizeof(float));
-    b->out = mg_malloc_array((size_t)(B * 2 * b->hw), sizeof(float));
-    b->dout = mg_malloc_array((size_t)(B * 2 * b->hw), sizeof(float));
+    b->target = mg_malloc_array(img, sizeof(float));
+    b->out = mg_malloc_array(img, sizeof(float));
+    b->dout = mg_malloc_array(img, sizeof(float));
+    b->ggan = mg_malloc_array(img, sizeof(float));
+    b->mzmag = mg_malloc_array(mag, sizeof(float));
+    b->mag = mg_malloc_array(mag, sizeof(float));
+    b->dmag = mg_malloc_array(mag, sizeof(float));
+    b->cin_buf = mg_malloc_array((size_t)(B * (cin ? cin : 1)) * (size_t)b->hw, sizeof(float));
+    b->dcin = mg_malloc_array((size_t)(B * (cin ? cin : 1)) * (size_t)b->hw, sizeof(float));
+    b->dval = mg_malloc_array((size_t)B, sizeof(float));
+    b->dgrad = mg_malloc_array((size_t)B, sizeof(float));
 }
 
 static void batch_free(batch_buf *b)
 {
-    free(b->k); free(b->work); free(b->sens); free(b->ku); free(b->mask);
-    free(b->target); free(b->out); free(b->dout);
+    void *p[] = {b->k, b->work, b->cz, b->sens, b->ku, b->mask, b->target, b->out, b->dout, b->ggan,
+                 b->mzmag, b->mag, b->dmag, b->cin_buf, b->dcin, b->dval, b->dgrad};
+    for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) free(p[i]);
 }
 
-/* Validation NMSE (fastMRI volume NMSE on magnitudes) with the fixed masks;
- * also the zero-filled NMSE when zf != NULL. */
-static int validate(mg_dcinet *net, const mg_train_cfg *cfg, const mg_kdata *v, batch_buf *b,
-                    double *nmse, double *zf)
+/* sample i of the batch from slice idx: augmentation, fresh mask, scaling,
+ * and |mz| for the critic's condition */
+static void fill_sample(const mg_train_cfg *cfg, const mg_kdata *d, long idx, uint64_t sseed, int i,
+                        batch_buf *b)
 {
-    mg_nmse_acc acc = {0, 0}, acc_zf = {0, 0};
-    cfloat *pred = mg_malloc_array((size_t)b->hw, sizeof(cfloat)), *ref = mg_malloc_array((size_t)b->hw, sizeof(cfloat));
-    int rc = 0;
-    for (long s = 0; s < v->nslices && !rc; s++) {
-        rc = mg_mask_make(cfg->mask_type, b->mask, b->H, cfg->accel, cfg->center, -1,
-                          mg_mask_slice_seed(cfg->eval_seed, s));
-        if (rc) break;
-        const cfloat *k = v->kspace + s * b->n, *sens = v->sens + s * b->n;
-        float sc = mg_sample_prepare(k, sens, b->mask, b->ku, b->target, b->work, b->C, b->H, b->W);
-        mg_dcinet_forward(net, b->ku, sens, b->mask, b->out, 1, b->C, b->H, b->W);
-        /* back to the data's units, so slices weigh as in `mrgan zerofill` */
-        mg_planes2c(b->out, pred, b->hw);
-        mg_planes2c(b->target, ref, b->hw);
-        for (long i = 0; i < b->hw; i++) {
-            pred[i] *= sc;
-            ref[i] *= sc;
-        }
-        mg_nmse_add_mag(&acc, ref, pred, (size_t)b->hw);
-        if (zf) {
-            mg_sense_adjoint(b->ku, sens, b->mask, pred, b->work, b->C, b->H, b->W);
-            for (long i = 0; i < b->hw; i++) pred[i] *= sc;
-            mg_nmse_add_mag(&acc_zf, ref, pred, (size_t)b->hw);
-        }
+    mg_rng r;
+    mg_rng_seed(&r, sseed);
+    cfloat *sens = b->sens + i * b->n, *ku = b->ku + i * b->n;
+    memcpy(b->k, d->kspace + idx * b->n, sizeof(cfloat) * (size_t)b->n);
+    memcpy(sens, d->sens + idx * b->n, sizeof(cfloat) * (size_t)b->n);
+    if (cfg->augment) {
+        int flip = mg_rng_uniform(&r) < 0.5;
+        double deg = cfg->max_rot_deg * (2.0 * mg_rng_uniform(&r) - 1.0);
+        mg_augment(b->k, sens, flip, deg, b->work, b->C, b->H, b->W);
     }
-    free(pred);
-    free(ref);
-    *nmse = mg_nmse_value(&acc);
-    if (zf) *zf = mg_nmse_value(&acc_zf);
-    return rc;
-}
-
-/* Loss of the batch in b->out vs b->target and its gradient in b->dout:
- * L = sum over pixels and both channels of (G - mf)^2 / (B H W), i.e. the
- * paper's per-image mean over W H of |G - mf|^2, averaged over the batch. */
-static double mse_loss(batch_buf *b)
-{
-    const long n = (long)b->B * 2 * b->hw;
-    memset(b->dout, 0, sizeof(float) * (size_t)n);
-    mg_mse_backward(b->out, b->target, b->dout, n, 2.0f);
-    return 2.0 * mg_mse_forward(b->out, b->target, n);
-}
-
-static void fill_batch(const mg_train_cfg *cfg, const mg_kdata *d, const long *perm, long epoch,
-                       long step, batch_buf *b)
-{
-    for (int i = 0; i < b->B; i++) {
-        long pos = step * b->B + i, idx = perm[pos];
-        uint64_t sseed = mg_seed_mix(mg_seed_mix(cfg->seed, (uint64_t)epoch, 1), (uint64_t)pos, 2);
-        mg_rng r;
-        mg_rng_seed(&r, sseed);
-        cfloat *sens = b->sens + i * b->n;
-        memcpy(b->k, d->kspace + idx * b->n, sizeof(cfloat) * (size_t)b->n);
-        memcpy(sens, d->sens + idx * b->n, sizeof(cfloat) * (size_t)b->n);
-        if (cfg->augment) {
-            int flip = mg_rng_uniform(&r) < 0.5;
-            double deg = cfg->max_rot_deg * (2.0 * mg_rng_uniform(&r) - 1.0);
-            mg_augment(b->k, sens, flip, deg, b->work, b->C, b->H, b->W);
-        }
-        /* a fresh mask for every sample */
-        if (mg_mask_make(cfg->mask_type, b->mask + i * b->H, b->H, cfg->accel, cfg->center, -1,
-                         mg_rng_u64(&r)))
-            abort(); /* validated before training */
-        mg_sample_prepare(b->k, sens, b->mask + i * b->H, b->ku + i * b->n, b->target + i * 2 * b->hw,
-                          b->work, b->C, b->H, b->W);
+    float *mask = b->mask + i * b->H;
+    if (mg_mask_make(cfg->mask_type, mask, b->H, cfg->accel, cfg->center, -1, mg_rng_u64(&r)))
+        abort(); /* validated before training */
+    mg_sample_prepare(b->k, sens, mask, ku, b->target + i * 2 * b->hw, b->work, b->C, b->H, b->W);
+    if (b->cin) {
+        mg_sense_adjoint(ku, sens, mask, b->cz, b->work, b->C, b->H, b->W);
+        for (long j = 0; j < b->hw; j++) b->mzmag[i * b->hw + j] = cabsf(b->cz[j]);
     }
+}
+
+static uint64_t sample_seed(uint64_t seed, long epoch, long pos, uint64_t stream)
+{
+    return mg_seed_mix(mg_seed_mix(seed, (uint64_t)epoch, 1 + stream), (uint64_t)pos, 2);
 }
 
 static long *permutation(uint64_t seed, long epoch, long n)
@@ -276,36 +183,265 @@ static long *permutation(uint64_t seed, long epoch, long n)
     return p;
 }
 
-static int append_line(const char *path, const char *line)
+/* MSE loss of b->out vs b->target, gradient into b->dout:
+ * L = sum over pixels and both channels of (G - mf/s)^2 / (B H W). */
+static double mse_loss(batch_buf *b)
 {
-    FILE *f = fopen(path, "a");
-    if (!f || fputs(line, f) < 0 || fclose(f) != 0) {
-        mg_set_error("%s: cannot append: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
+    const long n = (long)b->B * 2 * b->hw;
+    memset(b->dout, 0, sizeof(float) * (size_t)n);
+    mg_mse_backward(b->out, b->target, b->dout, n, 2.0f);
+    return 2.0 * mg_mse_forward(b->out, b->target, n);
 }
+
+/* critic input from magnitudes: [|mz|, img] (conditional) or [img] */
+static void critic_input(batch_buf *b, const float *img_mag)
+{
+    for (int i = 0; i < b->B; i++) {
+        float *dst = b->cin_buf + (long)i * b->cin * b->hw;
+        if (b->cin == 2) {
+            memcpy(dst, b->mzmag + i * b->hw, sizeof(float) * (size_t)b->hw);
+            dst += b->hw;
+        }
+        memcpy(dst, img_mag + i * b->hw, sizeof(float) * (size_t)b->hw);
+    }
+}
+
+/* ---------------- the trainer ---------------- */
+typedef struct {
+    mg_train_cfg cfg;
+    const char *run;
+    char *p_cfg, *p_last, *p_best, *p_csv, *p_epochs, *p_grid;
+    char *cfg_json;
+    mg_kdata tr, va;
+    mg_dcinet net;
+    mg_critic critic;
+    int gan, agb_on;
+    mg_adam adam, adam_d;
+    mg_agb agb;
+    mg_train_pos pos;
+    batch_buf b;
+    double *val_series;
+    long nval;
+} trainer;
+
+typedef struct {
+    double loss, mse, gan, w_est, std_gan, std_mse;
+} step_log;
+
+static void critic_step(trainer *t, long epoch, long step, int k, step_log *lg)
+{
+    batch_buf *b = &t->b;
+    const mg_train_cfg *cfg = &t->cfg;
+    /* its own minibatch: random slices */
+    for (int i = 0; i < b->B; i++) {
+        uint64_t s = sample_seed(cfg->seed, epoch, step * b->B + i, 16 + (uint64_t)k);
+        mg_rng r;
+        mg_rng_seed(&r, s);
+        long idx = (long)(mg_rng_uniform(&r) * (double)t->tr.nslices);
+        fill_sample(cfg, &t->tr, idx, mg_rng_u64(&r), i, b);
+    }
+    mg_dcinet_forward(&t->net, b->ku, b->sens, b->mask, b->out, b->B, b->C, b->H, b->W);
+    const float inv = (float)(1.0 / t->agb.beta);
+    mg_params_zero_grad(&t->critic.params);
+    double dr = 0, df = 0;
+    /* L_D = (1/beta) (mean D(fake) - mean D(real)), descended; real and fake
+     * batches pass separately (batch norm statistics per batch) */
+    mg_cmag_forward(b->target, b->mag, b->B, b->hw);
+    critic_input(b, b->mag);
+    mg_critic_forward(&t->critic, b->cin_buf, b->dval, b->B, 1);
+    for (int i = 0; i < b->B; i++) {
+        dr += b->dval[i];
+        b->dgrad[i] = -inv / (float)b->B;
+    }
+    mg_critic_backward(&t->critic, b->dgrad, NULL);
+    mg_cmag_forward(b->out, b->mag, b->B, b->hw);
+    critic_input(b, b->mag);
+    mg_critic_forward(&t->critic, b->cin_buf, b->dval, b->B, 1);
+    for (int i = 0; i < b->B; i++) {
+        df += b->dval[i];
+        b->dgrad[i] = inv / (float)b->B;
+    }
+    mg_critic_backward(&t->critic, b->dgrad, NULL);
+    mg_adam_step(&t->adam_d, &t->critic.params);
+    mg_clip_weights(&t->critic.params, cfg->clip);
+    lg->w_est = (dr - df) / b->B;
+}
+
+/* the generator step: MSE (+ GAN term through the critic), AGB measurement */
+static double generator_step(trainer *t, const long *perm, step_log *lg)
+{
+    batch_buf *b = &t->b;
+    const mg_train_cfg *cfg = &t->cfg;
+    for (int i = 0; i < b->B; i++) {
+        long p = t->pos.step_in_epoch * b->B + i;
+        fill_sample(cfg, &t->tr, perm[p], sample_seed(cfg->seed, t->pos.epoch, p, 0), i, b);
+    }
+    mg_dcinet_forward(&t->net, b->ku, b->sens, b->mask, b->out, b->B, b->C, b->H, b->W);
+    const long nimg = (long)b->B * 2 * b->hw;
+    double mse = mse_loss(b); /* b->dout = g_mse */
+    lg->mse = mse;
+    lg->gan = 0;
+    if (t->gan) {
+        const float inv = (float)(1.0 / t->agb.beta);
+        mg_cmag_forward(b->out, b->mag, b->B, b->hw);
+        critic_input(b, b->mag);
+        mg_critic_forward(&t->critic, b->cin_buf, b->dval, b->B, 1);
+        double df = 0;
+        for (int i = 0; i < b->B; i++) {
+            df += b->dval[i];
+            b->dgrad[i] = -inv / (float)b->B; /* L_adv = -(1/beta) mean D(fake) */
+        }
+        lg->gan = -inv * df / b->B;
+        memset(b->dcin, 0, sizeof(float) * (size_t)(b->B * b->cin) * (size_t)b->hw);
+        mg_critic_backward(&t->critic, b->dgrad, b->dcin);
+        for (int i = 0; i < b->B; i++) /* the image channel of the critic input */
+            memcpy(b->dmag + i * b->hw, b->dcin + ((long)i * b->cin + b->cin - 1) * b->hw,
+                   sizeof(float) * (size_t)b->hw);
+        memset(b->ggan, 0, sizeof(float) * (size_t)nimg);
+        mg_cmag_backward(b->out, b->dmag, b->ggan, b->B, b->hw);
+        lg->std_gan = mg_std(b->ggan, nimg);
+        lg->std_mse = mg_std(b->dout, nimg);
+        for (long i = 0; i < nimg; i++) b->dout[i] += b->ggan[i];
+        if (t->agb_on) mg_agb_update(&t->agb, lg->std_gan, lg->std_mse);
+    }
+    mg_params_zero_grad(&t->net.params);
+    mg_dcinet_backward(&t->net, b->dout, NULL);
+    mg_adam_step(&t->adam, &t->net.params);
+    lg->loss = lg->mse + lg->gan;
+    return lg->loss;
+}
+
+/* Validation NMSE (fastMRI volume NMSE on magnitudes, data units) with the
+ * fixed masks; zf: the same for zero filling; grid: PNG of the first slices
+ * (rows: zero-filled, reconstruction, reference). */
+static int validate(trainer *t, double *nmse, double *zf, const char *grid)
+{
+    batch_buf *b = &t->b;
+    const mg_kdata *v = &t->va;
+    mg_nmse_acc acc = {0, 0}, acc_zf = {0, 0};
+    const long hw = b->hw;
+    cfloat *pred = mg_malloc_array((size_t)hw, sizeof(cfloat)), *ref = mg_malloc_array((size_t)hw, sizeof(cfloat));
+    cfloat *zfi = mg_malloc_array((size_t)hw, sizeof(cfloat));
+    const int G = grid ? (int)(t->cfg.grid < v->nslices ? t->cfg.grid : v->nslices) : 0;
+    cfloat *tiles = G ? mg_calloc((size_t)(3 * G) * (size_t)hw, sizeof(cfloat)) : NULL;
+    int rc = 0;
+    for (long s = 0; s < v->nslices && !rc; s++) {
+        rc = mg_mask_make(t->cfg.mask_type, b->mask, b->H, t->cfg.accel, t->cfg.center, -1,
+                          mg_mask_slice_seed(t->cfg.eval_seed, s));
+        if (rc) break;
+        const cfloat *k = v->kspace + s * b->n, *sens = v->sens + s * b->n;
+        float sc = mg_sample_prepare(k, sens, b->mask, b->ku, b->target, b->work, b->C, b->H, b->W);
+        mg_dcinet_forward(&t->net, b->ku, sens, b->mask, b->out, 1, b->C, b->H, b->W);
+        mg_planes2c(b->out, pred, hw);
+        mg_planes2c(b->target, ref, hw);
+        mg_sense_adjoint(b->ku, sens, b->mask, zfi, b->work, b->C, b->H, b->W);
+        for (long i = 0; i < hw; i++) {
+            pred[i] *= sc;
+            ref[i] *= sc;
+            zfi[i] *= sc;
+        }
+        mg_nmse_add_mag(&acc, ref, pred, (size_t)hw);
+        mg_nmse_add_mag(&acc_zf, ref, zfi, (size_t)hw);
+        if (s < G) {
+            /* tile layout: G rows of [zf | recon | reference] */
+            for (long y = 0; y < b->H; y++)
+                for (long x = 0; x < b->W; x++) {
+                    long row = (s * b->H + y) * 3 * b->W;
+                    tiles[row + x] = zfi[y * b->W + x];
+                    tiles[row + b->W + x] = pred[y * b->W + x];
+                    tiles[row + 2 * b->W + x] = ref[y * b->W + x];
+                }
+        }
+    }
+    if (!rc && G) rc = mg_png_write_mag(grid, tiles, G * b->H, 3 * b->W, 0.0f, 0.0f);
+    free(pred);
+    free(ref);
+    free(zfi);
+    free(tiles);
+    *nmse = mg_nmse_value(&acc);
+    if (zf) *zf = mg_nmse_value(&acc_zf);
+    return rc;
+}
+
+/* per-epoch validation NMSE already logged (for model selection after --resume) */
+static void read_val_series(trainer *t)
+{
+    FILE *f = fopen(t->p_csv, "r");
+    if (!f) return;
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+        long ep;
+        double loss, v;
+        if (strncmp(line, "epoch,", 6) || sscanf(line + 6, "%ld,%*[^,],%lf,%lf", &ep, &loss, &v) != 3) continue;
+        if (ep >= 1 && ep <= t->cfg.epochs) {
+            t->val_series[ep - 1] = v;
+            if (ep > t->nval) t->nval = ep;
+        }
+    }
+    fclose(f);
+}
+
+static int select_start(const trainer *t)
+{
+    return t->cfg.select_start >= 0 ? t->cfg.select_start : t->cfg.epochs / 3;
+}
+
+static char *epoch_file(const trainer *t, long epoch)
+{
+    char nm[64];
+    snprintf(nm, sizeof nm, "epoch_%03ld.safetensors", epoch);
+    return path_join(t->p_epochs, nm);
+}
+
+/* paper B.3 over the epochs so far (NMSE only until FID is available) */
+static int update_best(trainer *t, long *best_epoch)
+{
+    int start = select_start(t);
+    if (t->nval <= start) return 0;
+    int e = mg_select_epoch(t->val_series, NULL, (int)t->nval, start);
+    *best_epoch = e + 1;
+    char *src = epoch_file(t, e + 1);
+    int rc = copy_file(src, t->p_best);
+    free(src);
+    return rc;
+}
+
+static void trainer_free(trainer *t)
+{
+    batch_free(&t->b);
+    if (t->net.params.n) mg_dcinet_free(&t->net);
+    if (t->critic.params.n) mg_critic_free(&t->critic);
+    mg_kdata_free(&t->tr);
+    mg_kdata_free(&t->va);
+    free(t->cfg_json);
+    free(t->val_series);
+    free(t->p_cfg); free(t->p_last); free(t->p_best); free(t->p_csv); free(t->p_epochs); free(t->p_grid);
+}
+
+static const char *CSV_HEADER = "kind,epoch,step,loss,val_nmse,seconds,mse,gan,w_est,std_gan,std_mse,gma,pma,beta\n";
 
 int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *run_dir, int resume)
 {
-    mg_train_cfg cfg = *cfg_in;
-    char *p_cfg = path_join(run_dir, "config.json"), *p_last = path_join(run_dir, "last.safetensors");
-    char *p_best = path_join(run_dir, "best.safetensors"), *p_csv = path_join(run_dir, "metrics.csv");
-    mg_kdata tr = {0}, va = {0};
-    mg_dcinet net = {0};
-    batch_buf b = {0};
+    trainer T, *t = &T;
+    memset(t, 0, sizeof T);
+    t->cfg = *cfg_in;
+    t->run = run_dir;
+    t->p_cfg = path_join(run_dir, "config.json");
+    t->p_last = path_join(run_dir, "last.safetensors");
+    t->p_best = path_join(run_dir, "best.safetensors");
+    t->p_csv = path_join(run_dir, "metrics.csv");
+    t->p_epochs = path_join(run_dir, "epochs");
+    t->p_grid = path_join(run_dir, "val_grid");
     long *perm = NULL;
-    char *cfg_json = NULL;
     int rc = -1;
     struct stat st;
+    mg_train_cfg *cfg = &t->cfg;
 
     if (resume) {
-        if (config_from_json(p_cfg, &cfg)) goto out;
-        cfg.max_steps = cfg_in->max_steps;
-        cfg.quiet = cfg_in->quiet;
-        if (cfg_in->epochs > cfg.epochs) cfg.epochs = cfg_in->epochs; /* allow extending a run */
+        if (mg_train_config_read(t->p_cfg, cfg)) goto out;
+        if (cfg_in->epochs > cfg->epochs) cfg->epochs = cfg_in->epochs; /* allow extending a run */
     } else {
-        if (stat(p_last, &st) == 0) {
+        if (stat(t->p_last, &st) == 0) {
             mg_set_error("%s: run directory already holds a checkpoint (use --resume, or a new directory)", run_dir);
             goto out;
         }
@@ -314,139 +450,175 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
             goto out;
         }
     }
-    if (strcmp(cfg.mode, "mse")) {
-        mg_set_error("training mode '%s' is not available yet (mse is)", cfg.mode);
+    t->gan = strcmp(cfg->mode, "mse") != 0;
+    t->agb_on = !strcmp(cfg->mode, "cwgan-agb");
+    if (t->gan && strcmp(cfg->mode, "wgan") && strcmp(cfg->mode, "cwgan") && !t->agb_on) {
+        mg_set_error("unknown training mode '%s'", cfg->mode);
         goto out;
     }
-    if (load_split(data_dir, "train.h5", &tr) || load_split(data_dir, "val.h5", &va)) goto out;
-    if (va.coils != tr.coils || va.h != tr.h || va.w != tr.w) {
+    if ((mkdir(t->p_epochs, 0755) && errno != EEXIST) || (cfg->grid > 0 && mkdir(t->p_grid, 0755) && errno != EEXIST)) {
+        mg_set_error("%s: cannot create subdirectories: %s", run_dir, strerror(errno));
+        goto out;
+    }
+    if (load_split(data_dir, "train.h5", &t->tr) || load_split(data_dir, "val.h5", &t->va)) goto out;
+    if (t->va.coils != t->tr.coils || t->va.h != t->tr.h || t->va.w != t->tr.w) {
         mg_set_error("%s: val.h5 (%ld coils, %ldx%ld) does not match train.h5 (%ld coils, %ldx%ld)",
-                     data_dir, va.coils, va.h, va.w, tr.coils, tr.h, tr.w);
+                     data_dir, t->va.coils, t->va.h, t->va.w, t->tr.coils, t->tr.h, t->tr.w);
         goto out;
     }
-    if (tr.nslices < cfg.batch) {
-        mg_set_error("%s/train.h5: %ld slices, fewer than the batch size %d", data_dir, tr.nslices, cfg.batch);
+    if (t->tr.nslices < cfg->batch) {
+        mg_set_error("%s/train.h5: %ld slices, fewer than the batch size %d", data_dir, t->tr.nslices, cfg->batch);
         goto out;
     }
-    const int C = (int)tr.coils, H = (int)tr.h, W = (int)tr.w;
+    const int C = (int)t->tr.coils, H = (int)t->tr.h, W = (int)t->tr.w;
     {
         float *m = mg_malloc_array((size_t)H, sizeof(float));
-        int bad = mg_mask_make(cfg.mask_type, m, H, cfg.accel, cfg.center, -1, 1);
+        int bad = mg_mask_make(cfg->mask_type, m, H, cfg->accel, cfg->center, -1, 1);
         free(m);
         if (bad) goto out;
     }
-    cfg_json = config_to_json(&cfg);
-    if (!resume && write_text(p_cfg, cfg_json)) goto out;
+    t->cfg_json = mg_train_config_json(cfg);
+    if (!resume && write_text(t->p_cfg, t->cfg_json)) goto out;
 
-    mg_dcinet_init(&net, &cfg.net, mg_seed_mix(cfg.seed, 0, 0x6e6574ULL));
-    mg_train_pos pos = {0, 0, 0, 0, -1.0, -1};
-    mg_adam adam;
-    mg_adam_init(&adam, cfg.lr, cfg.beta1, cfg.beta2, 1e-8f);
+    mg_dcinet_init(&t->net, &cfg->net, mg_seed_mix(cfg->seed, 0, 0x6e6574ULL));
+    mg_adam_init(&t->adam, cfg->lr, cfg->beta1, cfg->beta2, 1e-8f);
+    const int cin = !t->gan ? 0 : !strcmp(cfg->mode, "wgan") ? 1 : 2;
+    if (t->gan) {
+        if (mg_critic_init(&t->critic, cin, cfg->critic_ch, H, W, mg_seed_mix(cfg->seed, 0, 0x637269ULL))) {
+            mg_set_error("%s: %s", data_dir, mg_error());
+            goto out;
+        }
+        mg_adam_init(&t->adam_d, cfg->critic_lr, cfg->beta1, cfg->beta2, 1e-8f);
+    }
+    mg_agb_init(&t->agb, t->agb_on ? cfg->agb_beta0 : cfg->gan_lambda, cfg->agb_ma, cfg->agb_ratio, cfg->agb_rate);
+    t->val_series = mg_calloc((size_t)cfg->epochs + 1, sizeof(double));
     if (resume) {
-        if (mg_checkpoint_load(p_last, &net, &pos)) goto out;
-        adam.t = pos.adam_t;
-        if (!cfg.quiet)
+        if (mg_checkpoint_load(t->p_last, &t->net, t->gan ? &t->critic : NULL, &t->pos)) goto out;
+        t->adam.t = t->pos.adam_t;
+        t->adam_d.t = t->pos.adam_t_critic;
+        t->agb.beta = t->pos.beta;
+        t->agb.gma = t->pos.gma;
+        t->agb.pma = t->pos.pma;
+        t->agb.events = t->pos.agb_events;
+        read_val_series(t);
+        if (t->nval > t->pos.epoch) t->nval = t->pos.epoch;
+        if (!cfg->quiet)
             fprintf(stderr, "train: resuming %s at epoch %ld, step %ld (global step %ld)\n", run_dir,
-                    pos.epoch + 1, pos.step_in_epoch, pos.global_step);
-    } else if (append_line(p_csv, "kind,epoch,step,loss,val_nmse,seconds\n")) {
+                    t->pos.epoch + 1, t->pos.step_in_epoch, t->pos.global_step);
+    } else if (append_line(t->p_csv, CSV_HEADER)) {
         goto out;
     }
-    batch_alloc(&b, cfg.batch, C, H, W);
-    const long spe = tr.nslices / cfg.batch;
-    if (!cfg.quiet && !resume) {
+    batch_alloc(&t->b, cfg->batch, C, H, W, cin);
+    const long spe = t->tr.nslices / cfg->batch;
+    if (!cfg->quiet && !resume) {
         double v0, z0;
-        if (validate(&net, &cfg, &va, &b, &v0, &z0)) goto out;
-        fprintf(stderr, "train: %s, %ld train / %ld val slices %dx%d, %d coils; DCI-Net %dI-%dG-%dK, "
-                        "%ld parameters; val NMSE zero-filled %.5f, untrained %.5f\n",
-                data_dir, tr.nslices, va.nslices, H, W, C, cfg.net.blocks, cfg.net.growth,
-                cfg.net.kernels, mg_params_count(&net.params), z0, v0);
+        if (validate(t, &v0, &z0, NULL)) goto out;
+        fprintf(stderr, "train: %s, mode %s, %ld train / %ld val slices %dx%d, %d coils; DCI-Net %dI-%dG-%dK, "
+                        "%ld parameters%s; val NMSE zero-filled %.5f, untrained %.5f\n",
+                data_dir, cfg->mode, t->tr.nslices, t->va.nslices, H, W, C, cfg->net.blocks,
+                cfg->net.growth, cfg->net.kernels, mg_params_count(&t->net.params),
+                t->gan ? (cin == 2 ? ", conditional critic" : ", critic") : "", z0, v0);
     }
     stop_flag = 0;
     void (*old_int)(int) = signal(SIGINT, on_signal);
     void (*old_term)(int) = signal(SIGTERM, on_signal);
     const double t_start = mg_now();
     int interrupted = 0;
-    char line[256], label[64];
-    while (pos.epoch < cfg.epochs) {
+    char line[512], label[64];
+    while (t->pos.epoch < cfg->epochs) {
         free(perm);
-        perm = permutation(cfg.seed, pos.epoch, tr.nslices);
+        perm = permutation(cfg->seed, t->pos.epoch, t->tr.nslices);
         mg_progress pr;
-        snprintf(label, sizeof label, "epoch %ld/%d", pos.epoch + 1, cfg.epochs);
-        mg_progress_start(&pr, label, spe, cfg.quiet);
+        snprintf(label, sizeof label, "epoch %ld/%d", t->pos.epoch + 1, cfg->epochs);
+        mg_progress_start(&pr, label, spe, cfg->quiet);
         double loss_sum = 0;
         long loss_n = 0;
-        while (pos.step_in_epoch < spe) {
+        while (t->pos.step_in_epoch < spe) {
             double t0 = mg_now();
-            fill_batch(&cfg, &tr, perm, pos.epoch, pos.step_in_epoch, &b);
-            mg_dcinet_forward(&net, b.ku, b.sens, b.mask, b.out, cfg.batch, C, H, W);
-            double loss = mse_loss(&b);
-            if (!isfinite(loss)) {
-                mg_set_error("non-finite loss at step %ld (epoch %ld); stopped, %s is the last good "
-                             "checkpoint",
-                             pos.global_step + 1, pos.epoch + 1, p_last);
+            step_log lg = {0, 0, 0, 0, 0, 0};
+            if (t->gan)
+                for (int k = 0; k < cfg->critic_steps; k++) critic_step(t, t->pos.epoch, t->pos.step_in_epoch, k, &lg);
+            double loss = generator_step(t, perm, &lg);
+            if (!isfinite(loss) || !isfinite(lg.w_est)) {
+                mg_set_error("non-finite loss at step %ld (epoch %ld); stopped, %s is the last good checkpoint",
+                             t->pos.global_step + 1, t->pos.epoch + 1, t->p_last);
                 goto restore;
             }
-            mg_params_zero_grad(&net.params);
-            mg_dcinet_backward(&net, b.dout, NULL);
-            mg_adam_step(&adam, &net.params);
-            pos.step_in_epoch++;
-            pos.global_step++;
-            pos.adam_t = adam.t;
+            t->pos.step_in_epoch++;
+            t->pos.global_step++;
+            t->pos.adam_t = t->adam.t;
+            t->pos.adam_t_critic = t->adam_d.t;
+            t->pos.beta = t->agb.beta;
+            t->pos.gma = t->agb.gma;
+            t->pos.pma = t->agb.pma;
+            t->pos.agb_events = t->agb.events;
             loss_sum += loss;
             loss_n++;
-            snprintf(line, sizeof line, "step,%ld,%ld,%.8g,,%.4f\n", pos.epoch + 1, pos.global_step, loss,
-                     mg_now() - t0);
-            if (append_line(p_csv, line)) goto restore;
-            snprintf(pr.extra, sizeof pr.extra, "loss %.5f", loss_sum / (double)loss_n);
-            mg_progress_update(&pr, pos.step_in_epoch);
-            if (stop_flag || (cfg.max_steps > 0 && pos.global_step >= cfg.max_steps)) {
+            if (t->gan)
+                snprintf(line, sizeof line, "step,%ld,%ld,%.8g,,%.4f,%.8g,%.8g,%.8g,%.6g,%.6g,%.6g,%.6g,%.6g\n",
+                         t->pos.epoch + 1, t->pos.global_step, loss, mg_now() - t0, lg.mse, lg.gan, lg.w_est,
+                         lg.std_gan, lg.std_mse, t->agb.gma, t->agb.pma, t->agb.beta);
+            else
+                snprintf(line, sizeof line, "step,%ld,%ld,%.8g,,%.4f,%.8g,,,,,,,\n", t->pos.epoch + 1,
+                         t->pos.global_step, loss, mg_now() - t0, lg.mse);
+            if (append_line(t->p_csv, line)) goto restore;
+            if (t->gan)
+                snprintf(pr.extra, sizeof pr.extra, "loss %.5f W %.3g beta %.4g", loss_sum / (double)loss_n, lg.w_est, t->agb.beta);
+            else
+                snprintf(pr.extra, sizeof pr.extra, "loss %.5f", loss_sum / (double)loss_n);
+            mg_progress_update(&pr, t->pos.step_in_epoch);
+            if (stop_flag || (cfg->max_steps > 0 && t->pos.global_step >= cfg->max_steps)) {
                 interrupted = stop_flag ? 2 : 1;
                 break;
             }
         }
         if (interrupted) {
-            if (!cfg.quiet) fputc('\n', stderr);
+            if (!cfg->quiet) fputc('\n', stderr);
             break;
         }
         mg_progress_end(&pr);
         double vn;
-        if (validate(&net, &cfg, &va, &b, &vn, NULL)) goto restore;
-        pos.epoch++;
-        pos.step_in_epoch = 0;
-        snprintf(line, sizeof line, "epoch,%ld,%ld,%.8g,%.8g,%.2f\n", pos.epoch, pos.global_step,
-                 loss_n ? loss_sum / (double)loss_n : 0.0, vn, mg_now() - t_start);
-        if (append_line(p_csv, line)) goto restore;
-        int best = pos.best_val < 0 || vn < pos.best_val;
-        if (best) {
-            pos.best_val = vn;
-            pos.best_epoch = pos.epoch;
-        }
-        if (!cfg.quiet)
-            fprintf(stderr, "epoch %ld: train loss %.6f, val NMSE %.5f%s\n", pos.epoch,
-                    loss_n ? loss_sum / (double)loss_n : 0.0, vn, best ? " (best)" : "");
-        if (mg_checkpoint_save(p_last, &net, &pos, cfg_json, 1)) goto restore;
-        if (best && mg_checkpoint_save(p_best, &net, &pos, cfg_json, 0)) goto restore;
-        if (cfg.save_every > 0 && pos.epoch % cfg.save_every == 0) {
-            char nm[64];
-            snprintf(nm, sizeof nm, "epoch_%03ld.safetensors", pos.epoch);
-            char *pe = path_join(run_dir, nm);
-            int bad = mg_checkpoint_save(pe, &net, &pos, cfg_json, 0);
+        char gname[64];
+        snprintf(gname, sizeof gname, "epoch_%03ld.png", t->pos.epoch + 1);
+        char *gpath = cfg->grid > 0 ? path_join(t->p_grid, gname) : NULL;
+        int vbad = validate(t, &vn, NULL, gpath);
+        free(gpath);
+        if (vbad) goto restore;
+        t->pos.epoch++;
+        t->pos.step_in_epoch = 0;
+        t->val_series[t->pos.epoch - 1] = vn;
+        t->nval = t->pos.epoch;
+        snprintf(line, sizeof line, "epoch,%ld,%ld,%.8g,%.8g,%.2f,,,,,,,,%.6g\n", t->pos.epoch, t->pos.global_step,
+                 loss_n ? loss_sum / (double)loss_n : 0.0, vn, mg_now() - t_start, t->agb.beta);
+        if (append_line(t->p_csv, line)) goto restore;
+        if (mg_checkpoint_save(t->p_last, &t->net, t->gan ? &t->critic : NULL, &t->pos, t->cfg_json, 1)) goto restore;
+        if (t->pos.epoch > select_start(t) || (cfg->save_every > 0 && t->pos.epoch % cfg->save_every == 0)) {
+            char *pe = epoch_file(t, t->pos.epoch);
+            int bad = mg_checkpoint_save(pe, &t->net, NULL, &t->pos, t->cfg_json, 0);
             free(pe);
             if (bad) goto restore;
         }
+        long be = 0;
+        if (update_best(t, &be)) goto restore;
+        if (!cfg->quiet)
+            fprintf(stderr, "epoch %ld: train loss %.6f, val NMSE %.5f%s\n", t->pos.epoch,
+                    loss_n ? loss_sum / (double)loss_n : 0.0, vn, be == t->pos.epoch ? " (selected)" : "");
         if (stop_flag) {
             interrupted = 2;
             break;
         }
     }
     if (interrupted) {
-        if (mg_checkpoint_save(p_last, &net, &pos, cfg_json, 1)) goto restore;
-        if (!cfg.quiet)
+        if (mg_checkpoint_save(t->p_last, &t->net, t->gan ? &t->critic : NULL, &t->pos, t->cfg_json, 1)) goto restore;
+        if (!cfg->quiet)
             fprintf(stderr, "train: %s after global step %ld; checkpoint %s (continue with --resume)\n",
-                    interrupted == 2 ? "interrupted" : "stopped at --max-steps", pos.global_step, p_last);
-    } else if (!cfg.quiet) {
-        fprintf(stderr, "train: done, %ld epochs, best val NMSE %.5f at epoch %ld (%s)\n", pos.epoch,
-                pos.best_val, pos.best_epoch, p_best);
+                    interrupted == 2 ? "interrupted" : "stopped at --max-steps", t->pos.global_step, t->p_last);
+    } else {
+        long be = 0;
+        if (update_best(t, &be)) goto restore;
+        if (!cfg->quiet)
+            fprintf(stderr, "train: done, %ld epochs; selected epoch %ld (val NMSE %.5f, from epoch %d on) -> %s\n",
+                    t->pos.epoch, be, be > 0 ? t->val_series[be - 1] : 0.0, select_start(t) + 1, t->p_best);
     }
     rc = interrupted == 2 ? 2 : 0;
 restore:
@@ -454,11 +626,6 @@ restore:
     signal(SIGTERM, old_term);
 out:
     free(perm);
-    free(cfg_json);
-    batch_free(&b);
-    if (net.params.n) mg_dcinet_free(&net);
-    mg_kdata_free(&tr);
-    mg_kdata_free(&va);
-    free(p_cfg); free(p_last); free(p_best); free(p_csv);
+    trainer_free(t);
     return rc;
 }

@@ -1,0 +1,126 @@
+/* Training configuration: defaults and config.json (read back by --resume). */
+#include "train.h"
+#include "../mri/mri.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void mg_train_defaults(mg_train_cfg *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->mode, sizeof c->mode, "mse");
+    c->net = (mg_dcinet_cfg){5, 5, 16, 0.2f};
+    c->epochs = 50;
+    c->batch = 1;
+    c->lr = 5e-4f;
+    c->beta1 = 0.9f;
+    c->beta2 = 0.999f;
+    c->accel = 4.0;
+    c->center = 12;
+    c->mask_type = MG_MASK_VD;
+    c->augment = 1;
+    c->max_rot_deg = 20.0;
+    c->seed = 1;
+    c->eval_seed = 1;
+    c->critic_ch = 64;
+    c->critic_steps = 1;
+    c->critic_lr = 5e-4f;
+    c->clip = 0.01f;
+    c->gan_lambda = 100.0;
+    c->agb_beta0 = 10.0;
+    c->agb_ma = 0.99;
+    c->agb_ratio = 10.0;
+    c->agb_rate = 0.1;
+    c->select_start = -1;
+    c->grid = 4;
+}
+
+/* numeric fields: name, pointer kind, offset */
+enum { F_INT, F_FLOAT, F_DOUBLE, F_LONG };
+typedef struct { const char *key; int kind; size_t off; } field;
+#define FLD(k, kind, m) {k, kind, offsetof(mg_train_cfg, m)}
+static const field fields[] = {
+    FLD("blocks", F_INT, net.blocks), FLD("growth", F_INT, net.growth), FLD("kernels", F_INT, net.kernels),
+    FLD("slope", F_FLOAT, net.slope), FLD("epochs", F_INT, epochs), FLD("batch", F_INT, batch),
+    FLD("lr", F_FLOAT, lr), FLD("beta1", F_FLOAT, beta1), FLD("beta2", F_FLOAT, beta2),
+    FLD("accel", F_DOUBLE, accel), FLD("center", F_LONG, center), FLD("mask_type", F_INT, mask_type),
+    FLD("augment", F_INT, augment), FLD("max_rot_deg", F_DOUBLE, max_rot_deg),
+    FLD("save_every", F_INT, save_every), FLD("critic_ch", F_INT, critic_ch),
+    FLD("critic_steps", F_INT, critic_steps), FLD("critic_lr", F_FLOAT, critic_lr),
+    FLD("clip", F_FLOAT, clip), FLD("gan_lambda", F_DOUBLE, gan_lambda),
+    FLD("agb_beta0", F_DOUBLE, agb_beta0), FLD("agb_ma", F_DOUBLE, agb_ma),
+    FLD("agb_ratio", F_DOUBLE, agb_ratio), FLD("agb_rate", F_DOUBLE, agb_rate),
+    FLD("select_start", F_INT, select_start), FLD("grid", F_INT, grid),
+};
+#define NFIELDS (int)(sizeof fields / sizeof fields[0])
+#define NREQUIRED 15 /* the first 15 exist in every run's config.json */
+
+char *mg_train_config_json(const mg_train_cfg *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "mode", c->mode);
+    for (int i = 0; i < NFIELDS; i++) {
+        const char *p = (const char *)c + fields[i].off;
+        double v = fields[i].kind == F_INT ? *(const int *)p
+                   : fields[i].kind == F_FLOAT ? *(const float *)p
+                   : fields[i].kind == F_LONG ? (double)*(const long *)p
+                                              : *(const double *)p;
+        cJSON_AddNumberToObject(o, fields[i].key, v);
+    }
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->seed);
+    cJSON_AddStringToObject(o, "seed", seed);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->eval_seed);
+    cJSON_AddStringToObject(o, "eval_seed", seed);
+    char *s = cJSON_Print(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+int mg_train_config_read(const char *path, mg_train_cfg *c)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        mg_set_error("%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    cJSON *o = cJSON_Parse(buf);
+    const cJSON *mode = o ? cJSON_GetObjectItemCaseSensitive(o, "mode") : NULL;
+    const cJSON *seed = o ? cJSON_GetObjectItemCaseSensitive(o, "seed") : NULL;
+    const cJSON *eseed = o ? cJSON_GetObjectItemCaseSensitive(o, "eval_seed") : NULL;
+    int bad = !cJSON_IsString(mode) || !cJSON_IsString(seed) || !cJSON_IsString(eseed);
+    mg_train_cfg d;
+    mg_train_defaults(&d);
+    for (int i = 0; !bad && i < NFIELDS; i++) {
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, fields[i].key);
+        if (!e && i >= NREQUIRED) continue; /* newer option: keep the default */
+        if (!cJSON_IsNumber(e)) {
+            bad = 1;
+            break;
+        }
+        char *p = (char *)&d + fields[i].off;
+        if (fields[i].kind == F_INT) *(int *)p = (int)e->valuedouble;
+        else if (fields[i].kind == F_FLOAT) *(float *)p = (float)e->valuedouble;
+        else if (fields[i].kind == F_LONG) *(long *)p = (long)e->valuedouble;
+        else *(double *)p = e->valuedouble;
+    }
+    if (bad) {
+        mg_set_error("%s: malformed run configuration", path);
+        cJSON_Delete(o);
+        return -1;
+    }
+    snprintf(d.mode, sizeof d.mode, "%s", mode->valuestring);
+    d.seed = strtoull(seed->valuestring, NULL, 10);
+    d.eval_seed = strtoull(eseed->valuestring, NULL, 10);
+    d.max_steps = c->max_steps;
+    d.quiet = c->quiet;
+    *c = d;
+    cJSON_Delete(o);
+    return 0;
+}
