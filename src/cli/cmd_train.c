@@ -52,6 +52,8 @@ static const char *help =
     "  --agb-ratio R      cwgan-agb: ratio (default 10)\n"
     "  --agb-rate R       cwgan-agb: rate (default 0.1)\n"
     "  --agb-ma M         cwgan-agb: moving-average factor (default 0.99)\n"
+    "  --init CKPT        start the generator from CKPT's weights (e.g. an MSE run's\n"
+    "                     best.safetensors; the paper trains from scratch)\n"
     "  --resume           continue RUN from RUN/last.safetensors with RUN/config.json\n"
     "                     (--epochs may extend the run)\n"
     "  -q, --quiet        no progress output\n"
@@ -70,7 +72,7 @@ int cmd_train(int argc, char **argv)
         {"select-start", 1, 0, 'S'}, {"grid", 1, 0, 'g'}, {"critic-ch", 1, 0, 'D'},
         {"critic-steps", 1, 0, 'n'}, {"critic-lr", 1, 0, 'L'}, {"clip", 1, 0, 'C'},
         {"gan-lambda", 1, 0, 'w'}, {"agb-beta0", 1, 0, '0'}, {"agb-ratio", 1, 0, 'o'},
-        {"agb-rate", 1, 0, 'a'}, {"agb-ma", 1, 0, 'M'},
+        {"agb-rate", 1, 0, 'a'}, {"agb-ma", 1, 0, 'M'}, {"init", 1, 0, 'I'},
         {0, 0, 0, 0}};
     const char *cmd = "train";
     mg_train_cfg cfg;
@@ -104,6 +106,7 @@ int cmd_train(int argc, char **argv)
         case 'v': cfg.save_every = (int)cli_long(cmd, "--save-every", optarg, 0, 1000000); break;
         case 'm': cfg.max_steps = cli_long(cmd, "--max-steps", optarg, 1, 1L << 40); break;
         case 'r': resume = 1; break;
+        case 'I': cfg.init = optarg; break;
         case 'S': cfg.select_start = (int)cli_long(cmd, "--select-start", optarg, 0, 1000000); break;
         case 'g': cfg.grid = (int)cli_long(cmd, "--grid", optarg, 0, 64); break;
         case 'D': cfg.critic_ch = (int)cli_long(cmd, "--critic-ch", optarg, 1, 512); break;

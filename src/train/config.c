@@ -74,6 +74,7 @@ char *mg_train_config_json(const mg_train_cfg *c)
     cJSON_AddStringToObject(o, "seed", seed);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->eval_seed);
     cJSON_AddStringToObject(o, "eval_seed", seed);
+    if (c->init) cJSON_AddStringToObject(o, "init", c->init);
     char *s = cJSON_Print(o);
     cJSON_Delete(o);
     return s;
@@ -120,6 +121,7 @@ int mg_train_config_read(const char *path, mg_train_cfg *c)
     d.eval_seed = strtoull(eseed->valuestring, NULL, 10);
     d.max_steps = c->max_steps;
     d.quiet = c->quiet;
+    d.init = NULL; /* only used when a run starts */
     *c = d;
     cJSON_Delete(o);
     return 0;

@@ -31,6 +31,7 @@ typedef struct {
     double agb_beta0, agb_ma, agb_ratio, agb_rate; /* 10, 0.99, 10, 0.1 */
     int select_start;   /* first epoch for model selection (B.3); -1: epochs / 3 */
     int grid;           /* validation slices in the per-epoch image grid (4; 0: none) */
+    const char *init;   /* generator weights to start from (NULL: random) */
 } mg_train_cfg;
 
 void mg_train_defaults(mg_train_cfg *c);

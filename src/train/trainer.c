@@ -492,6 +492,7 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
     }
     mg_agb_init(&t->agb, t->agb_on ? cfg->agb_beta0 : cfg->gan_lambda, cfg->agb_ma, cfg->agb_ratio, cfg->agb_rate);
     t->val_series = mg_calloc((size_t)cfg->epochs + 1, sizeof(double));
+    if (!resume && cfg->init && mg_checkpoint_load(cfg->init, &t->net, NULL, NULL)) goto out;
     if (resume) {
         if (mg_checkpoint_load(t->p_last, &t->net, t->gan ? &t->critic : NULL, &t->pos)) goto out;
         t->adam.t = t->pos.adam_t;
