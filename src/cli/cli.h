@@ -68,5 +68,15 @@ const float *cli_inputs_slice(cli_inputs *in, long s, cfloat *sens);
 /* Prints the mean line count and the NMSE when a mask was applied. */
 void cli_inputs_report(const cli_inputs *in, const mg_nmse_acc *acc);
 void cli_inputs_free(cli_inputs *in);
+void cli_inputs_print_help(const char *head);
+/* One reconstruction per slice: img (H x W) from k-space k, maps and mask
+ * (NULL: fully sampled). */
+typedef void (*cli_slice_fn)(void *ctx, const cfloat *k, const cfloat *sens, const float *mask,
+                             cfloat *img, long slice);
+/* Runs fn over the chosen slices with progress, accumulates the NMSE against
+ * the fully sampled reconstruction when undersampling, writes OUT; returns
+ * the seconds per slice spent in fn. */
+double cli_inputs_run(cli_inputs *in, int quiet, cli_slice_fn fn, void *ctx, const char *out,
+                      mg_nmse_acc *acc);
 
 #endif

@@ -18,6 +18,25 @@ static const char *help_head =
     "\n"
     "  --model CKPT         checkpoint (required)\n";
 
+typedef struct {
+    int C, H, W;
+    mg_dcinet net;
+    cfloat *ku, *work;
+    float *out, *full;
+} recon_ctx;
+
+static void recon_slice(void *ctx, const cfloat *k, const cfloat *sens, const float *mask, cfloat *img, long s)
+{
+    (void)s;
+    recon_ctx *r = ctx;
+    const float *m = mask ? mask : r->full;
+    float sc = mg_sample_prepare(k, sens, m, r->ku, NULL, r->work, r->C, r->H, r->W);
+    mg_dcinet_forward(&r->net, r->ku, sens, m, r->out, 1, r->C, r->H, r->W);
+    const long n = (long)r->H * r->W;
+    mg_planes2c(r->out, img, n);
+    for (long i = 0; i < n; i++) img[i] *= sc;
+}
+
 int cmd_recon(int argc, char **argv)
 {
     static const struct option opts[] = {CLI_INPUT_OPTIONS, {"model", 1, 0, 'k'}, {"quiet", 0, 0, 'q'},
@@ -33,57 +52,33 @@ int cmd_recon(int argc, char **argv)
         switch (c) {
         case 'k': model = optarg; break;
         case 'q': quiet = 1; break;
-        case 'h':
-            fputs(help_head, stdout);
-            fputs(cli_inputs_help, stdout);
-            fputs("  -q, --quiet          no progress output\n  -h, --help           this text\n", stdout);
-            return 0;
+        case 'h': cli_inputs_print_help(help_head); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan recon --help')");
         }
     }
     if (argc - optind != 2) cli_fail(cmd, "expected KSPACE and OUT (see 'mrgan recon --help')");
     if (!model) cli_fail(cmd, "--model CKPT is required");
     const char *out = argv[optind + 1];
-    mg_dcinet net = {0};
-    if (mg_checkpoint_load(model, &net, NULL, NULL)) cli_fail_lib(cmd);
+    recon_ctx r;
+    memset(&r, 0, sizeof r);
+    if (mg_checkpoint_load(model, &r.net, NULL, NULL)) cli_fail_lib(cmd);
     cli_inputs_open(&in, argv[optind]);
-    const int C = (int)in.d.coils, H = (int)in.d.h, W = (int)in.d.w;
-    const long n = (long)H * W, ns = in.s1 - in.s0;
-    cfloat *img = mg_malloc_array((size_t)(ns * n), sizeof(cfloat));
-    cfloat *ref = mg_malloc_array((size_t)n, sizeof(cfloat));
-    cfloat *sens = mg_malloc_array((size_t)(C * n), sizeof(cfloat));
-    cfloat *ku = mg_malloc_array((size_t)(C * n), sizeof(cfloat));
-    cfloat *work = mg_malloc_array((size_t)(C * n), sizeof(cfloat));
-    float *outp = mg_malloc_array((size_t)(2 * n), sizeof(float));
-    float *full = mg_malloc_array((size_t)H, sizeof(float));
-    for (int y = 0; y < H; y++) full[y] = 1.0f;
+    r.C = (int)in.d.coils;
+    r.H = (int)in.d.h;
+    r.W = (int)in.d.w;
+    const long n = (long)r.H * r.W;
+    r.ku = mg_malloc_array((size_t)(r.C * n), sizeof(cfloat));
+    r.work = mg_malloc_array((size_t)(r.C * n), sizeof(cfloat));
+    r.out = mg_malloc_array((size_t)(2 * n), sizeof(float));
+    r.full = mg_malloc_array((size_t)r.H, sizeof(float)); /* fully sampled input: every line */
+    for (int y = 0; y < r.H; y++) r.full[y] = 1.0f;
     mg_nmse_acc acc = {0, 0};
-    mg_progress pr;
-    mg_progress_start(&pr, cmd, ns, quiet || ns < 2);
-    double t0 = mg_now();
-    for (long s = in.s0; s < in.s1; s++) {
-        const cfloat *k = in.d.kspace + s * C * n;
-        const float *m = cli_inputs_slice(&in, s, sens);
-        const float *mm = m ? m : full;
-        float sc = mg_sample_prepare(k, sens, mm, ku, NULL, work, C, H, W);
-        mg_dcinet_forward(&net, ku, sens, mm, outp, 1, C, H, W);
-        cfloat *x = img + (s - in.s0) * n;
-        mg_planes2c(outp, x, n);
-        for (long i = 0; i < n; i++) x[i] *= sc;
-        if (in.undersample) {
-            mg_zerofill(k, sens, NULL, ref, C, H, W);
-            mg_nmse_add_mag(&acc, ref, x, (size_t)n);
-        }
-        mg_progress_update(&pr, s - in.s0 + 1);
-    }
-    double dt = mg_now() - t0;
-    mg_progress_end(&pr);
-    if (mg_images_write(out, img, ns, H, W)) cli_fail_lib(cmd);
-    printf("recon: %ld slice(s) of %dx%d, %d coils, DCI-Net %dI-%dG-%dK, %.3f s per slice -> %s\n", ns,
-           H, W, C, net.cfg.blocks, net.cfg.growth, net.cfg.kernels, dt / (double)ns, out);
+    double dt = cli_inputs_run(&in, quiet, recon_slice, &r, out, &acc);
+    printf("recon: %ld slice(s) of %dx%d, %d coils, DCI-Net %dI-%dG-%dK, %.3f s per slice -> %s\n",
+           in.s1 - in.s0, r.H, r.W, r.C, r.net.cfg.blocks, r.net.cfg.growth, r.net.cfg.kernels, dt, out);
     cli_inputs_report(&in, &acc);
-    free(img); free(ref); free(sens); free(ku); free(work); free(outp); free(full);
-    mg_dcinet_free(&net);
+    free(r.ku); free(r.work); free(r.out); free(r.full);
+    mg_dcinet_free(&r.net);
     cli_inputs_free(&in);
     return 0;
 }

@@ -155,3 +155,41 @@ void cli_inputs_free(cli_inputs *in)
     free(in->mask);
     mg_kdata_free(&in->d);
 }
+
+void cli_inputs_print_help(const char *head)
+{
+    fputs(head, stdout);
+    fputs(cli_inputs_help, stdout);
+    fputs("  -q, --quiet          no progress output\n  -h, --help           this text\n", stdout);
+}
+
+double cli_inputs_run(cli_inputs *in, int quiet, cli_slice_fn fn, void *ctx, const char *out,
+                      mg_nmse_acc *acc)
+{
+    const long C = in->d.coils, H = in->d.h, W = in->d.w, n = H * W, ns = in->s1 - in->s0;
+    cfloat *img = mg_malloc_array((size_t)(ns * n), sizeof(cfloat));
+    cfloat *ref = mg_malloc_array((size_t)n, sizeof(cfloat));
+    cfloat *sens = mg_malloc_array((size_t)(C * n), sizeof(cfloat));
+    mg_progress pr;
+    mg_progress_start(&pr, in->cmd, ns, quiet || ns < 2);
+    double t = 0;
+    for (long s = in->s0; s < in->s1; s++) {
+        const cfloat *k = in->d.kspace + s * C * n;
+        const float *m = cli_inputs_slice(in, s, sens);
+        cfloat *x = img + (s - in->s0) * n;
+        double t0 = mg_now();
+        fn(ctx, k, sens, m, x, s);
+        t += mg_now() - t0;
+        if (in->undersample) {
+            mg_zerofill(k, sens, NULL, ref, C, H, W);
+            mg_nmse_add_mag(acc, ref, x, (size_t)n);
+        }
+        mg_progress_update(&pr, s - in->s0 + 1);
+    }
+    mg_progress_end(&pr);
+    if (mg_images_write(out, img, ns, H, W)) cli_fail_lib(in->cmd);
+    free(img);
+    free(ref);
+    free(sens);
+    return t / (double)ns;
+}

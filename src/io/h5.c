@@ -321,6 +321,21 @@ static int write_string(hid_t f, const char *name, const char *s, int attr)
     return rc;
 }
 
+/* close a file written under `tmp`; on success rename it to `path` */
+static int h5_finish(hid_t f, char *tmp, const char *path, int rc)
+{
+    if (H5Fclose(f) < 0) rc = -1;
+    if (rc) {
+        mg_set_error("%s: writing the HDF5 file failed (disk full?)", path);
+        remove(tmp);
+        free(tmp);
+        return -1;
+    }
+    rc = mg_commit_tmp(tmp, path);
+    free(tmp);
+    return rc;
+}
+
 int mg_kdata_write_h5(const char *path, const mg_kdata *d)
 {
     h5_quiet();
@@ -379,16 +394,7 @@ int mg_kdata_write_h5(const char *path, const mg_kdata *d)
     rc |= write_string(f, "acquisition", "mrgan", 1);
     H5Tclose(ct);
     free(buf);
-    if (H5Fclose(f) < 0) rc = -1;
-    if (rc) {
-        mg_set_error("%s: writing the HDF5 file failed (disk full?)", path);
-        remove(tmp);
-        free(tmp);
-        return -1;
-    }
-    rc = mg_commit_tmp(tmp, path);
-    free(tmp);
-    return rc;
+    return h5_finish(f, tmp, path, rc);
 }
 
 int mg_h5_write_recon(const char *path, const float *mag, long S, long H, long W)
@@ -406,14 +412,5 @@ int mg_h5_write_recon(const char *path, const float *mag, long S, long H, long W
     hsize_t rd[3] = {(hsize_t)S, (hsize_t)W, (hsize_t)H};
     int rc = write_ds(f, "reconstruction", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 3, rd, buf, 1);
     free(buf);
-    if (H5Fclose(f) < 0) rc = -1;
-    if (rc) {
-        mg_set_error("%s: writing the HDF5 file failed", path);
-        remove(tmp);
-        free(tmp);
-        return -1;
-    }
-    rc = mg_commit_tmp(tmp, path);
-    free(tmp);
-    return rc;
+    return h5_finish(f, tmp, path, rc);
 }
