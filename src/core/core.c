@@ -207,6 +207,18 @@ int mg_commit_tmp(const char *tmp, const char *path)
     return 0;
 }
 
+int mg_finish_tmp(int ok, char *tmp, const char *path, const char *why)
+{
+    int rc = -1;
+    if (ok) rc = mg_commit_tmp(tmp, path);
+    else {
+        if (why) mg_set_error("%s: %s", path, why);
+        unlink(tmp);
+    }
+    free(tmp);
+    return rc;
+}
+
 int mg_has_suffix(const char *s, const char *suffix)
 {
     size_t a = strlen(s), b = strlen(suffix);

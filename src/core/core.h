@@ -57,6 +57,10 @@ void mg_progress_end(mg_progress *p);
  * rename over it, so an existing file is never left half-written. ---- */
 char *mg_tmp_path(const char *path);            /* caller frees */
 int mg_commit_tmp(const char *tmp, const char *path); /* rename; -1 + error */
+/* The end of every atomic write: when ok, rename tmp over path; otherwise
+ * remove tmp and fail with "PATH: why" (why NULL: the error already set).
+ * Frees tmp. Returns 0 or -1. */
+int mg_finish_tmp(int ok, char *tmp, const char *path, const char *why);
 
 /* ---- small path helpers ---- */
 int mg_has_suffix(const char *s, const char *suffix);

@@ -325,15 +325,7 @@ static int write_string(hid_t f, const char *name, const char *s, int attr)
 static int h5_finish(hid_t f, char *tmp, const char *path, int rc)
 {
     if (H5Fclose(f) < 0) rc = -1;
-    if (rc) {
-        mg_set_error("%s: writing the HDF5 file failed (disk full?)", path);
-        remove(tmp);
-        free(tmp);
-        return -1;
-    }
-    rc = mg_commit_tmp(tmp, path);
-    free(tmp);
-    return rc;
+    return mg_finish_tmp(rc == 0, tmp, path, "writing the HDF5 file failed (disk full?)");
 }
 
 int mg_kdata_write_h5(const char *path, const mg_kdata *d)

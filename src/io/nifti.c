@@ -249,13 +249,5 @@ int mg_nifti_write(const char *path, long nx, long ny, long nz, const float *dat
         done += chunk;
     }
     if (gzclose(f) != Z_OK) ok = 0;
-    if (!ok) {
-        mg_set_error("%s: write failed", path);
-        remove(tmp);
-        free(tmp);
-        return -1;
-    }
-    int rc = mg_commit_tmp(tmp, path);
-    free(tmp);
-    return rc;
+    return mg_finish_tmp(ok, tmp, path, "write failed (disk full?)");
 }

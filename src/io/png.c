@@ -15,15 +15,9 @@ int mg_png_write_gray(const char *path, const unsigned char *pix, long h, long w
     im.height = (png_uint_32)h;
     im.format = PNG_FORMAT_GRAY;
     char *tmp = mg_tmp_path(path);
-    if (!png_image_write_to_file(&im, tmp, 0, pix, (png_int_32)w, NULL)) {
-        mg_set_error("%s: cannot write PNG: %s", path, im.message);
-        remove(tmp);
-        free(tmp);
-        return -1;
-    }
-    int rc = mg_commit_tmp(tmp, path);
-    free(tmp);
-    return rc;
+    int ok = png_image_write_to_file(&im, tmp, 0, pix, (png_int_32)w, NULL);
+    if (!ok) mg_set_error("%s: cannot write PNG: %s", path, im.message);
+    return mg_finish_tmp(ok, tmp, path, NULL);
 }
 
 int mg_png_read_gray(const char *path, unsigned char **pix, long *h, long *w)

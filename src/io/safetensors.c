@@ -59,15 +59,7 @@ int mg_st_write(const char *path, const mg_st_tensor *t, int n, const char *cons
     if (fflush(f) != 0) ok = 0;
     if (fclose(f) != 0) ok = 0;
     free(hdr);
-    if (!ok) {
-        mg_set_error("%s: write failed (disk full?)", path);
-        remove(tmp);
-        free(tmp);
-        return -1;
-    }
-    int rc = mg_commit_tmp(tmp, path);
-    free(tmp);
-    return rc;
+    return mg_finish_tmp(ok, tmp, path, "write failed (disk full?)");
 }
 
 void mg_st_free(mg_st_file *f)

@@ -34,15 +34,7 @@ static int write_text(const char *path, const char *text)
     FILE *f = fopen(tmp, "w");
     int ok = f && fputs(text, f) >= 0;
     if (f && fclose(f) != 0) ok = 0;
-    if (!ok) {
-        mg_set_error("%s: cannot write: %s", path, strerror(errno));
-        if (f) remove(tmp);
-        free(tmp);
-        return -1;
-    }
-    int rc = mg_commit_tmp(tmp, path);
-    free(tmp);
-    return rc;
+    return mg_finish_tmp(ok, tmp, path, ok ? NULL : strerror(errno));
 }
 
 /* copy a file atomically (best.safetensors from an epoch's checkpoint) */
@@ -61,15 +53,7 @@ static int copy_file(const char *from, const char *to)
     while (ok && (n = fread(buf, 1, sizeof buf, a)) > 0) ok = fwrite(buf, 1, n, b) == n;
     fclose(a);
     if (b && fclose(b) != 0) ok = 0;
-    if (!ok) {
-        mg_set_error("%s: cannot write: %s", to, strerror(errno));
-        remove(tmp);
-        free(tmp);
-        return -1;
-    }
-    int rc = mg_commit_tmp(tmp, to);
-    free(tmp);
-    return rc;
+    return mg_finish_tmp(ok, tmp, to, ok ? NULL : strerror(errno));
 }
 
 static int append_line(const char *path, const char *line)
