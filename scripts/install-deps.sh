@@ -14,6 +14,7 @@ PACKAGES=(
   libcjson-dev                            # JSON (run configs, safetensors headers)
   libcmocka-dev                           # unit tests
   mricron-data                            # Colin27 T1 brain, the default data set
+  bc                                      # timings in scripts/demo.sh
 )
 
 missing=()
