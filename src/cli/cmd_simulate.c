@@ -4,6 +4,7 @@
 #include "fft/fft.h"
 #include "mri/mri.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -268,11 +269,15 @@ int cmd_simulate(int argc, char **argv)
     char *tmp = mg_tmp_path(jpath);
     FILE *f = fopen(tmp, "w");
     if (!f) cli_fail(cmd, "%s: cannot create: %s", jpath, strerror(errno));
-    fprintf(f, "{\n  \"input\": \"%s\",\n  \"matrix\": %ld,\n  \"coils\": %ld,\n  \"stride\": %ld,\n"
+    cJSON *jin = cJSON_CreateString(input); /* the path, JSON-escaped */
+    char *qin = cJSON_PrintUnformatted(jin);
+    fprintf(f, "{\n  \"input\": %s,\n  \"matrix\": %ld,\n  \"coils\": %ld,\n  \"stride\": %ld,\n"
                "  \"noise\": %g,\n  \"phase\": %g,\n  \"seed\": %llu,\n  \"volume_max\": %g,\n"
                "  \"split_rule\": \"chosen slices of each orientation cut into 10 contiguous segments with "
                "roles T T V T T E T T T E; training slices adjacent to val/test slices dropped\",\n",
-            input, N, C, stride, noise, phase_amp, (unsigned long long)seed, (double)vmax);
+            qin, N, C, stride, noise, phase_amp, (unsigned long long)seed, (double)vmax);
+    cJSON_free(qin);
+    cJSON_Delete(jin);
     for (int s = 0; s < 3; s++) {
         fprintf(f, "  \"%s\": [", split_names[s]);
         for (long i = 0; i < lists[s].n; i++)
