@@ -55,7 +55,7 @@ static const char *help =
     "  --init CKPT        start the generator from CKPT's weights (e.g. an MSE run's\n"
     "                     best.safetensors; the paper trains from scratch)\n"
     "  --resume           continue RUN from RUN/last.safetensors with RUN/config.json\n"
-    "                     (--epochs may extend the run)\n"
+    "                     (an explicit --epochs may extend the run)\n"
     "  -q, --quiet        no progress output\n"
     "  -h, --help         this text\n";
 
@@ -78,7 +78,7 @@ int cmd_train(int argc, char **argv)
     mg_train_cfg cfg;
     mg_train_defaults(&cfg);
     const char *data = NULL;
-    int resume = 0, c;
+    int resume = 0, epochs_given = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         switch (c) {
@@ -93,7 +93,7 @@ int cmd_train(int argc, char **argv)
         case 'G': cfg.net.growth = (int)cli_long(cmd, "--growth", optarg, 0, 200); break;
         case 'K': cfg.net.kernels = (int)cli_long(cmd, "--kernels", optarg, 1, 1024); break;
         case 'P': cfg.net.blocks = 20, cfg.net.growth = 5, cfg.net.kernels = 40; break;
-        case 'e': cfg.epochs = (int)cli_long(cmd, "--epochs", optarg, 1, 1000000); break;
+        case 'e': cfg.epochs = (int)cli_long(cmd, "--epochs", optarg, 1, 1000000); epochs_given = 1; break;
         case 'b': cfg.batch = (int)cli_long(cmd, "--batch", optarg, 1, 4096); break;
         case 'l': cfg.lr = (float)cli_double(cmd, "--lr", optarg, 1e-9, 1.0); break;
         case '1': cfg.beta1 = (float)cli_double(cmd, "--beta1", optarg, 0.0, 0.9999); break;
@@ -125,6 +125,7 @@ int cmd_train(int argc, char **argv)
     }
     if (argc - optind != 1) cli_fail(cmd, "expected one run directory (see 'mrgan train --help')");
     if (!data) cli_fail(cmd, "--data DIR is required (a directory with train.h5 and val.h5)");
+    if (resume && !epochs_given) cfg.epochs = 0; /* keep the run's own epoch count */
     int rc = mg_train_run(&cfg, data, argv[optind], resume);
     if (rc < 0) cli_fail_lib(cmd);
     return rc == 2 ? 130 : 0;

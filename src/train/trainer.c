@@ -347,6 +347,38 @@ static int validate(trainer *t, double *nmse, double *zf, const char *grid)
     return rc;
 }
 
+/* After a hard stop (SIGKILL, power loss) metrics.csv may hold rows past the
+ * checkpoint, or half a row: keep the header and the rows up to the
+ * checkpoint's position, so the resumed run's rows follow without duplicates. */
+static int trim_metrics(trainer *t)
+{
+    FILE *f = fopen(t->p_csv, "r");
+    if (!f) return 0;
+    size_t cap = 1 << 16, len = 0;
+    char *keep = mg_malloc(cap), line[1024];
+    while (fgets(line, sizeof line, f)) {
+        size_t n = strlen(line);
+        if (n == 0 || line[n - 1] != '\n') break; /* a torn last line */
+        long ep, step;
+        int ok = !strncmp(line, "kind,", 5);
+        if (!ok && sscanf(line, "step,%ld,%ld,", &ep, &step) == 2) ok = step <= t->pos.global_step;
+        else if (!ok && sscanf(line, "epoch,%ld,", &ep) == 1) ok = ep <= t->pos.epoch;
+        if (!ok) continue;
+        if (len + n + 1 > cap) {
+            cap = 2 * (len + n + 1);
+            keep = realloc(keep, cap);
+            if (!keep) abort();
+        }
+        memcpy(keep + len, line, n);
+        len += n;
+    }
+    fclose(f);
+    keep[len] = 0;
+    int rc = write_text(t->p_csv, keep);
+    free(keep);
+    return rc;
+}
+
 /* per-epoch validation NMSE already logged (for model selection after --resume) */
 static void read_val_series(trainer *t)
 {
@@ -485,6 +517,7 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         t->agb.gma = t->pos.gma;
         t->agb.pma = t->pos.pma;
         t->agb.events = t->pos.agb_events;
+        if (trim_metrics(t)) goto out;
         read_val_series(t);
         if (t->nval > t->pos.epoch) t->nval = t->pos.epoch;
         if (!cfg->quiet)
