@@ -237,7 +237,7 @@ static void test_training_helps(void **state)
     for (long s = 0; s < v.nslices; s++) {
         assert_int_equal(mg_mask_make(MG_MASK_VD, mask, HH, 4.0, 6, -1, mg_mask_slice_seed(1, s)), 0);
         const cfloat *k = v.kspace + s * n, *sens = v.sens + s * n;
-        float sc = mg_sample_prepare(k, sens, mask, ku, NULL, work, CC, HH, WW);
+        float sc = mg_sample_prepare(k, sens, mask, ku, NULL, NULL, work, CC, HH, WW);
         mg_dcinet_forward(&net, ku, sens, mask, out, 1, CC, HH, WW);
         mg_planes2c(out, pred, hw);
         for (long i = 0; i < hw; i++) pred[i] *= sc;

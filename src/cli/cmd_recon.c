@@ -30,7 +30,7 @@ static void recon_slice(void *ctx, const cfloat *k, const cfloat *sens, const fl
     (void)s;
     recon_ctx *r = ctx;
     const float *m = mask ? mask : r->full;
-    float sc = mg_sample_prepare(k, sens, m, r->ku, NULL, r->work, r->C, r->H, r->W);
+    float sc = mg_sample_prepare(k, sens, m, r->ku, NULL, NULL, r->work, r->C, r->H, r->W);
     mg_dcinet_forward(&r->net, r->ku, sens, m, r->out, 1, r->C, r->H, r->W);
     const long n = (long)r->H * r->W;
     mg_planes2c(r->out, img, n);

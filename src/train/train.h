@@ -49,13 +49,12 @@ int mg_train_run(const mg_train_cfg *cfg, const char *data_dir, const char *run_
 
 /* ---- a sample: from fully sampled k-space and maps to the network's
  * scaled input and target ---- */
-/* ku = M k / s, target = planes(S^H F^-1 k) / s; s = 99th percentile of |mz|.
- * work: C*H*W complex. Returns s. */
+/* ku = M k / s, target = planes(S^H F^-1 k) / s (if not NULL), mz = the
+ * zero-filled image A^H ku of the scaled data (H x W, if not NULL);
+ * s = 99th percentile of |A^H M k| (1 if zero). work: C*H*W complex.
+ * Returns s. */
 float mg_sample_prepare(const cfloat *k, const cfloat *sens, const float *mask, cfloat *ku,
-                        float *target, cfloat *work, int C, int H, int W);
-/* Scale of undersampled k-space: 99th percentile of |A^H ku| (1 if zero). */
-float mg_sample_scale(const cfloat *ku, const cfloat *sens, const float *mask, cfloat *work, int C,
-                      int H, int W);
+                        float *target, cfloat *mz, cfloat *work, int C, int H, int W);
 /* Flip (left-right) and rotate (degrees, about the centre; bilinear, zero
  * outside) the coil images of k and the maps, then return to k-space. */
 void mg_augment(cfloat *k, cfloat *sens, int flip, double deg, cfloat *work, int C, int H, int W);

@@ -140,11 +140,10 @@ static void fill_sample(const mg_train_cfg *cfg, const mg_kdata *d, long idx, ui
     float *mask = b->mask + i * b->H;
     if (mg_mask_make(cfg->mask_type, mask, b->H, cfg->accel, cfg->center, -1, mg_rng_u64(&r)))
         abort(); /* validated before training */
-    mg_sample_prepare(b->k, sens, mask, ku, b->target + i * 2 * b->hw, b->work, b->C, b->H, b->W);
-    if (b->cin) {
-        mg_sense_adjoint(ku, sens, mask, b->cz, b->work, b->C, b->H, b->W);
+    mg_sample_prepare(b->k, sens, mask, ku, b->target + i * 2 * b->hw, b->cin ? b->cz : NULL, b->work,
+                      b->C, b->H, b->W);
+    if (b->cin)
         for (long j = 0; j < b->hw; j++) b->mzmag[i * b->hw + j] = cabsf(b->cz[j]);
-    }
 }
 
 static uint64_t sample_seed(uint64_t seed, long epoch, long pos, uint64_t stream)
@@ -314,11 +313,10 @@ static int validate(trainer *t, double *nmse, double *zf, const char *grid)
                           mg_mask_slice_seed(t->cfg.eval_seed, s));
         if (rc) break;
         const cfloat *k = v->kspace + s * b->n, *sens = v->sens + s * b->n;
-        float sc = mg_sample_prepare(k, sens, b->mask, b->ku, b->target, b->work, b->C, b->H, b->W);
+        float sc = mg_sample_prepare(k, sens, b->mask, b->ku, b->target, zfi, b->work, b->C, b->H, b->W);
         mg_dcinet_forward(&t->net, b->ku, sens, b->mask, b->out, 1, b->C, b->H, b->W);
         mg_planes2c(b->out, pred, hw);
         mg_planes2c(b->target, ref, hw);
-        mg_sense_adjoint(b->ku, sens, b->mask, zfi, b->work, b->C, b->H, b->W);
         for (long i = 0; i < hw; i++) {
             pred[i] *= sc;
             ref[i] *= sc;
