@@ -39,6 +39,8 @@ int cli_mask_type(const char *cmd, const char *val);
 void cli_make_mask(const char *cmd, const cli_mask_opts *o, long n, long slice, float *mask);
 
 int cli_sens_method(const char *cmd, const char *val);
+/* A mask to cfl ([1 H]) or, for .png, a picture of H rows w pixels wide. */
+void cli_write_mask(const char *cmd, const char *path, const float *mask, long h, long w);
 
 /* k-space inputs of zerofill / recon: slices, masks and coil maps.
  * Long options: accel R, mask-type t, center c, seed s, mask m, mask-out o,

@@ -51,17 +51,7 @@ int cmd_mask(int argc, char **argv)
     float *mask = mg_malloc_array((size_t)n, sizeof(float));
     /* slice index 0: `mrgan mask --seed S` equals the mask zerofill uses for slice 0 */
     cli_make_mask(cmd, &mo, n, 0, mask);
-    int rc;
-    if (mg_has_suffix(out, ".png")) {
-        long w = n < 64 ? 64 : n;
-        unsigned char *pix = mg_malloc_array((size_t)(n * w), 1);
-        for (long y = 0; y < n; y++) memset(pix + y * w, mask[y] != 0.0f ? 255 : 0, (size_t)w);
-        rc = mg_png_write_gray(out, pix, n, w);
-        free(pix);
-    } else {
-        rc = mg_mask_write_cfl(out, mask, n);
-    }
-    if (rc) cli_fail_lib(cmd);
+    cli_write_mask(cmd, out, mask, n, n < 64 ? 64 : n);
     long k = mg_mask_count(mask, n);
     printf("mask: %ld of %ld lines sampled (net R = %.3f), written to %s\n", k, n,
            (double)n / (double)k, out);

@@ -66,6 +66,20 @@ void cli_make_mask(const char *cmd, const cli_mask_opts *o, long n, long slice, 
         cli_fail_lib(cmd);
 }
 
+void cli_write_mask(const char *cmd, const char *path, const float *mask, long h, long w)
+{
+    int rc;
+    if (mg_has_suffix(path, ".png")) {
+        unsigned char *pix = mg_malloc_array((size_t)(h * w), 1);
+        for (long y = 0; y < h; y++) memset(pix + y * w, mask[y] != 0.0f ? 255 : 0, (size_t)w);
+        rc = mg_png_write_gray(path, pix, h, w);
+        free(pix);
+    } else {
+        rc = mg_mask_write_cfl(path, mask, h);
+    }
+    if (rc) cli_fail_lib(cmd);
+}
+
 int cli_sens_method(const char *cmd, const char *val)
 {
     if (!strcmp(val, "walsh")) return MG_SENS_WALSH;

@@ -110,16 +110,7 @@ const float *cli_inputs_slice(cli_inputs *in, long s, cfloat *sens)
         if (got == 0) cli_fail(in->cmd, "%s, slice %ld: k-space is all zero", in->path, s);
         if (got < H) m = in->mask;
     }
-    if (m && s == in->s0 && in->mask_out) {
-        int rc;
-        if (mg_has_suffix(in->mask_out, ".png")) {
-            unsigned char *pix = mg_malloc_array((size_t)(H * W), 1);
-            for (long y = 0; y < H; y++) memset(pix + y * W, m[y] != 0.0f ? 255 : 0, (size_t)W);
-            rc = mg_png_write_gray(in->mask_out, pix, H, W);
-            free(pix);
-        } else rc = mg_mask_write_cfl(in->mask_out, m, H);
-        if (rc) cli_fail_lib(in->cmd);
-    }
+    if (m && s == in->s0 && in->mask_out) cli_write_mask(in->cmd, in->mask_out, m, H, W);
     if (m) in->lines += mg_mask_count(m, H);
     long dims[4] = {W, H, 1, C};
     if (in->ksp_out) {
