@@ -432,6 +432,18 @@ static void trainer_free(trainer *t)
     free(t->p_cfg); free(t->p_last); free(t->p_best); free(t->p_csv); free(t->p_epochs); free(t->p_grid);
 }
 
+/* the optimiser and AGB state goes into the position only when it is saved */
+static int save_ckpt(trainer *t, const char *path, int state)
+{
+    t->pos.adam_t = t->adam.t;
+    t->pos.adam_t_critic = t->adam_d.t;
+    t->pos.beta = t->agb.beta;
+    t->pos.gma = t->agb.gma;
+    t->pos.pma = t->agb.pma;
+    t->pos.agb_events = t->agb.events;
+    return mg_checkpoint_save(path, &t->net, state && t->gan ? &t->critic : NULL, &t->pos, t->cfg_json, state);
+}
+
 static const char *CSV_HEADER = "kind,epoch,step,loss,val_nmse,seconds,mse,gan,w_est,std_gan,std_mse,gma,pma,beta\n";
 
 int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *run_dir, int resume)
@@ -562,12 +574,6 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
             }
             t->pos.step_in_epoch++;
             t->pos.global_step++;
-            t->pos.adam_t = t->adam.t;
-            t->pos.adam_t_critic = t->adam_d.t;
-            t->pos.beta = t->agb.beta;
-            t->pos.gma = t->agb.gma;
-            t->pos.pma = t->agb.pma;
-            t->pos.agb_events = t->agb.events;
             loss_sum += loss;
             loss_n++;
             if (t->gan)
@@ -607,10 +613,10 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         snprintf(line, sizeof line, "epoch,%ld,%ld,%.8g,%.8g,%.2f,,,,,,,,%.6g\n", t->pos.epoch, t->pos.global_step,
                  loss_n ? loss_sum / (double)loss_n : 0.0, vn, mg_now() - t_start, t->agb.beta);
         if (append_line(t->p_csv, line)) goto restore;
-        if (mg_checkpoint_save(t->p_last, &t->net, t->gan ? &t->critic : NULL, &t->pos, t->cfg_json, 1)) goto restore;
+        if (save_ckpt(t, t->p_last, 1)) goto restore;
         if (t->pos.epoch > select_start(t) || (cfg->save_every > 0 && t->pos.epoch % cfg->save_every == 0)) {
             char *pe = epoch_file(t, t->pos.epoch);
-            int bad = mg_checkpoint_save(pe, &t->net, NULL, &t->pos, t->cfg_json, 0);
+            int bad = save_ckpt(t, pe, 0);
             free(pe);
             if (bad) goto restore;
         }
@@ -625,7 +631,7 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         }
     }
     if (interrupted) {
-        if (mg_checkpoint_save(t->p_last, &t->net, t->gan ? &t->critic : NULL, &t->pos, t->cfg_json, 1)) goto restore;
+        if (save_ckpt(t, t->p_last, 1)) goto restore;
         if (!cfg->quiet)
             fprintf(stderr, "train: %s after global step %ld; checkpoint %s (continue with --resume)\n",
                     interrupted == 2 ? "interrupted" : "stopped at --max-steps", t->pos.global_step, t->p_last);
