@@ -17,6 +17,15 @@ PACKAGES=(
   bc                                      # timings in scripts/demo.sh
 )
 
+# Optional groups, named as arguments: packages only some scripts need.
+for group in "$@"; do
+  case "$group" in
+    fuzz) PACKAGES+=(clang libclang-rt-14-dev libomp-14-dev) ;;  # scripts/fuzz.sh (libFuzzer)
+    valgrind) PACKAGES+=(valgrind) ;;                           # scripts/valgrind.sh
+    *) echo "install-deps: unknown group '$group' (fuzz, valgrind)" >&2; exit 2 ;;
+  esac
+done
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

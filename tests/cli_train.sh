@@ -59,6 +59,25 @@ last=$(grep '^step,' "$T/kill/metrics.csv" | tail -1 | cut -d, -f3)
 [ -z "$(grep '^step,' "$T/kill/metrics.csv" | cut -d, -f3 | sort -n | uniq -d)" ] || fail "duplicate step rows"
 ok "SIGKILL x4 at random moments: checkpoint always loadable, resume completes, $last steps logged once"
 
+# divergence guard: a NaN loss in epoch 2 stops the run with a message, the
+# epoch-1 checkpoint stays byte-for-byte as it was, and --resume finishes
+spe=$(grep -c '^step,' "$T/run/metrics.csv"); spe=$((spe / 2)) # steps per epoch of the 2-epoch run
+"$MRGAN" train -q --data "$T/d" $ARCH --epochs 1 "$T/nan" || fail "train 1 epoch"
+cp "$T/nan/last.safetensors" "$T/nan_e1.safetensors"
+MRGAN_FAULT_NAN_STEP=$((spe + 2)) "$MRGAN" train -q --data "$T/d" --resume --epochs 2 "$T/nan" 2>"$T/nan.err"
+rc=$?
+[ "$rc" = 1 ] || fail "NaN loss: exit $rc (want 1)"
+grep -q "non-finite loss at step $((spe + 2)) (epoch 2).*last.safetensors (global step $spe) is the last good checkpoint" "$T/nan.err" ||
+    fail "NaN loss message: $(cat "$T/nan.err")"
+cmp -s "$T/nan/last.safetensors" "$T/nan_e1.safetensors" || fail "last.safetensors changed after the NaN"
+[ "$(grep -c '^epoch,' "$T/nan/metrics.csv")" = 1 ] || fail "NaN run logged an epoch it did not finish"
+"$MRGAN" train -q --data "$T/d" --resume --epochs 2 "$T/nan" || fail "resume after the NaN stop"
+[ "$(grep -c '^epoch,' "$T/nan/metrics.csv")" = 2 ] || fail "resume after NaN did not finish epoch 2"
+MRGAN_FAULT_NAN_STEP=1 "$MRGAN" train -q --data "$T/d" $ARCH --epochs 1 "$T/nan0" 2>"$T/nan.err"
+[ $? = 1 ] && grep -q "stopped before any checkpoint" "$T/nan.err" && [ ! -e "$T/nan0/last.safetensors" ] ||
+    fail "NaN at step 1: $(cat "$T/nan.err")"
+ok "a NaN loss stops training, keeps the last good checkpoint intact, and --resume continues"
+
 # bad input: one line, exit 1
 check_fail() {
     local want=$1; shift

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define HH 32
@@ -126,6 +127,61 @@ static void test_safetensors_roundtrip_and_errors(void **state)
     fclose(f);
     assert_int_equal(mg_st_read(p, &g), -1);
     assert_non_null(strstr(mg_error(), "t.safetensors"));
+    /* a tensor holding NaN is refused and the file on disk stays as it was */
+    assert_int_equal(mg_st_write(p, t, 2, meta, 2), 0);
+    struct stat st0, st1;
+    assert_int_equal(stat(p, &st0), 0);
+    b[1] = NAN;
+    assert_int_equal(mg_st_write(p, t, 2, NULL, 0), -1);
+    assert_non_null(strstr(mg_error(), "tensor 'b.c' has a non-finite value at 1"));
+    assert_int_equal(stat(p, &st1), 0);
+    assert_int_equal(st0.st_size, st1.st_size);
+    assert_int_equal(mg_st_read(p, &g), 0);
+    assert_true(mg_st_find(&g, "b.c")->data[1] == 0.5f);
+    mg_st_free(&g);
+    free(p);
+}
+
+/* config.json: what mg_train_config_json writes reads back field for field;
+ * an out-of-range number, a wrong type or an unknown mode is refused. */
+static void test_config_roundtrip_and_ranges(void **state)
+{
+    (void)state;
+    mg_train_cfg c, r;
+    mg_train_defaults(&c);
+    snprintf(c.mode, sizeof c.mode, "cwgan-agb");
+    c.net = (mg_dcinet_cfg){20, 5, 40, 0.2f};
+    c.lr = 1e-4f, c.accel = 6.5, c.center = 24, c.seed = 12345678901234ULL, c.agb_ma = 0.9;
+    char *p = tu_path(dir, "config.json");
+    char *js = mg_train_config_json(&c);
+    FILE *f = fopen(p, "w");
+    fputs(js, f);
+    fclose(f);
+    mg_train_defaults(&r);
+    assert_int_equal(mg_train_config_read(p, &r), 0);
+    assert_string_equal(r.mode, "cwgan-agb");
+    assert_int_equal(r.net.blocks, 20);
+    assert_int_equal(r.net.kernels, 40);
+    assert_true(r.lr == 1e-4f && r.accel == 6.5 && r.center == 24 && r.agb_ma == 0.9);
+    assert_true(r.seed == 12345678901234ULL);
+    /* key, replacement value (the old value runs to the next comma) */
+    static const char *bad[][2] = {{"\"blocks\":", "1e30"}, {"\"lr\":", "-1"}, {"\"batch\":", "\"1\""},
+                                   {"\"mode\":", "\"gan\""}};
+    const char *want[] = {"blocks = 1e+30 is outside [1, 200]", "lr = -1 is outside", "malformed", "mode 'gan'"};
+    for (int i = 0; i < 4; i++) {
+        const char *at = strstr(js, bad[i][0]);
+        assert_non_null(at);
+        at += strlen(bad[i][0]);
+        const char *end = strchr(at, ',');
+        assert_non_null(end);
+        f = fopen(p, "w");
+        fprintf(f, "%.*s %s%s", (int)(at - js), js, bad[i][1], end);
+        fclose(f);
+        assert_int_equal(mg_train_config_read(p, &r), -1);
+        assert_non_null(strstr(mg_error(), want[i]));
+        assert_non_null(strstr(mg_error(), "config.json"));
+    }
+    free(js);
     free(p);
 }
 
@@ -365,6 +421,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_safetensors_roundtrip_and_errors),
+        cmocka_unit_test(test_config_roundtrip_and_ranges),
         cmocka_unit_test(test_augment),
         cmocka_unit_test(test_resume_exact),
         cmocka_unit_test(test_training_helps),

@@ -52,6 +52,13 @@ int mg_mul_size(size_t a, size_t b, size_t *out)
     return 1;
 }
 
+void *mg_realloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) oom(n);
+    return q;
+}
+
 void *mg_malloc_array(size_t count, size_t size)
 {
     size_t n;

@@ -21,6 +21,7 @@ const char *mg_error(void);
 void *mg_malloc(size_t n);
 void *mg_calloc(size_t count, size_t size);
 void *mg_malloc_array(size_t count, size_t size); /* overflow-checked */
+void *mg_realloc(void *p, size_t n);
 char *mg_strdup(const char *s);
 
 /* Multiply sizes with overflow detection; returns 0 on overflow. */

@@ -1,6 +1,8 @@
 /* BART .cfl/.hdr: a text header "# Dimensions\n d0 d1 ...\n" and raw
  * little-endian complex float data, dim 0 fastest. */
 #include "io.h"
+
+long mg_io_max_elements = MG_MAX_ELEMENTS;
 #include "../mri/mri.h"
 
 #include <errno.h>
@@ -76,8 +78,8 @@ static int read_hdr(const char *hdr, int *ndim, long dims[MG_MAX_DIMS])
     }
     long tot = 1;
     for (int i = 0; i < n; i++) {
-        if (dims[i] > MG_MAX_ELEMENTS / tot) {
-            mg_set_error("%s: dimensions too large (more than %ld elements)", hdr, MG_MAX_ELEMENTS);
+        if (dims[i] > mg_io_max_elements / tot) {
+            mg_set_error("%s: dimensions too large (more than %ld elements)", hdr, mg_io_max_elements);
             goto out;
         }
         tot *= dims[i];

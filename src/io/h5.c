@@ -90,7 +90,7 @@ static int read_ds(hid_t f, const char *path, const char *name, int rank_min, in
     H5Sget_simple_extent_dims(sp, dims, NULL);
     long tot = 1;
     for (int i = 0; i < r; i++) {
-        if (dims[i] < 1 || (long)dims[i] > MG_MAX_ELEMENTS / tot) {
+        if (dims[i] < 1 || (long)dims[i] > mg_io_max_elements / tot) {
             mg_set_error("%s: dataset '%s' has an empty or too large dimension", path, name);
             goto out;
         }
@@ -218,7 +218,14 @@ static int read_h5(const char *path, mg_kdata *d)
             goto out;
         }
         d->slice_info = mg_malloc_array((size_t)(2 * S), sizeof(int32_t));
-        for (long i = 0; i < 2 * S; i++) d->slice_info[i] = (int32_t)((float *)buf)[i];
+        for (long i = 0; i < 2 * S; i++) {
+            float v = ((float *)buf)[i];
+            if (!(v >= 0.0f && v <= 1e9f)) {
+                mg_set_error("%s: slice_info holds %g (expected small non-negative integers)", path, (double)v);
+                goto out;
+            }
+            d->slice_info[i] = (int32_t)v;
+        }
         free(buf);
         buf = NULL;
     }

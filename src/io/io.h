@@ -8,8 +8,12 @@
 #include "../core/core.h"
 
 #define MG_MAX_DIMS 16
-/* Largest array a reader accepts (elements); guards against absurd headers. */
+/* Largest array a reader accepts (elements); guards against absurd headers.
+ * mg_io_max_elements starts at MG_MAX_ELEMENTS; the fuzz harnesses lower it
+ * (an HDF5 header may declare a huge data set whose storage is never
+ * allocated, which no file-size check can catch). */
 #define MG_MAX_ELEMENTS (1L << 32)
+extern long mg_io_max_elements;
 
 /* ---- BART cfl/hdr: `base` may name base, base.cfl or base.hdr. dims are
  * BART's (dim 0 fastest); the data are complex float, column-major. ---- */

@@ -95,7 +95,7 @@ int mg_nifti_read(const char *path, mg_volume *v)
             mg_set_error("%s: dim[%d] = %ld must be >= 1", path, i + 1, d[i]);
             goto out;
         }
-        if (d[i] > MG_MAX_ELEMENTS / tot) {
+        if (d[i] > mg_io_max_elements / tot) {
             mg_set_error("%s: dimensions too large", path);
             goto out;
         }
@@ -142,10 +142,16 @@ int mg_nifti_read(const char *path, mg_volume *v)
         skip -= n;
     }
     size_t nbytes = (size_t)tot * (size_t)bytes;
-    raw = mg_malloc(nbytes);
-    size_t have = 0;
+    /* grow the buffer as data arrive: a header cannot make us allocate
+     * more than the (possibly compressed) file really holds */
+    size_t have = 0, cap = 0;
     while (have < nbytes) {
-        size_t chunk = nbytes - have > (1u << 30) ? (1u << 30) : nbytes - have;
+        if (have == cap) {
+            size_t grow = cap > ((size_t)64 << 20) ? cap : ((size_t)64 << 20); /* double, from 64 MB */
+            cap = nbytes - cap > grow ? cap + grow : nbytes;
+            raw = mg_realloc(raw, cap);
+        }
+        size_t chunk = cap - have > (1u << 30) ? (1u << 30) : cap - have;
         int n = gzread(f, raw + have, (unsigned)chunk);
         if (n <= 0) break;
         have += (size_t)n;

@@ -15,6 +15,18 @@
 
 int mg_st_write(const char *path, const mg_st_tensor *t, int n, const char *const *meta, int nmeta)
 {
+    /* a file the reader would refuse is never written: NaN or Inf in a
+     * tensor means training diverged; the old file stays as it was */
+    for (int i = 0; i < n; i++) {
+        long size = 1;
+        for (int d = 0; d < t[i].ndim; d++) size *= t[i].shape[d];
+        long bad = mg_first_nonfinite_f(t[i].data, (size_t)size);
+        if (bad >= 0) {
+            mg_set_error("%s: not written: tensor '%s' has a non-finite value at %ld (training diverged?)", path,
+                         t[i].name, bad);
+            return -1;
+        }
+    }
     cJSON *root = cJSON_CreateObject();
     if (nmeta > 0) {
         cJSON *md = cJSON_AddObjectToObject(root, "__metadata__");

@@ -136,7 +136,27 @@ int mg_checkpoint_load(const char *path, mg_dcinet *net, mg_critic *critic, mg_t
         goto out;
     }
     if (net->params.n == 0) {
-        mg_dcinet_cfg cfg = {(int)b, (int)g, (int)k, strtof(sl, NULL)};
+        /* Before allocating a network from the header, make sure the file
+         * holds every conv weight of that shape: a crafted header cannot
+         * make us allocate more than the file itself carries. */
+        for (long i = 0; i < 3 * b; i++) {
+            long blk = i / 3, cin = i % 3 == 0 ? 2 * (1 + (blk < g ? blk : g)) : k, cout = i % 3 == 2 ? 2 : k;
+            char nm[64];
+            snprintf(nm, sizeof nm, "block%ld.conv%ld.weight", blk, i % 3 + 1);
+            const mg_st_tensor *tw = mg_st_find(&f, nm);
+            if (!tw || tw->ndim != 4 || tw->shape[0] != cout || tw->shape[1] != cin || tw->shape[2] != 5 ||
+                tw->shape[3] != 5) {
+                mg_set_error("%s: tensor %s is missing or not %ldx%ldx5x5 (%ldI-%ldG-%ldK)", path, nm, cout, cin,
+                             b, g, k);
+                goto out;
+            }
+        }
+        float slope = strtof(sl, NULL);
+        if (!(slope >= 0.0f && slope < 1.0f)) {
+            mg_set_error("%s: LeakyReLU slope '%s' is not in [0, 1)", path, sl);
+            goto out;
+        }
+        mg_dcinet_cfg cfg = {(int)b, (int)g, (int)k, slope};
         mg_dcinet_init(net, &cfg, 0);
     } else if (net->cfg.blocks != b || net->cfg.growth != g || net->cfg.kernels != k) {
         mg_set_error("%s: checkpoint is %ldI-%ldG-%ldK but the run is %dI-%dG-%dK", path, b, g, k,

@@ -4,6 +4,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,22 +38,25 @@ void mg_train_defaults(mg_train_cfg *c)
     c->grid = 4;
 }
 
-/* numeric fields: name, pointer kind, offset */
+/* numeric fields: name, pointer kind, offset, accepted range (as the
+ * command line's options; a config.json outside it is refused) */
 enum { F_INT, F_FLOAT, F_DOUBLE, F_LONG };
-typedef struct { const char *key; int kind; size_t off; } field;
-#define FLD(k, kind, m) {k, kind, offsetof(mg_train_cfg, m)}
+typedef struct { const char *key; int kind; size_t off; double lo, hi; } field;
+#define FLD(k, kind, m, lo, hi) {k, kind, offsetof(mg_train_cfg, m), lo, hi}
 static const field fields[] = {
-    FLD("blocks", F_INT, net.blocks), FLD("growth", F_INT, net.growth), FLD("kernels", F_INT, net.kernels),
-    FLD("slope", F_FLOAT, net.slope), FLD("epochs", F_INT, epochs), FLD("batch", F_INT, batch),
-    FLD("lr", F_FLOAT, lr), FLD("beta1", F_FLOAT, beta1), FLD("beta2", F_FLOAT, beta2),
-    FLD("accel", F_DOUBLE, accel), FLD("center", F_LONG, center), FLD("mask_type", F_INT, mask_type),
-    FLD("augment", F_INT, augment), FLD("max_rot_deg", F_DOUBLE, max_rot_deg),
-    FLD("save_every", F_INT, save_every), FLD("critic_ch", F_INT, critic_ch),
-    FLD("critic_steps", F_INT, critic_steps), FLD("critic_lr", F_FLOAT, critic_lr),
-    FLD("clip", F_FLOAT, clip), FLD("gan_lambda", F_DOUBLE, gan_lambda),
-    FLD("agb_beta0", F_DOUBLE, agb_beta0), FLD("agb_ma", F_DOUBLE, agb_ma),
-    FLD("agb_ratio", F_DOUBLE, agb_ratio), FLD("agb_rate", F_DOUBLE, agb_rate),
-    FLD("select_start", F_INT, select_start), FLD("grid", F_INT, grid),
+    FLD("blocks", F_INT, net.blocks, 1, 200), FLD("growth", F_INT, net.growth, 0, 200),
+    FLD("kernels", F_INT, net.kernels, 1, 1024), FLD("slope", F_FLOAT, net.slope, 0, 0.999),
+    FLD("epochs", F_INT, epochs, 1, 1000000), FLD("batch", F_INT, batch, 1, 4096),
+    FLD("lr", F_FLOAT, lr, 1e-9, 1.0), FLD("beta1", F_FLOAT, beta1, 0, 0.9999),
+    FLD("beta2", F_FLOAT, beta2, 0, 0.999999), FLD("accel", F_DOUBLE, accel, 1, 1e6),
+    FLD("center", F_LONG, center, 0, 1 << 16), FLD("mask_type", F_INT, mask_type, 0, 2),
+    FLD("augment", F_INT, augment, 0, 1), FLD("max_rot_deg", F_DOUBLE, max_rot_deg, 0, 180),
+    FLD("save_every", F_INT, save_every, 0, 1000000), FLD("critic_ch", F_INT, critic_ch, 1, 512),
+    FLD("critic_steps", F_INT, critic_steps, 1, 100), FLD("critic_lr", F_FLOAT, critic_lr, 1e-9, 1.0),
+    FLD("clip", F_FLOAT, clip, 1e-6, 10.0), FLD("gan_lambda", F_DOUBLE, gan_lambda, 1e-6, 1e9),
+    FLD("agb_beta0", F_DOUBLE, agb_beta0, 1e-6, 1e9), FLD("agb_ma", F_DOUBLE, agb_ma, 0, 0.999999),
+    FLD("agb_ratio", F_DOUBLE, agb_ratio, 1e-6, 1e9), FLD("agb_rate", F_DOUBLE, agb_rate, 1e-6, 10.0),
+    FLD("select_start", F_INT, select_start, -1, 1000000), FLD("grid", F_INT, grid, 0, 64),
 };
 #define NFIELDS (int)(sizeof fields / sizeof fields[0])
 #define NREQUIRED 15 /* the first 15 exist in every run's config.json */
@@ -105,6 +109,14 @@ int mg_train_config_read(const char *path, mg_train_cfg *c)
             bad = 1;
             break;
         }
+        /* written as %.17g, a float field reads back a hair off its range's
+         * float ends: compare with a relative slack */
+        const double v = e->valuedouble, slack = 1e-6 * fabs(fields[i].hi);
+        if (!(v >= fields[i].lo - slack && v <= fields[i].hi + slack)) {
+            mg_set_error("%s: %s = %g is outside [%g, %g]", path, fields[i].key, v, fields[i].lo, fields[i].hi);
+            cJSON_Delete(o);
+            return -1;
+        }
         char *p = (char *)&d + fields[i].off;
         if (fields[i].kind == F_INT) *(int *)p = (int)e->valuedouble;
         else if (fields[i].kind == F_FLOAT) *(float *)p = (float)e->valuedouble;
@@ -116,7 +128,13 @@ int mg_train_config_read(const char *path, mg_train_cfg *c)
         cJSON_Delete(o);
         return -1;
     }
-    snprintf(d.mode, sizeof d.mode, "%s", mode->valuestring);
+    const char *m = mode->valuestring;
+    if (strcmp(m, "mse") && strcmp(m, "wgan") && strcmp(m, "cwgan") && strcmp(m, "cwgan-agb")) {
+        mg_set_error("%s: mode '%.20s' is not one of mse, wgan, cwgan, cwgan-agb", path, m);
+        cJSON_Delete(o);
+        return -1;
+    }
+    snprintf(d.mode, sizeof d.mode, "%s", m);
     d.seed = strtoull(seed->valuestring, NULL, 10);
     d.eval_seed = strtoull(eseed->valuestring, NULL, 10);
     d.max_steps = c->max_steps;

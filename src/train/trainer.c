@@ -205,6 +205,7 @@ typedef struct {
     batch_buf b;
     double *val_series;
     long nval;
+    long saved_step; /* global step of the newest last.safetensors */
 } trainer;
 
 typedef struct {
@@ -441,6 +442,7 @@ static int save_ckpt(trainer *t, const char *path, int state)
     t->pos.gma = t->agb.gma;
     t->pos.pma = t->agb.pma;
     t->pos.agb_events = t->agb.events;
+    if (state) t->saved_step = t->pos.global_step;
     return mg_checkpoint_save(path, &t->net, state && t->gan ? &t->critic : NULL, &t->pos, t->cfg_json, state);
 }
 
@@ -521,6 +523,7 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
     if (!resume && cfg->init && mg_checkpoint_load(cfg->init, &t->net, NULL, NULL)) goto out;
     if (resume) {
         if (mg_checkpoint_load(t->p_last, &t->net, t->gan ? &t->critic : NULL, &t->pos)) goto out;
+        t->saved_step = t->pos.global_step;
         t->adam.t = t->pos.adam_t;
         t->adam_d.t = t->pos.adam_t_critic;
         t->agb.beta = t->pos.beta;
@@ -547,6 +550,10 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
                 cfg->net.growth, cfg->net.kernels, mg_params_count(&t->net.params),
                 t->gan ? (cin == 2 ? ", conditional critic" : ", critic") : "", z0, v0);
     }
+    /* Test hook (tests/cli_train.sh): MRGAN_FAULT_NAN_STEP=N makes the loss
+     * of global step N NaN, to exercise the divergence guard. */
+    const char *fault = getenv("MRGAN_FAULT_NAN_STEP");
+    const long fault_nan_step = fault ? atol(fault) : 0;
     stop_flag = 0;
     void (*old_int)(int) = signal(SIGINT, on_signal);
     void (*old_term)(int) = signal(SIGTERM, on_signal);
@@ -567,9 +574,15 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
             if (t->gan)
                 for (int k = 0; k < cfg->critic_steps; k++) critic_step(t, t->pos.epoch, t->pos.step_in_epoch, k, &lg);
             double loss = generator_step(t, perm, &lg);
+            if (fault_nan_step > 0 && t->pos.global_step + 1 == fault_nan_step) loss = NAN;
             if (!isfinite(loss) || !isfinite(lg.w_est)) {
-                mg_set_error("non-finite loss at step %ld (epoch %ld); stopped, %s is the last good checkpoint",
-                             t->pos.global_step + 1, t->pos.epoch + 1, t->p_last);
+                if (stat(t->p_last, &st) == 0)
+                    mg_set_error("non-finite loss at step %ld (epoch %ld): stopped; %s (global step %ld) is the last good "
+                                 "checkpoint: lower --lr and continue with --resume",
+                                 t->pos.global_step + 1, t->pos.epoch + 1, t->p_last, t->saved_step);
+                else
+                    mg_set_error("non-finite loss at step %ld (epoch %ld): stopped before any checkpoint; lower --lr",
+                                 t->pos.global_step + 1, t->pos.epoch + 1);
                 goto restore;
             }
             t->pos.step_in_epoch++;
