@@ -13,6 +13,7 @@ PACKAGES=(
   libpng-dev zlib1g-dev                   # PNG, .nii.gz
   libcjson-dev                            # JSON (run configs, safetensors headers)
   libcmocka-dev                           # unit tests
+  libopenmpi-dev openmpi-bin              # data-parallel training (mpirun -np P mrgan train)
   mricron-data                            # Colin27 T1 brain, the default data set
   bc                                      # timings in scripts/demo.sh
 )

@@ -6,9 +6,11 @@ MRGAN=$1 FIX=$2
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 fails=0 n=0
 
-# expect_fail WHAT-MUST-APPEAR -- command...
+# expect_fail "WHAT WAS TRIED" WHAT-MUST-APPEAR -- command...
+# With MRGAN_ERRORS_TABLE=FILE each case also becomes a row of the markdown
+# table in docs/reliability.md (temporary paths shortened).
 expect_fail() {
-    local want=$1; shift; shift
+    local what=$1 want=$2; shift 3
     n=$((n+1))
     "$@" >"$T/out" 2>"$T/err"; local rc=$?
     local lines; lines=$(wc -l <"$T/err")
@@ -16,35 +18,47 @@ expect_fail() {
         echo "FAIL: $* -> rc=$rc, stderr ($lines lines): $(cat "$T/err")"; fails=$((fails+1))
     else
         echo "ok: $(cat "$T/err")"
+        if [ -n "${MRGAN_ERRORS_TABLE:-}" ]; then
+            local cmd="$*"; cmd=${cmd#"$MRGAN "}
+            printf '| %s | `mrgan %s` | `%s` |\n' "$what" "${cmd//$T\//}" "$(sed "s|$T/||g" "$T/err")" >> "$MRGAN_ERRORS_TABLE"
+        fi
     fi
 }
 
-"$FIX" kspace "$T/k" && "$FIX" nancfl "$T/nan" && "$FIX" zeromask "$T/zm" && "$FIX" maps "$T/m3" 3 && "$FIX" maps "$T/m4" 4 || { echo "fixtures failed"; exit 1; }
+"$FIX" kspace "$T/k" && "$FIX" nancfl "$T/nan" && "$FIX" zeromask "$T/zm" && "$FIX" maps "$T/m3" 3 && "$FIX" maps "$T/m4" 4 &&
+    "$FIX" niftidtype "$T/dtype.nii" && "$FIX" niftihuge "$T/huge.nii" && "$FIX" h5real "$T/real.h5" || { echo "fixtures failed"; exit 1; }
 echo "precious" > "$T/keep.png"
 
-expect_fail "missing.h5" -- "$MRGAN" zerofill "$T/missing.h5" "$T/keep.png"
-expect_fail "missing.hdr" -- "$MRGAN" zerofill "$T/missing" "$T/keep.png"
+expect_fail "missing file (HDF5)" "missing.h5" -- "$MRGAN" zerofill "$T/missing.h5" "$T/keep.png"
+expect_fail "missing file (cfl/hdr)" "missing.hdr" -- "$MRGAN" zerofill "$T/missing" "$T/keep.png"
 printf 'not an hdf5 file' > "$T/corrupt.h5"
-expect_fail "corrupt.h5" -- "$MRGAN" zerofill "$T/corrupt.h5" "$T/keep.png"
+expect_fail "corrupt HDF5" "corrupt.h5" -- "$MRGAN" zerofill "$T/corrupt.h5" "$T/keep.png"
+expect_fail "wrong dtype (HDF5 kspace real, not complex)" "not complex" -- "$MRGAN" zerofill "$T/real.h5" "$T/keep.png"
 head -c 100 "$T/k.cfl" > "$T/trunc.cfl"; cp "$T/k.hdr" "$T/trunc.hdr"
-expect_fail "truncated" -- "$MRGAN" zerofill "$T/trunc" "$T/keep.png"
-expect_fail "non-finite" -- "$MRGAN" zerofill "$T/nan" "$T/keep.png"
-expect_fail "coil" -- "$MRGAN" zerofill --sens "$T/m3" "$T/k" "$T/keep.png"
-expect_fail "no phase-encode line" -- "$MRGAN" zerofill --mask "$T/zm" "$T/k" "$T/keep.png"
-expect_fail "--accel" -- "$MRGAN" zerofill --accel 0.5 "$T/k" "$T/keep.png"
-expect_fail "larger than" -- "$MRGAN" zerofill --accel 100 "$T/k" "$T/keep.png"
-expect_fail "fewer than the 12 centre lines" -- "$MRGAN" zerofill --accel 8 "$T/k" "$T/keep.png"
-expect_fail "--mask-type" -- "$MRGAN" zerofill --mask-type bogus --accel 2 "$T/k" "$T/keep.png"
-expect_fail "--acs" -- "$MRGAN" zerofill --acs 40 "$T/k" "$T/keep.png"
-expect_fail "--slice" -- "$MRGAN" zerofill --slice 3 "$T/k" "$T/keep.png"
-expect_fail "--seed" -- "$MRGAN" mask --seed -4 "$T/mask"
-expect_fail "--lines" -- "$MRGAN" mask --lines 1 "$T/mask"
-expect_fail "missing.nii" -- "$MRGAN" simulate --input "$T/missing.nii" "$T/sim"
+expect_fail "truncated cfl" "truncated" -- "$MRGAN" zerofill "$T/trunc" "$T/keep.png"
+printf '# Dimensions\n100000 100000 1 1000\n' > "$T/big.hdr"; : > "$T/big.cfl"
+expect_fail "huge dims in a cfl header" "dimensions too large" -- "$MRGAN" zerofill "$T/big" "$T/keep.png"
+printf '# Dimensions\n16 16 4 4\n' > "$T/dims.hdr"; head -c 32768 /dev/zero > "$T/dims.cfl"
+expect_fail "wrong dims (3D k-space)" "expected 2D multi-coil k-space" -- "$MRGAN" zerofill "$T/dims" "$T/keep.png"
+expect_fail "NaN in k-space" "non-finite" -- "$MRGAN" zerofill "$T/nan" "$T/keep.png"
+expect_fail "coil count mismatch (3 maps, 4 coils)" "coil" -- "$MRGAN" zerofill --sens "$T/m3" "$T/k" "$T/keep.png"
+expect_fail "empty mask" "no phase-encode line" -- "$MRGAN" zerofill --mask "$T/zm" "$T/k" "$T/keep.png"
+expect_fail "acceleration below 1" "--accel" -- "$MRGAN" zerofill --accel 0.5 "$T/k" "$T/keep.png"
+expect_fail "R larger than the lines" "larger than" -- "$MRGAN" zerofill --accel 100 "$T/k" "$T/keep.png"
+expect_fail "R leaves fewer lines than the centre" "fewer than the 12 centre lines" -- "$MRGAN" zerofill --accel 8 "$T/k" "$T/keep.png"
+expect_fail "unknown mask type" "--mask-type" -- "$MRGAN" zerofill --mask-type bogus --accel 2 "$T/k" "$T/keep.png"
+expect_fail "calibration lines out of range" "--acs" -- "$MRGAN" zerofill --acs 40 "$T/k" "$T/keep.png"
+expect_fail "slice out of range" "--slice" -- "$MRGAN" zerofill --slice 3 "$T/k" "$T/keep.png"
+expect_fail "negative seed" "--seed" -- "$MRGAN" mask --seed -4 "$T/mask"
+expect_fail "too few lines" "--lines" -- "$MRGAN" mask --lines 1 "$T/mask"
+expect_fail "missing NIfTI" "missing.nii" -- "$MRGAN" simulate --input "$T/missing.nii" "$T/sim"
 printf 'garbage that is not a nifti volume at all......' > "$T/bad.nii"
-expect_fail "bad.nii" -- "$MRGAN" simulate --input "$T/bad.nii" "$T/sim"
-expect_fail "--matrix" -- "$MRGAN" simulate --matrix 4 "$T/sim"
-expect_fail "--orient" -- "$MRGAN" simulate --orient transverse "$T/sim"
-expect_fail "unknown command" -- "$MRGAN" frobnicate
+expect_fail "garbage NIfTI" "bad.nii" -- "$MRGAN" simulate --input "$T/bad.nii" "$T/sim"
+expect_fail "wrong dtype (NIfTI RGB)" "unsupported NIfTI datatype 128" -- "$MRGAN" simulate --input "$T/dtype.nii" "$T/sim"
+expect_fail "huge dims in a NIfTI header" "dimensions too large" -- "$MRGAN" simulate --input "$T/huge.nii" "$T/sim"
+expect_fail "matrix out of range" "--matrix" -- "$MRGAN" simulate --matrix 4 "$T/sim"
+expect_fail "unknown orientation" "--orient" -- "$MRGAN" simulate --orient transverse "$T/sim"
+expect_fail "unknown command" "unknown command" -- "$MRGAN" frobnicate
 
 n=$((n+1))
 if [ "$(cat "$T/keep.png")" != "precious" ]; then echo "FAIL: output damaged by a failed run"; fails=$((fails+1)); fi

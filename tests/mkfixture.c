@@ -8,6 +8,8 @@
 #include "io/io.h"
 #include "mri/mri.h"
 
+#include <fnmatch.h>
+#include <hdf5.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,43 @@ static int phantom(const char *out)
     return rc;
 }
 
+/* A 4x4x2 float NIfTI, then bytes patched: datatype 128 (RGB, unsupported)
+ * or dims 32767^3 (a huge header over a tiny file). */
+static int nifti_bad(const char *out, int huge)
+{
+    float v[32] = {0};
+    if (mg_nifti_write(out, 4, 4, 2, v, NULL)) return -1;
+    FILE *f = fopen(out, "r+b");
+    if (!f) return -1;
+    if (huge) {
+        int16_t d[3] = {32767, 32767, 32767};
+        fseek(f, 42, SEEK_SET);
+        fwrite(d, 2, 3, f);
+    } else {
+        int16_t dt[2] = {128, 24};
+        fseek(f, 70, SEEK_SET);
+        fwrite(dt, 2, 2, f);
+    }
+    fclose(f);
+    return 0;
+}
+
+/* fastMRI layout but kspace stored as real float32 (2 x 4 x 4) */
+static int h5_real(const char *out)
+{
+    hid_t f = H5Fcreate(out, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) return -1;
+    hsize_t dims[3] = {2, 4, 4};
+    float buf[32] = {0};
+    hid_t sp = H5Screate_simple(3, dims, NULL);
+    hid_t ds = H5Dcreate2(f, "kspace", H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0 ? -1 : 0;
+    H5Dclose(ds);
+    H5Sclose(sp);
+    H5Fclose(f);
+    return rc;
+}
+
 static void disc_kspace(cfloat *k, long C)
 {
     const long H = 16, W = 16, n = H * W;
@@ -48,10 +87,53 @@ static void disc_kspace(cfloat *k, long C)
     free(sens);
 }
 
+/* NRMSE ||a - b|| / ||b|| over every weight tensor (not the Adam moments)
+ * of two checkpoints whose name matches the glob pattern; prints it and the number
+ * of tensors compared, fails on a mismatch. */
+static int ckptdiff(const char *pa, const char *pb, const char *pattern)
+{
+    mg_st_file a, b;
+    if (mg_st_read(pa, &a)) return -1;
+    if (mg_st_read(pb, &b)) {
+        mg_st_free(&a);
+        return -1;
+    }
+    double num = 0, den = 0;
+    int rc = 0, used = 0;
+    for (int i = 0; i < b.n && !rc; i++) {
+        if (!strncmp(b.t[i].name, "adam.", 5) || fnmatch(pattern, b.t[i].name, 0)) continue;
+        const mg_st_tensor *ta = mg_st_find(&a, b.t[i].name);
+        long n = 1;
+        for (int d = 0; d < b.t[i].ndim; d++) n *= b.t[i].shape[d];
+        long na = 1;
+        for (int d = 0; ta && d < ta->ndim; d++) na *= ta->shape[d];
+        if (!ta || na != n) {
+            mg_set_error("%s: tensor %s missing or of another size", pa, b.t[i].name);
+            rc = -1;
+            break;
+        }
+        for (long j = 0; j < n; j++) {
+            double e = (double)ta->data[j] - b.t[i].data[j];
+            num += e * e;
+            den += (double)b.t[i].data[j] * b.t[i].data[j];
+        }
+        used++;
+    }
+    if (!rc) printf("%.3e %d\n", den > 0 ? sqrt(num / den) : sqrt(num), used);
+    mg_st_free(&a);
+    mg_st_free(&b);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
+    if ((argc == 4 || argc == 5) && !strcmp(argv[1], "ckptdiff")) {
+        int rc = ckptdiff(argv[2], argv[3], argc == 5 ? argv[4] : "*");
+        if (rc) fprintf(stderr, "mkfixture: %s\n", mg_error());
+        return rc ? 1 : 0;
+    }
     if (argc < 3) {
-        fprintf(stderr, "usage: mkfixture phantom|nancfl|zeromask|kspace|maps OUT [COILS]\n");
+        fprintf(stderr, "usage: mkfixture phantom|nancfl|zeromask|kspace|maps|niftidtype|niftihuge|h5real OUT [COILS] | ckptdiff A B [GLOB]\n");
         return 2;
     }
     int rc = 0;
@@ -62,6 +144,10 @@ int main(int argc, char **argv)
         if (!strcmp(argv[1], "nancfl")) k[100] = NAN;
         long dims[4] = {16, 16, 1, 4};
         rc = mg_cfl_write(argv[2], 4, dims, k);
+    } else if (!strcmp(argv[1], "niftidtype") || !strcmp(argv[1], "niftihuge")) {
+        rc = nifti_bad(argv[2], !strcmp(argv[1], "niftihuge"));
+    } else if (!strcmp(argv[1], "h5real")) {
+        rc = h5_real(argv[2]);
     } else if (!strcmp(argv[1], "zeromask")) {
         float m[16] = {0};
         rc = mg_mask_write_cfl(argv[2], m, 16);

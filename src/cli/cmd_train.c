@@ -57,7 +57,12 @@ static const char *help =
     "  --resume           continue RUN from RUN/last.safetensors with RUN/config.json\n"
     "                     (an explicit --epochs may extend the run)\n"
     "  -q, --quiet        no progress output\n"
-    "  -h, --help         this text\n";
+    "  -h, --help         this text\n"
+    "\n"
+    "Data-parallel: 'mpirun -np P mrgan train ...' splits each batch of B slices\n"
+    "over P processes (B divisible by P), sums gradients and batch-norm\n"
+    "statistics over them, and gives the weights one process would (docs/mpi.md);\n"
+    "rank 0 writes the run directory. --resume works with any P.\n";
 
 int cmd_train(int argc, char **argv)
 {
@@ -126,7 +131,15 @@ int cmd_train(int argc, char **argv)
     if (argc - optind != 1) cli_fail(cmd, "expected one run directory (see 'mrgan train --help')");
     if (!data) cli_fail(cmd, "--data DIR is required (a directory with train.h5 and val.h5)");
     if (resume && !epochs_given) cfg.epochs = 0; /* keep the run's own epoch count */
+    if (mg_dist_init(&argc, &argv)) cli_fail_lib(cmd);
     int rc = mg_train_run(&cfg, data, argv[optind], resume);
-    if (rc < 0) cli_fail_lib(cmd);
+    if (rc < 0) {
+        if (mg_dist_size() > 1) { /* one rank failed: stop them all */
+            fprintf(stderr, "mrgan train: rank %d: %s\n", mg_dist_rank(), mg_error());
+            mg_dist_abort(1);
+        }
+        cli_fail_lib(cmd);
+    }
+    mg_dist_finalize();
     return rc == 2 ? 130 : 0;
 }

@@ -37,7 +37,7 @@ int main(int argc, char **argv)
         return argc < 2 ? 1 : 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("mrgan 0.1.0\n");
+        printf("mrgan 0.1.0 (MPI: %s)\n", mg_dist_have_mpi() ? "yes" : "no");
         return 0;
     }
     /* OpenBLAS's own threads spin against OpenMP's (oneDNN, our loops) and

@@ -71,4 +71,23 @@ int mg_has_suffix(const char *s, const char *suffix);
 long mg_first_nonfinite_c(const cfloat *x, size_t n);
 long mg_first_nonfinite_f(const float *x, size_t n);
 
+/* ---- data parallelism over MPI (src/core/dist.c, docs/mpi.md) ----
+ * One process (size 1, every call a no-op) unless mrgan was built with MPI
+ * and started by mpirun, and mg_dist_init was called. Collectives are over
+ * all ranks; every rank must call them in the same order. */
+int mg_dist_init(int *argc, char ***argv); /* 0; MPI_Init when under mpirun */
+void mg_dist_finalize(void);
+int mg_dist_rank(void);
+int mg_dist_size(void);
+int mg_dist_have_mpi(void); /* built with MPI */
+void mg_dist_sum_f(float *x, long n);  /* in-place all-reduce (sum) */
+void mg_dist_sum_d(double *x, long n);
+int mg_dist_max_i(int v);              /* all-reduce (max) */
+void mg_dist_bcast_d(double *x, long n, int root);
+void mg_dist_bcast_f(float *x, long n, int root);
+void mg_dist_barrier(void);
+_Noreturn void mg_dist_abort(int code);
+/* seconds spent in collectives since mg_dist_init (the communication share) */
+double mg_dist_seconds(void);
+
 #endif

@@ -35,6 +35,7 @@ void mg_batchnorm_init(mg_batchnorm *b, mg_params *ps, const char *name, int c)
     for (int i = 0; i < c; i++) b->run_var[i] = 1.0f;
     b->mean = mg_calloc((size_t)c, sizeof(float));
     b->invstd = mg_calloc((size_t)c, sizeof(float));
+    b->acc = mg_calloc((size_t)(2 * c), sizeof(double));
 }
 
 void mg_batchnorm_free(mg_batchnorm *b)
@@ -43,30 +44,45 @@ void mg_batchnorm_free(mg_batchnorm *b)
     free(b->run_var);
     free(b->mean);
     free(b->invstd);
+    free(b->acc);
 }
 
+/* With b->sync the sums run over every rank's part of the batch (each rank
+ * holds the same number of samples), so data-parallel training normalises
+ * exactly as one process with the whole batch. Variance in two passes. */
 void mg_batchnorm_forward(mg_batchnorm *b, const float *x, float *y, int n, int h, int w, int train)
 {
-    const long hw = (long)h * w, M = n * hw;
+    const long hw = (long)h * w;
+    const double M = (double)n * (double)hw * (b->sync ? mg_dist_size() : 1);
+    double *s = b->acc, *ss = b->acc + b->c;
+    if (train) {
+        for (int c = 0; c < b->c; c++) {
+            s[c] = 0;
+            for (int i = 0; i < n; i++) {
+                const float *p = x + ((long)i * b->c + c) * hw;
+                for (long j = 0; j < hw; j++) s[c] += p[j];
+            }
+        }
+        if (b->sync) mg_dist_sum_d(s, b->c);
+        for (int c = 0; c < b->c; c++) {
+            const double mu = s[c] / M;
+            ss[c] = 0;
+            for (int i = 0; i < n; i++) {
+                const float *p = x + ((long)i * b->c + c) * hw;
+                for (long j = 0; j < hw; j++) ss[c] += (p[j] - mu) * (p[j] - mu);
+            }
+        }
+        if (b->sync) mg_dist_sum_d(ss, b->c);
+    }
     for (int c = 0; c < b->c; c++) {
         float mean, invstd;
         if (train) {
-            double s = 0, ss = 0;
-            for (int i = 0; i < n; i++) {
-                const float *p = x + ((long)i * b->c + c) * hw;
-                for (long j = 0; j < hw; j++) s += p[j];
-            }
-            double mu = s / (double)M;
-            for (int i = 0; i < n; i++) {
-                const float *p = x + ((long)i * b->c + c) * hw;
-                for (long j = 0; j < hw; j++) ss += (p[j] - mu) * (p[j] - mu);
-            }
-            double var = ss / (double)M;
+            double mu = s[c] / M, var = ss[c] / M;
             mean = (float)mu;
             invstd = (float)(1.0 / sqrt(var + b->eps));
             b->mean[c] = mean;
             b->invstd[c] = invstd;
-            double unb = M > 1 ? ss / (double)(M - 1) : var;
+            double unb = M > 1 ? ss[c] / (M - 1) : var;
             b->run_mean[c] = (1 - b->momentum) * b->run_mean[c] + b->momentum * (float)mu;
             b->run_var[c] = (1 - b->momentum) * b->run_var[c] + b->momentum * (float)unb;
         } else {
@@ -82,30 +98,38 @@ void mg_batchnorm_forward(mg_batchnorm *b, const float *x, float *y, int n, int 
     }
 }
 
+/* gamma/beta gradients get this rank's sums (the trainer all-reduces every
+ * gradient afterwards); dx needs the sums over all ranks. */
 void mg_batchnorm_backward(mg_batchnorm *b, const float *x, const float *dy, float *dx, int n, int h,
                            int w)
 {
-    const long hw = (long)h * w, M = n * hw;
+    const long hw = (long)h * w;
+    const double M = (double)n * (double)hw * (b->sync ? mg_dist_size() : 1);
+    double *sdy = b->acc, *sdyx = b->acc + b->c;
     for (int c = 0; c < b->c; c++) {
         const float mean = b->mean[c], invstd = b->invstd[c];
-        double sdy = 0, sdyx = 0;
+        sdy[c] = sdyx[c] = 0;
         for (int i = 0; i < n; i++) {
             const float *p = x + ((long)i * b->c + c) * hw, *g = dy + ((long)i * b->c + c) * hw;
             for (long j = 0; j < hw; j++) {
-                sdy += g[j];
-                sdyx += (double)g[j] * (p[j] - mean) * invstd;
+                sdy[c] += g[j];
+                sdyx[c] += (double)g[j] * (p[j] - mean) * invstd;
             }
         }
-        b->gamma->g[c] += (float)sdyx;
-        b->beta->g[c] += (float)sdy;
-        if (!dx) continue;
-        const double k = b->gamma->w[c] * invstd / (double)M;
+        b->gamma->g[c] += (float)sdyx[c];
+        b->beta->g[c] += (float)sdy[c];
+    }
+    if (!dx) return;
+    if (b->sync) mg_dist_sum_d(b->acc, 2L * b->c);
+    for (int c = 0; c < b->c; c++) {
+        const float mean = b->mean[c], invstd = b->invstd[c];
+        const double k = b->gamma->w[c] * invstd / M;
         for (int i = 0; i < n; i++) {
             const float *p = x + ((long)i * b->c + c) * hw, *g = dy + ((long)i * b->c + c) * hw;
             float *d = dx + ((long)i * b->c + c) * hw;
             for (long j = 0; j < hw; j++) {
                 double xh = (p[j] - mean) * invstd;
-                d[j] += (float)(k * ((double)M * g[j] - sdy - xh * sdyx));
+                d[j] += (float)(k * (M * g[j] - sdy[c] - xh * sdyx[c]));
             }
         }
     }

@@ -80,6 +80,8 @@ typedef struct {
     mg_param *gamma, *beta;
     float *run_mean, *run_var;
     float *mean, *invstd; /* saved by the training forward */
+    int sync;             /* data-parallel: statistics over all ranks' batches (mg_dist_*) */
+    double *acc;          /* 2c sums */
 } mg_batchnorm;
 void mg_batchnorm_init(mg_batchnorm *b, mg_params *ps, const char *name, int c);
 void mg_batchnorm_free(mg_batchnorm *b);

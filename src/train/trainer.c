@@ -168,12 +168,13 @@ static long *permutation(uint64_t seed, long epoch, long n)
 
 /* MSE loss of b->out vs b->target, gradient into b->dout:
  * L = sum over pixels and both channels of (G - mf/s)^2 / (B H W). */
-static double mse_loss(batch_buf *b)
+static double mse_loss(batch_buf *b, int P)
 {
+    /* with P ranks each holds 1/P of the batch: its share of the mean */
     const long n = (long)b->B * 2 * b->hw;
     memset(b->dout, 0, sizeof(float) * (size_t)n);
-    mg_mse_backward(b->out, b->target, b->dout, n, 2.0f);
-    return 2.0 * mg_mse_forward(b->out, b->target, n);
+    mg_mse_backward(b->out, b->target, b->dout, n, 2.0f / (float)P);
+    return 2.0 * mg_mse_forward(b->out, b->target, n) / P;
 }
 
 /* critic input from magnitudes: [|mz|, img] (conditional) or [img] */
@@ -206,11 +207,49 @@ typedef struct {
     double *val_series;
     long nval;
     long saved_step; /* global step of the newest last.safetensors */
+    /* data parallelism (docs/mpi.md): P ranks, this one is R; the global
+     * batch Bg is split in P parts of b.B samples, this rank's starting at r0 */
+    int P, R, Bg, r0;
+    float *gbuf; /* packed gradients for the all-reduce */
+    double step_s, comm_s; /* seconds in steps after the first, and in their collectives */
+    long nsteps;
 } trainer;
 
 typedef struct {
     double loss, mse, gan, w_est, std_gan, std_mse;
 } step_log;
+
+/* Sum every rank's gradients (each already carries its 1/Bg share), in one
+ * all-reduce over the packed buffer. */
+static void allreduce_grads(trainer *t, mg_params *ps)
+{
+    if (t->P < 2) return;
+    long o = 0;
+    for (int i = 0; i < ps->n; i++) {
+        memcpy(t->gbuf + o, ps->p[i]->g, sizeof(float) * (size_t)ps->p[i]->size);
+        o += ps->p[i]->size;
+    }
+    mg_dist_sum_f(t->gbuf, o);
+    o = 0;
+    for (int i = 0; i < ps->n; i++) {
+        memcpy(ps->p[i]->g, t->gbuf + o, sizeof(float) * (size_t)ps->p[i]->size);
+        o += ps->p[i]->size;
+    }
+}
+
+/* population std over the whole global batch (mg_std with one process) */
+static double dist_std(const trainer *t, const float *x, long n)
+{
+    if (t->P < 2) return mg_std(x, n);
+    double a[2] = {0, (double)n};
+    for (long i = 0; i < n; i++) a[0] += x[i];
+    mg_dist_sum_d(a, 2);
+    const double m = a[0] / a[1];
+    double ss = 0;
+    for (long i = 0; i < n; i++) ss += (x[i] - m) * (x[i] - m);
+    mg_dist_sum_d(&ss, 1);
+    return sqrt(ss / a[1]);
+}
 
 static void critic_step(trainer *t, long epoch, long step, int k, step_log *lg)
 {
@@ -218,7 +257,7 @@ static void critic_step(trainer *t, long epoch, long step, int k, step_log *lg)
     const mg_train_cfg *cfg = &t->cfg;
     /* its own minibatch: random slices */
     for (int i = 0; i < b->B; i++) {
-        uint64_t s = sample_seed(cfg->seed, epoch, step * b->B + i, 16 + (uint64_t)k);
+        uint64_t s = sample_seed(cfg->seed, epoch, step * t->Bg + t->r0 + i, 16 + (uint64_t)k);
         mg_rng r;
         mg_rng_seed(&r, s);
         long idx = (long)(mg_rng_uniform(&r) * (double)t->tr.nslices);
@@ -235,7 +274,7 @@ static void critic_step(trainer *t, long epoch, long step, int k, step_log *lg)
     mg_critic_forward(&t->critic, b->cin_buf, b->dval, b->B, 1);
     for (int i = 0; i < b->B; i++) {
         dr += b->dval[i];
-        b->dgrad[i] = -inv / (float)b->B;
+        b->dgrad[i] = -inv / (float)t->Bg;
     }
     mg_critic_backward(&t->critic, b->dgrad, NULL);
     mg_cmag_forward(b->out, b->mag, b->B, b->hw);
@@ -243,12 +282,15 @@ static void critic_step(trainer *t, long epoch, long step, int k, step_log *lg)
     mg_critic_forward(&t->critic, b->cin_buf, b->dval, b->B, 1);
     for (int i = 0; i < b->B; i++) {
         df += b->dval[i];
-        b->dgrad[i] = inv / (float)b->B;
+        b->dgrad[i] = inv / (float)t->Bg;
     }
     mg_critic_backward(&t->critic, b->dgrad, NULL);
+    allreduce_grads(t, &t->critic.params);
     mg_adam_step(&t->adam_d, &t->critic.params);
     mg_clip_weights(&t->critic.params, cfg->clip);
-    lg->w_est = (dr - df) / b->B;
+    double w = dr - df;
+    mg_dist_sum_d(&w, 1);
+    lg->w_est = w / t->Bg;
 }
 
 /* the generator step: MSE (+ GAN term through the critic), AGB measurement */
@@ -257,12 +299,13 @@ static double generator_step(trainer *t, const long *perm, step_log *lg)
     batch_buf *b = &t->b;
     const mg_train_cfg *cfg = &t->cfg;
     for (int i = 0; i < b->B; i++) {
-        long p = t->pos.step_in_epoch * b->B + i;
+        long p = t->pos.step_in_epoch * t->Bg + t->r0 + i;
         fill_sample(cfg, &t->tr, perm[p], sample_seed(cfg->seed, t->pos.epoch, p, 0), i, b);
     }
     mg_dcinet_forward(&t->net, b->ku, b->sens, b->mask, b->out, b->B, b->C, b->H, b->W);
     const long nimg = (long)b->B * 2 * b->hw;
-    double mse = mse_loss(b); /* b->dout = g_mse */
+    double mse = mse_loss(b, t->P); /* b->dout = g_mse */
+    mg_dist_sum_d(&mse, 1);
     lg->mse = mse;
     lg->gan = 0;
     if (t->gan) {
@@ -273,9 +316,10 @@ static double generator_step(trainer *t, const long *perm, step_log *lg)
         double df = 0;
         for (int i = 0; i < b->B; i++) {
             df += b->dval[i];
-            b->dgrad[i] = -inv / (float)b->B; /* L_adv = -(1/beta) mean D(fake) */
+            b->dgrad[i] = -inv / (float)t->Bg; /* L_adv = -(1/beta) mean D(fake) */
         }
-        lg->gan = -inv * df / b->B;
+        mg_dist_sum_d(&df, 1);
+        lg->gan = -inv * df / t->Bg;
         memset(b->dcin, 0, sizeof(float) * (size_t)(b->B * b->cin) * (size_t)b->hw);
         mg_critic_backward(&t->critic, b->dgrad, b->dcin);
         for (int i = 0; i < b->B; i++) /* the image channel of the critic input */
@@ -283,13 +327,14 @@ static double generator_step(trainer *t, const long *perm, step_log *lg)
                    sizeof(float) * (size_t)b->hw);
         memset(b->ggan, 0, sizeof(float) * (size_t)nimg);
         mg_cmag_backward(b->out, b->dmag, b->ggan, b->B, b->hw);
-        lg->std_gan = mg_std(b->ggan, nimg);
-        lg->std_mse = mg_std(b->dout, nimg);
+        lg->std_gan = dist_std(t, b->ggan, nimg);
+        lg->std_mse = dist_std(t, b->dout, nimg);
         for (long i = 0; i < nimg; i++) b->dout[i] += b->ggan[i];
         if (t->agb_on) mg_agb_update(&t->agb, lg->std_gan, lg->std_mse);
     }
     mg_params_zero_grad(&t->net.params);
     mg_dcinet_backward(&t->net, b->dout, NULL);
+    allreduce_grads(t, &t->net.params);
     mg_adam_step(&t->adam, &t->net.params);
     lg->loss = lg->mse + lg->gan;
     return lg->loss;
@@ -421,8 +466,36 @@ static int update_best(trainer *t, long *best_epoch)
     return rc;
 }
 
+/* Every rank must hold the same model: compare with rank 0's weights. */
+static int check_replicas(trainer *t)
+{
+    if (t->P < 2) return 0;
+    mg_params *sets[2] = {&t->net.params, t->gan ? &t->critic.params : NULL};
+    int differ = 0;
+    for (int k = 0; k < 2 && sets[k]; k++) {
+        mg_params *ps = sets[k];
+        long o = 0;
+        for (int i = 0; i < ps->n; i++) {
+            memcpy(t->gbuf + o, ps->p[i]->w, sizeof(float) * (size_t)ps->p[i]->size);
+            o += ps->p[i]->size;
+        }
+        mg_dist_bcast_f(t->gbuf, o, 0);
+        o = 0;
+        for (int i = 0; i < ps->n; i++) {
+            differ |= memcmp(t->gbuf + o, ps->p[i]->w, sizeof(float) * (size_t)ps->p[i]->size) != 0;
+            o += ps->p[i]->size;
+        }
+    }
+    if (mg_dist_max_i(differ)) {
+        mg_set_error("MPI ranks hold different weights (non-deterministic all-reduce?)");
+        return -1;
+    }
+    return 0;
+}
+
 static void trainer_free(trainer *t)
 {
+    free(t->gbuf);
     batch_free(&t->b);
     if (t->net.params.n) mg_dcinet_free(&t->net);
     if (t->critic.params.n) mg_critic_free(&t->critic);
@@ -464,6 +537,10 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
     int rc = -1;
     struct stat st;
     mg_train_cfg *cfg = &t->cfg;
+    t->P = mg_dist_size();
+    t->R = mg_dist_rank();
+    const int lead = t->R == 0; /* rank 0 writes files and prints */
+    if (!lead) cfg->quiet = 1;
 
     if (resume) {
         if (mg_train_config_read(t->p_cfg, cfg)) goto out;
@@ -473,7 +550,8 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
             mg_set_error("%s: run directory already holds a checkpoint (use --resume, or a new directory)", run_dir);
             goto out;
         }
-        if (mkdir(run_dir, 0755) && errno != EEXIST) {
+        mg_dist_barrier(); /* every rank has looked before rank 0 writes */
+        if (lead && mkdir(run_dir, 0755) && errno != EEXIST) {
             mg_set_error("%s: cannot create run directory: %s", run_dir, strerror(errno));
             goto out;
         }
@@ -484,7 +562,8 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         mg_set_error("unknown training mode '%s'", cfg->mode);
         goto out;
     }
-    if ((mkdir(t->p_epochs, 0755) && errno != EEXIST) || (cfg->grid > 0 && mkdir(t->p_grid, 0755) && errno != EEXIST)) {
+    if (lead && ((mkdir(t->p_epochs, 0755) && errno != EEXIST) ||
+                 (cfg->grid > 0 && mkdir(t->p_grid, 0755) && errno != EEXIST))) {
         mg_set_error("%s: cannot create subdirectories: %s", run_dir, strerror(errno));
         goto out;
     }
@@ -492,6 +571,10 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
     if (t->va.coils != t->tr.coils || t->va.h != t->tr.h || t->va.w != t->tr.w) {
         mg_set_error("%s: val.h5 (%ld coils, %ldx%ld) does not match train.h5 (%ld coils, %ldx%ld)",
                      data_dir, t->va.coils, t->va.h, t->va.w, t->tr.coils, t->tr.h, t->tr.w);
+        goto out;
+    }
+    if (cfg->batch % t->P) {
+        mg_set_error("--batch %d does not split evenly over %d MPI ranks", cfg->batch, t->P);
         goto out;
     }
     if (t->tr.nslices < cfg->batch) {
@@ -506,7 +589,7 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         if (bad) goto out;
     }
     t->cfg_json = mg_train_config_json(cfg);
-    if (!resume && write_text(t->p_cfg, t->cfg_json)) goto out;
+    if (lead && !resume && write_text(t->p_cfg, t->cfg_json)) goto out;
 
     mg_dcinet_init(&t->net, &cfg->net, mg_seed_mix(cfg->seed, 0, 0x6e6574ULL));
     mg_adam_init(&t->adam, cfg->lr, cfg->beta1, cfg->beta2, 1e-8f);
@@ -530,16 +613,27 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         t->agb.gma = t->pos.gma;
         t->agb.pma = t->pos.pma;
         t->agb.events = t->pos.agb_events;
-        if (trim_metrics(t)) goto out;
+        if (lead && trim_metrics(t)) goto out;
         read_val_series(t);
         if (t->nval > t->pos.epoch) t->nval = t->pos.epoch;
         if (!cfg->quiet)
             fprintf(stderr, "train: resuming %s at epoch %ld, step %ld (global step %ld)\n", run_dir,
                     t->pos.epoch + 1, t->pos.step_in_epoch, t->pos.global_step);
-    } else if (append_line(t->p_csv, CSV_HEADER)) {
+    } else if (lead && append_line(t->p_csv, CSV_HEADER)) {
         goto out;
     }
-    batch_alloc(&t->b, cfg->batch, C, H, W, cin);
+    t->Bg = cfg->batch;
+    batch_alloc(&t->b, cfg->batch / t->P, C, H, W, cin);
+    t->r0 = t->R * t->b.B;
+    if (t->P > 1) {
+        long np = mg_params_count(&t->net.params), nc = t->gan ? mg_params_count(&t->critic.params) : 0;
+        t->gbuf = mg_malloc_array((size_t)(np > nc ? np : nc), sizeof(float));
+        if (t->gan)
+            for (int i = 0; i < 4; i++) t->critic.bn[i].sync = 1;
+        if (!cfg->quiet)
+            fprintf(stderr, "train: data-parallel over %d MPI ranks, %d of the batch of %d per rank\n", t->P,
+                    t->b.B, t->Bg);
+    }
     const long spe = t->tr.nslices / cfg->batch;
     if (!cfg->quiet && !resume) {
         double v0, z0;
@@ -569,7 +663,7 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         double loss_sum = 0;
         long loss_n = 0;
         while (t->pos.step_in_epoch < spe) {
-            double t0 = mg_now();
+            double t0 = mg_now(), c0 = mg_dist_seconds();
             step_log lg = {0, 0, 0, 0, 0, 0};
             if (t->gan)
                 for (int k = 0; k < cfg->critic_steps; k++) critic_step(t, t->pos.epoch, t->pos.step_in_epoch, k, &lg);
@@ -585,6 +679,10 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
                                  t->pos.global_step + 1, t->pos.epoch + 1);
                 goto restore;
             }
+            if (t->nsteps++ > 0) { /* the first step also waits for rank 0's set-up */
+                t->step_s += mg_now() - t0;
+                t->comm_s += mg_dist_seconds() - c0;
+            }
             t->pos.step_in_epoch++;
             t->pos.global_step++;
             loss_sum += loss;
@@ -596,14 +694,15 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
             else
                 snprintf(line, sizeof line, "step,%ld,%ld,%.8g,,%.4f,%.8g,,,,,,,\n", t->pos.epoch + 1,
                          t->pos.global_step, loss, mg_now() - t0, lg.mse);
-            if (append_line(t->p_csv, line)) goto restore;
+            if (lead && append_line(t->p_csv, line)) goto restore;
             if (t->gan)
                 snprintf(pr.extra, sizeof pr.extra, "loss %.5f W %.3g beta %.4g", loss_sum / (double)loss_n, lg.w_est, t->agb.beta);
             else
                 snprintf(pr.extra, sizeof pr.extra, "loss %.5f", loss_sum / (double)loss_n);
             mg_progress_update(&pr, t->pos.step_in_epoch);
-            if (stop_flag || (cfg->max_steps > 0 && t->pos.global_step >= cfg->max_steps)) {
-                interrupted = stop_flag ? 2 : 1;
+            const int stop = t->P > 1 ? mg_dist_max_i(stop_flag) : stop_flag; /* all ranks stop together */
+            if (stop || (cfg->max_steps > 0 && t->pos.global_step >= cfg->max_steps)) {
+                interrupted = stop ? 2 : 1;
                 break;
             }
         }
@@ -616,45 +715,57 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         char gname[64];
         snprintf(gname, sizeof gname, "epoch_%03ld.png", t->pos.epoch + 1);
         char *gpath = cfg->grid > 0 ? path_join(t->p_grid, gname) : NULL;
-        int vbad = validate(t, &vn, NULL, gpath);
+        /* rank 0 validates; the others take its figure */
+        double vv[2] = {0, 0};
+        if (lead) vv[0] = validate(t, &vv[1], NULL, gpath) ? 1 : 0;
         free(gpath);
-        if (vbad) goto restore;
+        mg_dist_bcast_d(vv, 2, 0);
+        if (vv[0] != 0) {
+            if (!lead) mg_set_error("validation failed on rank 0");
+            goto restore;
+        }
+        vn = vv[1];
         t->pos.epoch++;
         t->pos.step_in_epoch = 0;
         t->val_series[t->pos.epoch - 1] = vn;
         t->nval = t->pos.epoch;
         snprintf(line, sizeof line, "epoch,%ld,%ld,%.8g,%.8g,%.2f,,,,,,,,%.6g\n", t->pos.epoch, t->pos.global_step,
                  loss_n ? loss_sum / (double)loss_n : 0.0, vn, mg_now() - t_start, t->agb.beta);
-        if (append_line(t->p_csv, line)) goto restore;
-        if (save_ckpt(t, t->p_last, 1)) goto restore;
-        if (t->pos.epoch > select_start(t) || (cfg->save_every > 0 && t->pos.epoch % cfg->save_every == 0)) {
+        if (lead && append_line(t->p_csv, line)) goto restore;
+        if (lead && save_ckpt(t, t->p_last, 1)) goto restore;
+        if (lead && (t->pos.epoch > select_start(t) || (cfg->save_every > 0 && t->pos.epoch % cfg->save_every == 0))) {
             char *pe = epoch_file(t, t->pos.epoch);
             int bad = save_ckpt(t, pe, 0);
             free(pe);
             if (bad) goto restore;
         }
         long be = 0;
-        if (update_best(t, &be)) goto restore;
+        if (lead && update_best(t, &be)) goto restore;
         if (!cfg->quiet)
             fprintf(stderr, "epoch %ld: train loss %.6f, val NMSE %.5f%s\n", t->pos.epoch,
                     loss_n ? loss_sum / (double)loss_n : 0.0, vn, be == t->pos.epoch ? " (selected)" : "");
-        if (stop_flag) {
+        if (t->P > 1 ? mg_dist_max_i(stop_flag) : stop_flag) {
             interrupted = 2;
             break;
         }
     }
+    if (check_replicas(t)) goto restore;
     if (interrupted) {
-        if (save_ckpt(t, t->p_last, 1)) goto restore;
+        if (lead && save_ckpt(t, t->p_last, 1)) goto restore;
         if (!cfg->quiet)
             fprintf(stderr, "train: %s after global step %ld; checkpoint %s (continue with --resume)\n",
                     interrupted == 2 ? "interrupted" : "stopped at --max-steps", t->pos.global_step, t->p_last);
     } else {
         long be = 0;
-        if (update_best(t, &be)) goto restore;
+        if (lead && update_best(t, &be)) goto restore;
         if (!cfg->quiet)
             fprintf(stderr, "train: done, %ld epochs; selected epoch %ld (val NMSE %.5f, from epoch %d on) -> %s\n",
                     t->pos.epoch, be, be > 0 ? t->val_series[be - 1] : 0.0, select_start(t) + 1, t->p_best);
     }
+    if (t->P > 1 && !cfg->quiet && t->nsteps > 1)
+        fprintf(stderr, "train: %d MPI ranks: %.4f s per step, %.4f s of it in all-reduces (%.1f%%; steps 2..%ld)\n",
+                t->P, t->step_s / (double)(t->nsteps - 1), t->comm_s / (double)(t->nsteps - 1),
+                100.0 * t->comm_s / t->step_s, t->nsteps);
     rc = interrupted == 2 ? 2 : 0;
 restore:
     signal(SIGINT, old_int);
