@@ -11,6 +11,7 @@ P=${1:-2} MODE=${2:-mse} B=${3:-build}
 M="$B/mrgan"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 export OMPI_MCA_plm_rsh_agent=false OMPI_MCA_rmaps_base_oversubscribe=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
 "$M" simulate -q --matrix 256 --stride 24 --orient axial "$T/d"
 STEPS=4
 echo "== $P ranks, paper generator 20I-5G-40K, 256x256, 8 coils, mode $MODE, batch $P, $STEPS steps"

@@ -12,6 +12,8 @@ ok() { n=$((n+1)); echo "ok: $*"; }
 export OMP_NUM_THREADS=1
 # local launches only: no ssh needed (Open MPI checks for an rsh agent)
 export OMPI_MCA_plm_rsh_agent=false OMPI_MCA_rmaps_base_oversubscribe=1
+# containers often forbid the cross-memory attach vader uses for large messages
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
 MPIRUN=(mpirun --allow-run-as-root --oversubscribe -np 2)
 
 "$FIX" phantom "$T/head.nii.gz" || fail fixture
