@@ -5,6 +5,9 @@
 #include "core/core.h"
 #include "io/io.h"
 #include "metrics/metrics.h"
+#include "models/models.h"
+#include "recon/recon.h"
+#include "train/train.h"
 
 int cmd_simulate(int argc, char **argv);
 int cmd_mask(int argc, char **argv);
@@ -15,6 +18,9 @@ int cmd_cs(int argc, char **argv);
 int cmd_arc(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_recon(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_fid(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Print "mrgan CMD: message" on one line and exit(1). */
 _Noreturn void cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -80,5 +86,31 @@ typedef void (*cli_slice_fn)(void *ctx, const cfloat *k, const cfloat *sens, con
  * the seconds per slice spent in fn. */
 double cli_inputs_run(cli_inputs *in, int quiet, cli_slice_fn fn, void *ctx, const char *out,
                       mg_nmse_acc *acc);
+
+/* ---- reconstruction methods (methods.c): zerofill, cs, arc, recon and eval ---- */
+enum { CLI_M_ZF, CLI_M_CS_WAVELET, CLI_M_CS_TV, CLI_M_ARC, CLI_M_DCINET };
+typedef struct {
+    int kind;
+    char name[64];
+    const char *cmd;      /* for messages: the command running it */
+    long C, H, W, slices;
+    const char *path;     /* input file, for messages */
+    float *all;           /* every line (input already undersampled) */
+    mg_cs_opts cs;        /* CS: options; mean data scale = scale_sum / slices */
+    double scale_sum;
+    mg_arc_opts arc;      /* ARC: options; lines left empty */
+    long empty;
+    cfloat *kf;
+    mg_dcinet net;        /* DCI-Net */
+    cfloat *ku, *work;
+    float *out;
+} cli_method;
+/* defaults of the kind (cs: lambda 0.002, 30 iterations; arc: 7 taps ...) */
+void cli_method_init(cli_method *m, int kind, const char *name);
+int cli_method_load(cli_method *m, const char *ckpt); /* DCI-Net weights */
+/* buffers for C coils of H x W (path: the input, for messages) */
+void cli_method_open(cli_method *m, long C, long H, long W, const char *path);
+void cli_method_slice(void *m, const cfloat *k, const cfloat *sens, const float *mask, cfloat *img, long s);
+void cli_method_free(cli_method *m);
 
 #endif

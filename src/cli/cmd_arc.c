@@ -25,23 +25,6 @@ static const char *help_head =
     "  --lambda L           Tikhonov weight, relative to trace(A^H A)/n (default 0.05)\n"
     "  --calib N            calibration (centre) lines (default 12)\n";
 
-typedef struct {
-    long C, H, W, empty;
-    mg_arc_opts o;
-    const char *path;
-    float *all;
-    cfloat *kf;
-} arc_ctx;
-
-static void arc_slice(void *ctx, const cfloat *k, const cfloat *sens, const float *mask, cfloat *img, long s)
-{
-    arc_ctx *a = ctx;
-    long e = mg_arc(k, mask ? mask : a->all, a->C, a->H, a->W, &a->o, a->kf);
-    if (e < 0) cli_fail("arc", "%s, slice %ld: %s", a->path, s, mg_error());
-    a->empty += e;
-    mg_zerofill(a->kf, sens, NULL, img, a->C, a->H, a->W);
-}
-
 int cmd_arc(int argc, char **argv)
 {
     static const struct option opts[] = {CLI_INPUT_OPTIONS, {"kx-taps", 1, 0, 'x'}, {"window", 1, 0, 'w'},
@@ -51,18 +34,18 @@ int cmd_arc(int argc, char **argv)
     const char *cmd = "arc";
     cli_inputs in;
     cli_inputs_init(&in, cmd);
-    arc_ctx a = {0};
-    mg_arc_defaults(&a.o);
+    cli_method a;
+    cli_method_init(&a, CLI_M_ARC, "arc");
     int quiet = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         if (cli_inputs_option(&in, c, optarg)) continue;
         switch (c) {
-        case 'x': a.o.kx_half = (int)cli_long(cmd, "--kx-taps", optarg, 0, 16); break;
-        case 'w': a.o.ky_window = (int)cli_long(cmd, "--window", optarg, 1, 64); break;
-        case 'n': a.o.sources = (int)cli_long(cmd, "--sources", optarg, 1, 4); break;
-        case 'l': a.o.lambda = (float)cli_double(cmd, "--lambda", optarg, 0.0, 1e3); break;
-        case 'C': a.o.acs = cli_long(cmd, "--calib", optarg, 2, 1 << 16); break;
+        case 'x': a.arc.kx_half = (int)cli_long(cmd, "--kx-taps", optarg, 0, 16); break;
+        case 'w': a.arc.ky_window = (int)cli_long(cmd, "--window", optarg, 1, 64); break;
+        case 'n': a.arc.sources = (int)cli_long(cmd, "--sources", optarg, 1, 4); break;
+        case 'l': a.arc.lambda = (float)cli_double(cmd, "--lambda", optarg, 0.0, 1e3); break;
+        case 'C': a.arc.acs = cli_long(cmd, "--calib", optarg, 2, 1 << 16); break;
         case 'q': quiet = 1; break;
         case 'h': cli_inputs_print_help(help_head); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan arc --help')");
@@ -71,23 +54,17 @@ int cmd_arc(int argc, char **argv)
     if (argc - optind != 2) cli_fail(cmd, "expected KSPACE and OUT (see 'mrgan arc --help')");
     const char *out = argv[optind + 1];
     cli_inputs_open(&in, argv[optind]);
-    a.C = in.d.coils;
-    a.H = in.d.h;
-    a.W = in.d.w;
-    a.path = in.path;
-    if (a.o.acs > a.H) cli_fail(cmd, "option --calib: %ld lines exceed the %ld phase-encode lines of %s", a.o.acs, a.H, in.path);
-    a.all = mg_malloc_array((size_t)a.H, sizeof(float)); /* fully sampled: nothing to fill */
-    for (long y = 0; y < a.H; y++) a.all[y] = 1.0f;
-    a.kf = mg_malloc_array((size_t)(a.C * a.H * a.W), sizeof(cfloat));
+    if (a.arc.acs > in.d.h)
+        cli_fail(cmd, "option --calib: %ld lines exceed the %ld phase-encode lines of %s", a.arc.acs, in.d.h, in.path);
+    cli_method_open(&a, in.d.coils, in.d.h, in.d.w, in.path);
     mg_nmse_acc acc = {0, 0};
-    double dt = cli_inputs_run(&in, quiet, arc_slice, &a, out, &acc);
+    double dt = cli_inputs_run(&in, quiet, cli_method_slice, &a, out, &acc);
     printf("arc: %d-tap readout, window %d, %d sources per side, lambda %g; %ld slice(s), %.3f s per "
            "slice%s -> %s\n",
-           2 * a.o.kx_half + 1, a.o.ky_window, a.o.sources, (double)a.o.lambda, in.s1 - in.s0, dt,
+           2 * a.arc.kx_half + 1, a.arc.ky_window, a.arc.sources, (double)a.arc.lambda, in.s1 - in.s0, dt,
            a.empty ? " (some lines had no usable sources and stay empty)" : "", out);
     cli_inputs_report(&in, &acc);
-    free(a.all);
-    free(a.kf);
+    cli_method_free(&a);
     cli_inputs_free(&in);
     return 0;
 }

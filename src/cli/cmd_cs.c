@@ -25,20 +25,6 @@ static const char *help_head =
     "  --no-randshift       no cycle spinning\n"
     "  --scale S            data scale instead of the estimate\n";
 
-typedef struct {
-    long C, H, W;
-    mg_cs_opts o;
-    double scale_sum;
-    float *all;
-} cs_ctx;
-
-static void cs_slice(void *ctx, const cfloat *k, const cfloat *sens, const float *mask, cfloat *img, long s)
-{
-    (void)s;
-    cs_ctx *c = ctx;
-    c->scale_sum += mg_cs_recon(k, sens, mask ? mask : c->all, c->C, c->H, c->W, &c->o, img);
-}
-
 int cmd_cs(int argc, char **argv)
 {
     static const struct option opts[] = {CLI_INPUT_OPTIONS, {"reg", 1, 0, 'g'}, {"lambda", 1, 0, 'l'},
@@ -48,8 +34,8 @@ int cmd_cs(int argc, char **argv)
     const char *cmd = "cs";
     cli_inputs in;
     cli_inputs_init(&in, cmd);
-    cs_ctx cc = {0};
-    mg_cs_defaults(&cc.o, MG_REG_WAVELET);
+    cli_method cc;
+    cli_method_init(&cc, CLI_M_CS_WAVELET, "cs-wavelet");
     float lambda = -1;
     int quiet = 0, c;
     optind = 1;
@@ -57,42 +43,39 @@ int cmd_cs(int argc, char **argv)
         if (cli_inputs_option(&in, c, optarg)) continue;
         switch (c) {
         case 'g':
-            if (!strcmp(optarg, "wavelet")) cc.o.reg = MG_REG_WAVELET;
-            else if (!strcmp(optarg, "tv")) cc.o.reg = MG_REG_TV;
+            /* only the regulariser: options given before --reg stay */
+            if (!strcmp(optarg, "wavelet")) cc.kind = CLI_M_CS_WAVELET, cc.cs.reg = MG_REG_WAVELET;
+            else if (!strcmp(optarg, "tv")) cc.kind = CLI_M_CS_TV, cc.cs.reg = MG_REG_TV;
             else cli_fail(cmd, "option --reg: '%s' is not wavelet or tv", optarg);
             break;
         case 'l': lambda = (float)cli_double(cmd, "--lambda", optarg, 0.0, 1e6); break;
-        case 'n': cc.o.iters = (int)cli_long(cmd, "--iter", optarg, 1, 100000); break;
+        case 'n': cc.cs.iters = (int)cli_long(cmd, "--iter", optarg, 1, 100000); break;
         case 'w':
-            if (!strcmp(optarg, "db2")) cc.o.wavelet = MG_WAV_DB2;
-            else if (!strcmp(optarg, "db4")) cc.o.wavelet = MG_WAV_DB4;
-            else if (!strcmp(optarg, "haar")) cc.o.wavelet = MG_WAV_HAAR;
+            if (!strcmp(optarg, "db2")) cc.cs.wavelet = MG_WAV_DB2;
+            else if (!strcmp(optarg, "db4")) cc.cs.wavelet = MG_WAV_DB4;
+            else if (!strcmp(optarg, "haar")) cc.cs.wavelet = MG_WAV_HAAR;
             else cli_fail(cmd, "option --wavelet: '%s' is not db2, db4 or haar", optarg);
             break;
-        case 'r': cc.o.randshift = 0; break;
-        case 'x': cc.o.scale = (float)cli_double(cmd, "--scale", optarg, 1e-30, 1e30); break;
+        case 'r': cc.cs.randshift = 0; break;
+        case 'x': cc.cs.scale = (float)cli_double(cmd, "--scale", optarg, 1e-30, 1e30); break;
         case 'q': quiet = 1; break;
         case 'h': cli_inputs_print_help(help_head); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan cs --help')");
         }
     }
     if (argc - optind != 2) cli_fail(cmd, "expected KSPACE and OUT (see 'mrgan cs --help')");
-    if (lambda >= 0) cc.o.lambda = lambda;
+    if (lambda >= 0) cc.cs.lambda = lambda;
     const char *out = argv[optind + 1];
     cli_inputs_open(&in, argv[optind]);
-    cc.C = in.d.coils;
-    cc.H = in.d.h;
-    cc.W = in.d.w;
-    cc.all = mg_malloc_array((size_t)cc.H, sizeof(float)); /* fully sampled input: every line */
-    for (long y = 0; y < cc.H; y++) cc.all[y] = 1.0f;
+    cli_method_open(&cc, in.d.coils, in.d.h, in.d.w, in.path);
     mg_nmse_acc acc = {0, 0};
-    double dt = cli_inputs_run(&in, quiet, cs_slice, &cc, out, &acc);
+    double dt = cli_inputs_run(&in, quiet, cli_method_slice, &cc, out, &acc);
     const long ns = in.s1 - in.s0;
     printf("cs: %s, lambda %g, %d iterations, mean data scale %.4g; %ld slice(s), %.3f s per slice -> %s\n",
-           cc.o.reg == MG_REG_WAVELET ? "l1-wavelet (FISTA)" : "TV (ADMM)", (double)cc.o.lambda, cc.o.iters,
+           cc.cs.reg == MG_REG_WAVELET ? "l1-wavelet (FISTA)" : "TV (ADMM)", (double)cc.cs.lambda, cc.cs.iters,
            cc.scale_sum / (double)ns, ns, dt, out);
     cli_inputs_report(&in, &acc);
-    free(cc.all);
+    cli_method_free(&cc);
     cli_inputs_free(&in);
     return 0;
 }

@@ -18,25 +18,6 @@ static const char *help_head =
     "\n"
     "  --model CKPT         checkpoint (required)\n";
 
-typedef struct {
-    int C, H, W;
-    mg_dcinet net;
-    cfloat *ku, *work;
-    float *out, *full;
-} recon_ctx;
-
-static void recon_slice(void *ctx, const cfloat *k, const cfloat *sens, const float *mask, cfloat *img, long s)
-{
-    (void)s;
-    recon_ctx *r = ctx;
-    const float *m = mask ? mask : r->full;
-    float sc = mg_sample_prepare(k, sens, m, r->ku, NULL, NULL, r->work, r->C, r->H, r->W);
-    mg_dcinet_forward(&r->net, r->ku, sens, m, r->out, 1, r->C, r->H, r->W);
-    const long n = (long)r->H * r->W;
-    mg_planes2c(r->out, img, n);
-    for (long i = 0; i < n; i++) img[i] *= sc;
-}
-
 int cmd_recon(int argc, char **argv)
 {
     static const struct option opts[] = {CLI_INPUT_OPTIONS, {"model", 1, 0, 'k'}, {"quiet", 0, 0, 'q'},
@@ -59,26 +40,17 @@ int cmd_recon(int argc, char **argv)
     if (argc - optind != 2) cli_fail(cmd, "expected KSPACE and OUT (see 'mrgan recon --help')");
     if (!model) cli_fail(cmd, "--model CKPT is required");
     const char *out = argv[optind + 1];
-    recon_ctx r;
-    memset(&r, 0, sizeof r);
-    if (mg_checkpoint_load(model, &r.net, NULL, NULL)) cli_fail_lib(cmd);
+    cli_method r;
+    cli_method_init(&r, CLI_M_DCINET, "dci-net");
+    if (cli_method_load(&r, model)) cli_fail_lib(cmd);
     cli_inputs_open(&in, argv[optind]);
-    r.C = (int)in.d.coils;
-    r.H = (int)in.d.h;
-    r.W = (int)in.d.w;
-    const long n = (long)r.H * r.W;
-    r.ku = mg_malloc_array((size_t)(r.C * n), sizeof(cfloat));
-    r.work = mg_malloc_array((size_t)(r.C * n), sizeof(cfloat));
-    r.out = mg_malloc_array((size_t)(2 * n), sizeof(float));
-    r.full = mg_malloc_array((size_t)r.H, sizeof(float)); /* fully sampled input: every line */
-    for (int y = 0; y < r.H; y++) r.full[y] = 1.0f;
+    cli_method_open(&r, in.d.coils, in.d.h, in.d.w, in.path);
     mg_nmse_acc acc = {0, 0};
-    double dt = cli_inputs_run(&in, quiet, recon_slice, &r, out, &acc);
-    printf("recon: %ld slice(s) of %dx%d, %d coils, DCI-Net %dI-%dG-%dK, %.3f s per slice -> %s\n",
+    double dt = cli_inputs_run(&in, quiet, cli_method_slice, &r, out, &acc);
+    printf("recon: %ld slice(s) of %ldx%ld, %ld coils, DCI-Net %dI-%dG-%dK, %.3f s per slice -> %s\n",
            in.s1 - in.s0, r.H, r.W, r.C, r.net.cfg.blocks, r.net.cfg.growth, r.net.cfg.kernels, dt, out);
     cli_inputs_report(&in, &acc);
-    free(r.ku); free(r.work); free(r.out); free(r.full);
-    mg_dcinet_free(&r.net);
+    cli_method_free(&r);
     cli_inputs_free(&in);
     return 0;
 }

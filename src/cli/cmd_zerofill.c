@@ -16,15 +16,6 @@ static const char *help_head =
     "     .nii / .nii.gz (magnitude).\n"
     "\n";
 
-typedef struct { long C, H, W; } zf_ctx;
-
-static void zf_slice(void *ctx, const cfloat *k, const cfloat *sens, const float *mask, cfloat *img, long s)
-{
-    (void)s;
-    zf_ctx *z = ctx;
-    mg_zerofill(k, sens, mask, img, z->C, z->H, z->W);
-}
-
 int cmd_zerofill(int argc, char **argv)
 {
     static const struct option opts[] = {CLI_INPUT_OPTIONS, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
@@ -44,11 +35,14 @@ int cmd_zerofill(int argc, char **argv)
     if (argc - optind != 2) cli_fail(cmd, "expected KSPACE and OUT (see 'mrgan zerofill --help')");
     const char *out = argv[optind + 1];
     cli_inputs_open(&in, argv[optind]);
-    zf_ctx z = {in.d.coils, in.d.h, in.d.w};
+    cli_method z;
+    cli_method_init(&z, CLI_M_ZF, "zero-filled");
+    cli_method_open(&z, in.d.coils, in.d.h, in.d.w, in.path);
     mg_nmse_acc acc = {0, 0};
-    cli_inputs_run(&in, quiet, zf_slice, &z, out, &acc);
+    cli_inputs_run(&in, quiet, cli_method_slice, &z, out, &acc);
     printf("zerofill: %ld slice(s) of %ldx%ld, %ld coils -> %s\n", in.s1 - in.s0, z.H, z.W, z.C, out);
     cli_inputs_report(&in, &acc);
+    cli_method_free(&z);
     cli_inputs_free(&in);
     return 0;
 }

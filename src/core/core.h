@@ -71,6 +71,10 @@ int mg_has_suffix(const char *s, const char *suffix);
 long mg_first_nonfinite_c(const cfloat *x, size_t n);
 long mg_first_nonfinite_f(const float *x, size_t n);
 
+/* ---- SHA-256 (hex digest, 64 characters + NUL) ---- */
+void mg_sha256(const void *data, size_t n, char hex[65]);
+int mg_sha256_file(const char *path, char hex[65]);
+
 /* ---- data parallelism over MPI (src/core/dist.c, docs/mpi.md) ----
  * One process (size 1, every call a no-op) unless mrgan was built with MPI
  * and started by mpirun, and mg_dist_init was called. Collectives are over

@@ -1,0 +1,394 @@
+/* mrgan eval: the baselines and any number of trained DCI-Nets on one test
+ * split, with the paper's metrics, as Table 1/2-style tables. */
+#include "cli.h"
+#include "mri/mri.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *help_head =
+    "usage: mrgan eval [options] KSPACE OUTDIR\n"
+    "\n"
+    "Undersamples the fully sampled test split KSPACE (e.g. DATA/test.h5) with\n"
+    "one fixed mask per slice and reconstructs it with every method: zero\n"
+    "filling, CS-wavelet, CS-TV, ARC and each --model. Each is compared with\n"
+    "the fully sampled SENSE-combined image on magnitudes, fastMRI style, the\n"
+    "whole split as one volume: NMSE, PSNR and HFEN over the volume, SSIM\n"
+    "averaged over slices (7x7 window, data range = the volume's maximum),\n"
+    "and FID/KID (Inception-v3 pool features) when --fid-weights is given\n"
+    "(docs/metrics.md). Writes\n"
+    "  OUTDIR/table.md, table.csv   one row per method (NMSE x1e3, PSNR dB, SSIM,\n"
+    "                               HFEN, FID, KID x1e3, seconds per slice)\n"
+    "  OUTDIR/per_slice.csv         method, slice, orientation, index, metrics\n"
+    "  OUTDIR/images/NAME.cfl       complex reconstructions [W H] x slices (dim 13),\n"
+    "                               reference.cfl, masks.cfl [1 H] x slices\n"
+    "  OUTDIR/eval.json             inputs and settings\n"
+    "and prints the table. 'mrgan report RUN --eval OUTDIR' draws figures from it.\n"
+    "\n"
+    "  --model [NAME=]CKPT  a trained DCI-Net (repeatable); a run directory means its\n"
+    "                       best.safetensors, named after the directory\n"
+    "  --methods LIST       baselines to run, comma-separated, from zero-filled,\n"
+    "                       cs-wavelet, cs-tv, arc (default: all four; 'none')\n"
+    "  --lambda-wavelet L   CS-wavelet weight (default 0.002, as 'mrgan cs')\n"
+    "  --lambda-tv L        CS-TV weight (default 0.002)\n"
+    "  --slices N           only the first N slices (quick looks)\n"
+    "  --fid-weights FILE   Inception-v3 weights (safetensors, docs/metrics.md)\n"
+    "The mask options default to --accel 4 (1D variable density, 12 centre lines,\n"
+    "seed 1: the masks of 'mrgan zerofill --accel 4' and of training validation).\n"
+    "\n";
+
+#define MAX_METHODS 32
+
+typedef struct {
+    cli_method m;
+    double nmse, psnr, ssim, hfen, secs, fid, kid;
+    int has_fid;
+} row;
+
+static int parse_methods(const char *cmd, const char *list, int *want)
+{
+    static const char *names[] = {"zero-filled", "cs-wavelet", "cs-tv", "arc"};
+    memset(want, 0, 4 * sizeof(int));
+    if (!strcmp(list, "none")) return 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        int k = -1;
+        for (int i = 0; i < 4; i++)
+            if (!strcmp(tok, names[i])) k = i;
+        if (k < 0 && !strcmp(tok, "zf")) k = 0;
+        if (k < 0) cli_fail(cmd, "option --methods: '%s' is not zero-filled, cs-wavelet, cs-tv or arc", tok);
+        want[k] = 1;
+    }
+    return 0;
+}
+
+static char *join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = mg_malloc(n);
+    snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+/* --model [NAME=]PATH: a checkpoint, or a run directory (its best.safetensors) */
+static void add_model(const char *cmd, row *r, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    const char *path = eq ? eq + 1 : arg;
+    char name[64];
+    struct stat st;
+    char *ck = NULL;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) ck = join(path, "best.safetensors");
+    else ck = mg_strdup(path);
+    if (eq) snprintf(name, sizeof name, "%.*s", (int)(eq - arg) < 63 ? (int)(eq - arg) : 63, arg);
+    else { /* the run directory's name, or the file's without extension */
+        char tmp[512];
+        snprintf(tmp, sizeof tmp, "%s", path);
+        size_t L = strlen(tmp);
+        while (L > 1 && tmp[L - 1] == '/') tmp[--L] = 0;
+        char *b = strrchr(tmp, '/');
+        b = b ? b + 1 : tmp;
+        if (!S_ISDIR(st.st_mode)) {
+            char *dot = strrchr(b, '.');
+            if (dot && dot != b) *dot = 0;
+        }
+        snprintf(name, sizeof name, "%s", b);
+    }
+    for (char *p = name; *p; p++) /* names go into file names and CSV */
+        if (*p == '/' || *p == ',' || *p == ' ' || *p == '|') *p = '_';
+    cli_method_init(&r->m, CLI_M_DCINET, name);
+    r->m.cmd = cmd;
+    if (cli_method_load(&r->m, ck)) cli_fail_lib(cmd);
+    free(ck);
+}
+
+static void mag(const cfloat *z, float *m, long n)
+{
+    for (long i = 0; i < n; i++) m[i] = cabsf(z[i]);
+}
+
+static const char *orient_name(int o) { return o == 0 ? "axial" : o == 1 ? "coronal" : o == 2 ? "sagittal" : "-"; }
+
+static FILE *open_tmp(const char *cmd, const char *path, char **tmp)
+{
+    *tmp = mg_tmp_path(path);
+    FILE *f = fopen(*tmp, "w");
+    if (!f) cli_fail(cmd, "%s: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+static void close_tmp(const char *cmd, FILE *f, char *tmp, const char *path)
+{
+    int ok = !ferror(f);
+    ok &= fclose(f) == 0;
+    if (mg_finish_tmp(ok, tmp, path, "write failed")) cli_fail_lib(cmd);
+}
+
+static void fmt_fid(char *buf, size_t n, const row *r, int kid)
+{
+    if (!r->has_fid) snprintf(buf, n, "n/a");
+    else snprintf(buf, n, "%.2f", kid ? r->kid * 1e3 : r->fid);
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    static const struct option opts[] = {CLI_INPUT_OPTIONS,
+                                         {"model", 1, 0, 'k'},
+                                         {"methods", 1, 0, 'x'},
+                                         {"lambda-wavelet", 1, 0, 'w'},
+                                         {"lambda-tv", 1, 0, 'v'},
+                                         {"slices", 1, 0, 'n'},
+                                         {"fid-weights", 1, 0, 'f'},
+                                         {"quiet", 0, 0, 'q'},
+                                         {"help", 0, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *cmd = "eval";
+    cli_inputs in;
+    cli_inputs_init(&in, cmd);
+    int quiet = 0, c, want[4] = {1, 1, 1, 1};
+    double lw = -1, ltv = -1;
+    long nmax = 0;
+    const char *models[MAX_METHODS], *fidw = NULL;
+    int nmodels = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
+        if (cli_inputs_option(&in, c, optarg)) continue;
+        switch (c) {
+        case 'k':
+            if (nmodels == MAX_METHODS - 4) cli_fail(cmd, "option --model: at most %d models", MAX_METHODS - 4);
+            models[nmodels++] = optarg;
+            break;
+        case 'x': parse_methods(cmd, optarg, want); break;
+        case 'w': lw = cli_double(cmd, "--lambda-wavelet", optarg, 0.0, 1e6); break;
+        case 'v': ltv = cli_double(cmd, "--lambda-tv", optarg, 0.0, 1e6); break;
+        case 'n': nmax = cli_long(cmd, "--slices", optarg, 1, 1L << 30); break;
+        case 'f': fidw = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': cli_inputs_print_help(help_head); return 0;
+        default: cli_fail(cmd, "bad option (see 'mrgan eval --help')");
+        }
+    }
+    if (argc - optind != 2) cli_fail(cmd, "expected KSPACE and OUTDIR (see 'mrgan eval --help')");
+    if (in.ksp_out || in.sens_out || in.mask_out) cli_fail(cmd, "--ksp-out/--sens-out/--mask-out are not for eval");
+    const char *outdir = argv[optind + 1];
+    if (!in.mask_file && in.mo.accel <= 0) in.mo.accel = 4.0;
+
+    /* the methods, checkpoints loaded before any work */
+    static row rows[MAX_METHODS];
+    int nr = 0;
+    static const int kinds[4] = {CLI_M_ZF, CLI_M_CS_WAVELET, CLI_M_CS_TV, CLI_M_ARC};
+    static const char *bnames[4] = {"zero-filled", "cs-wavelet", "cs-tv", "arc"};
+    for (int i = 0; i < 4; i++)
+        if (want[i]) {
+            memset(&rows[nr], 0, sizeof rows[nr]);
+            cli_method_init(&rows[nr].m, kinds[i], bnames[i]);
+            if (kinds[i] == CLI_M_CS_WAVELET && lw >= 0) rows[nr].m.cs.lambda = (float)lw;
+            if (kinds[i] == CLI_M_CS_TV && ltv >= 0) rows[nr].m.cs.lambda = (float)ltv;
+            if (kinds[i] == CLI_M_ARC && !in.mask_file) rows[nr].m.arc.acs = in.mo.center; /* calibrate on the centre */
+            nr++;
+        }
+    for (int i = 0; i < nmodels; i++) {
+        memset(&rows[nr], 0, sizeof rows[nr]);
+        add_model(cmd, &rows[nr++], models[i]);
+    }
+    for (int i = 0; i < nr; i++) rows[i].m.cmd = cmd;
+    for (int i = 0; i < nr; i++)
+        for (int j = 0; j < i; j++)
+            if (!strcmp(rows[i].m.name, rows[j].m.name))
+                cli_fail(cmd, "two methods are named '%s' (name models with --model NAME=CKPT)", rows[i].m.name);
+    if (nr == 0) cli_fail(cmd, "nothing to evaluate (--methods none and no --model)");
+    mg_fid_model fid;
+    int have_fid = 0;
+    char fid_note[512] = "";
+    if (fidw) {
+        if (mg_fid_load(fidw, &fid)) cli_fail_lib(cmd);
+        have_fid = 1;
+    } else {
+        snprintf(fid_note, sizeof fid_note, "FID/KID: unavailable (no Inception-v3 weights; see docs/metrics.md, --fid-weights)");
+    }
+
+    cli_inputs_open(&in, argv[optind]);
+    if (!in.undersample) cli_fail(cmd, "%s: eval needs fully sampled input and a mask (--accel or --mask)", in.path);
+    if (nmax > 0 && in.s0 + nmax < in.s1) in.s1 = in.s0 + nmax;
+    const long C = in.d.coils, H = in.d.h, W = in.d.w, n = H * W, ns = in.s1 - in.s0;
+    if (mkdir(outdir, 0755) && errno != EEXIST) cli_fail(cmd, "%s: cannot create: %s", outdir, strerror(errno));
+    char *imgdir = join(outdir, "images");
+    if (mkdir(imgdir, 0755) && errno != EEXIST) cli_fail(cmd, "%s: cannot create: %s", imgdir, strerror(errno));
+
+    /* reference images, their magnitudes and the masks */
+    cfloat *ref = mg_malloc_array((size_t)(ns * n), sizeof(cfloat));
+    cfloat *sens = mg_malloc_array((size_t)(C * n), sizeof(cfloat));
+    cfloat *img = mg_malloc_array((size_t)(ns * n), sizeof(cfloat));
+    float *rmag = mg_malloc_array((size_t)(ns * n), sizeof(float)), *xmag = mg_malloc_array((size_t)(ns * n), sizeof(float));
+    cfloat *masks = mg_malloc_array((size_t)(ns * H), sizeof(cfloat));
+    double vmax = 0;
+    long sampled = 0;
+    for (long s = in.s0; s < in.s1; s++) {
+        const float *m = cli_inputs_slice(&in, s, sens);
+        for (long y = 0; y < H; y++) masks[(s - in.s0) * H + y] = m[y];
+        sampled += mg_mask_count(m, H);
+        mg_zerofill(in.d.kspace + s * C * n, sens, NULL, ref + (s - in.s0) * n, C, H, W);
+    }
+    mag(ref, rmag, ns * n);
+    for (long i = 0; i < ns * n; i++) vmax = rmag[i] > vmax ? rmag[i] : vmax;
+    long dref[14] = {W, H, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ns};
+    char *p = join(imgdir, "reference.cfl");
+    if (mg_cfl_write(p, 14, dref, ref)) cli_fail_lib(cmd);
+    free(p);
+    long dm[14] = {1, H, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ns};
+    p = join(imgdir, "masks.cfl");
+    if (mg_cfl_write(p, 14, dm, masks)) cli_fail_lib(cmd);
+    free(p);
+    free(masks);
+    float *fref = NULL;
+    if (have_fid && mg_fid_features(&fid, rmag, ns, H, W, vmax, &fref)) cli_fail_lib(cmd);
+
+    /* per-slice rows are kept in memory: files are written only when every
+     * method has run, so a failure leaves no half-written tables */
+    size_t cap = 1 << 16, len = 0;
+    char *lines = mg_malloc(cap);
+    len = (size_t)snprintf(lines, cap, "method,slice,orientation,index,nmse,psnr,ssim,hfen,seconds\n");
+    for (int r = 0; r < nr; r++) {
+        row *R = &rows[r];
+        cli_method_open(&R->m, C, H, W, in.path);
+        mg_progress pr;
+        mg_progress_start(&pr, R->m.name, ns, quiet);
+        mg_nmse_acc acc = {0, 0};
+        mg_hfen_acc hacc = {0, 0};
+        double ssum = 0, tsum = 0;
+        for (long s = in.s0; s < in.s1; s++) {
+            const long i = s - in.s0;
+            const float *m = cli_inputs_slice(&in, s, sens);
+            double t0 = mg_now();
+            cli_method_slice(&R->m, in.d.kspace + s * C * n, sens, m, img + i * n, s);
+            double dt = mg_now() - t0;
+            tsum += dt;
+            const float *g = rmag + i * n;
+            float *x = xmag + i * n;
+            mag(img + i * n, x, n);
+            mg_nmse_acc a1 = {0, 0};
+            mg_nmse_add_mag(&a1, ref + i * n, img + i * n, (size_t)n);
+            mg_nmse_add_mag(&acc, ref + i * n, img + i * n, (size_t)n);
+            mg_hfen_acc h1 = {0, 0};
+            mg_hfen_add(&h1, g, x, H, W);
+            mg_hfen_add(&hacc, g, x, H, W);
+            double ss = mg_ssim(g, x, H, W, vmax);
+            ssum += ss;
+            int o = in.d.slice_info ? in.d.slice_info[2 * s] : -1;
+            long idx = in.d.slice_info ? in.d.slice_info[2 * s + 1] : s;
+            if (cap - len < 256) lines = mg_realloc(lines, cap *= 2);
+            len += (size_t)snprintf(lines + len, cap - len, "%s,%ld,%s,%ld,%.8g,%.6g,%.6g,%.6g,%.5f\n", R->m.name, s,
+                                    orient_name(o), idx, mg_nmse_value(&a1), mg_psnr(g, x, n, vmax), ss,
+                                    mg_hfen_value(&h1), dt);
+            mg_progress_update(&pr, i + 1);
+        }
+        mg_progress_end(&pr);
+        R->nmse = mg_nmse_value(&acc);
+        R->psnr = mg_psnr(rmag, xmag, ns * n, vmax);
+        R->ssim = ssum / (double)ns;
+        R->hfen = mg_hfen_value(&hacc);
+        R->secs = tsum / (double)ns;
+        if (have_fid) {
+            float *fx = NULL;
+            if (mg_fid_features(&fid, xmag, ns, H, W, vmax, &fx)) cli_fail_lib(cmd);
+            R->fid = mg_fid_distance(fx, ns, fref, ns, MG_FID_DIM);
+            R->kid = mg_kid(fx, ns, fref, ns, MG_FID_DIM);
+            R->has_fid = 1;
+            free(fx);
+        }
+        char nm[96];
+        snprintf(nm, sizeof nm, "%s.cfl", R->m.name);
+        p = join(imgdir, nm);
+        if (mg_cfl_write(p, 14, dref, img)) cli_fail_lib(cmd);
+        free(p);
+        char keep[64];
+        snprintf(keep, sizeof keep, "%s", R->m.name);
+        const int kind = R->m.kind;
+        const float lam = R->m.cs.lambda;
+        cli_method_free(&R->m); /* the network's memory goes before the next one loads */
+        snprintf(R->m.name, sizeof R->m.name, "%s", keep);
+        R->m.kind = kind;
+        R->m.cs.lambda = lam;
+    }
+    char *pslice = join(outdir, "per_slice.csv"), *tslice;
+    FILE *fs = open_tmp(cmd, pslice, &tslice);
+    fputs(lines, fs);
+    close_tmp(cmd, fs, tslice, pslice);
+    free(pslice);
+    free(lines);
+
+    /* tables */
+    char *pmd = join(outdir, "table.md"), *pcsv = join(outdir, "table.csv"), *tmd, *tcsv;
+    FILE *fm = open_tmp(cmd, pmd, &tmd), *fc = open_tmp(cmd, pcsv, &tcsv);
+    const double R_net = (double)H * (double)ns / (double)sampled;
+    fprintf(fm, "Test split %s: %ld slices of %ldx%ld, %ld coils; R = %.2f (%s mask, %ld centre lines, seed %llu)\n\n",
+            in.path, ns, H, W, C, R_net, in.mask_file ? "file" : in.mo.type == 0 ? "1D variable-density" :
+            in.mo.type == 1 ? "random" : "equispaced", in.mo.center, (unsigned long long)in.mo.seed);
+    fprintf(fm, "| method | NMSE x1e3 | PSNR dB | SSIM | HFEN | FID | KID x1e3 | s/slice |\n|---|---|---|---|---|---|---|---|\n");
+    fprintf(fc, "method,nmse,psnr,ssim,hfen,fid,kid,seconds_per_slice\n");
+    for (int r = 0; r < nr; r++) {
+        const row *R = &rows[r];
+        char f1[32], f2[32];
+        fmt_fid(f1, sizeof f1, R, 0);
+        fmt_fid(f2, sizeof f2, R, 1);
+        fprintf(fm, "| %s | %.2f | %.2f | %.4f | %.4f | %s | %s | %.3f |\n", R->m.name, R->nmse * 1e3, R->psnr,
+                R->ssim, R->hfen, f1, f2, R->secs);
+        if (R->has_fid)
+            fprintf(fc, "%s,%.8g,%.6g,%.6g,%.6g,%.6g,%.6g,%.5f\n", R->m.name, R->nmse, R->psnr, R->ssim, R->hfen,
+                    R->fid, R->kid, R->secs);
+        else
+            fprintf(fc, "%s,%.8g,%.6g,%.6g,%.6g,,,%.5f\n", R->m.name, R->nmse, R->psnr, R->ssim, R->hfen, R->secs);
+    }
+    if (have_fid)
+        fprintf(fm, "\nFID/KID: Inception-v3 pool3 features (pytorch-fid variant) of the %ld reconstructions vs the %ld "
+                    "references; weights %s, SHA-256 %s. With %ld images FID is biased upwards (docs/metrics.md).\n",
+                ns, ns, fidw, fid.sha256, ns);
+    else
+        fprintf(fm, "\n%s\n", fid_note);
+    close_tmp(cmd, fm, tmd, pmd);
+    close_tmp(cmd, fc, tcsv, pcsv);
+
+    /* settings, for the report and for provenance */
+    cJSON *js = cJSON_CreateObject();
+    cJSON_AddStringToObject(js, "input", in.path);
+    cJSON_AddNumberToObject(js, "slices", (double)ns);
+    cJSON_AddNumberToObject(js, "first_slice", (double)in.s0);
+    cJSON_AddNumberToObject(js, "h", (double)H);
+    cJSON_AddNumberToObject(js, "w", (double)W);
+    cJSON_AddNumberToObject(js, "coils", (double)C);
+    cJSON_AddNumberToObject(js, "accel", in.mo.accel);
+    cJSON_AddNumberToObject(js, "net_accel", R_net);
+    cJSON_AddNumberToObject(js, "center", (double)in.mo.center);
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)in.mo.seed);
+    cJSON_AddStringToObject(js, "seed", seed);
+    if (in.mask_file) cJSON_AddStringToObject(js, "mask", in.mask_file);
+    cJSON_AddNumberToObject(js, "volume_max", vmax);
+    if (have_fid) cJSON_AddStringToObject(js, "fid_weights_sha256", fid.sha256);
+    cJSON *ms = cJSON_AddArrayToObject(js, "methods");
+    for (int r = 0; r < nr; r++) cJSON_AddItemToArray(ms, cJSON_CreateString(rows[r].m.name));
+    char *text = cJSON_Print(js);
+    cJSON_Delete(js);
+    char *pj = join(outdir, "eval.json"), *tj;
+    FILE *fj = open_tmp(cmd, pj, &tj);
+    fprintf(fj, "%s\n", text);
+    close_tmp(cmd, fj, tj, pj);
+    free(text);
+
+    FILE *show = fopen(pmd, "r");
+    char line[512];
+    while (show && fgets(line, sizeof line, show)) fputs(line, stdout);
+    if (show) fclose(show);
+    printf("eval: %s/table.md, table.csv, per_slice.csv, images/\n", outdir);
+    free(pmd); free(pcsv); free(pj); free(imgdir);
+    free(ref); free(sens); free(img); free(rmag); free(xmag); free(fref);
+    if (have_fid) mg_fid_free(&fid);
+    cli_inputs_free(&in);
+    return 0;
+}
