@@ -15,6 +15,7 @@ PACKAGES=(
   libcmocka-dev                           # unit tests
   libopenmpi-dev openmpi-bin              # data-parallel training (mpirun -np P mrgan train)
   mricron-data                            # Colin27 T1 brain, the default data set
+  chromium                                # headless check of the HTML report (tests)
   bc                                      # timings in scripts/demo.sh
 )
 

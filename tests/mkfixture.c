@@ -125,15 +125,38 @@ static int ckptdiff(const char *pa, const char *pb, const char *pattern)
     return rc;
 }
 
+/* "W H nonwhite distinct": size, fraction of pixels darker than 250 and the
+ * number of distinct grey levels of a PNG (screenshot checks) */
+static int pngstats(const char *path)
+{
+    unsigned char *p;
+    long h, w;
+    if (mg_png_read_gray(path, &p, &h, &w)) return -1;
+    long dark = 0;
+    int seen[256] = {0}, distinct = 0;
+    for (long i = 0; i < h * w; i++) {
+        dark += p[i] < 250;
+        if (!seen[p[i]]++) distinct++;
+    }
+    printf("%ld %ld %.4f %d\n", w, h, (double)dark / (double)(h * w), distinct);
+    free(p);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && !strcmp(argv[1], "pngstats")) {
+        int rc = pngstats(argv[2]);
+        if (rc) fprintf(stderr, "mkfixture: %s\n", mg_error());
+        return rc ? 1 : 0;
+    }
     if ((argc == 4 || argc == 5) && !strcmp(argv[1], "ckptdiff")) {
         int rc = ckptdiff(argv[2], argv[3], argc == 5 ? argv[4] : "*");
         if (rc) fprintf(stderr, "mkfixture: %s\n", mg_error());
         return rc ? 1 : 0;
     }
     if (argc < 3) {
-        fprintf(stderr, "usage: mkfixture phantom|nancfl|zeromask|kspace|maps|niftidtype|niftihuge|h5real OUT [COILS] | ckptdiff A B [GLOB]\n");
+        fprintf(stderr, "usage: mkfixture phantom|nancfl|zeromask|kspace|maps|niftidtype|niftihuge|h5real OUT [COILS] | ckptdiff A B [GLOB] | pngstats PNG\n");
         return 2;
     }
     int rc = 0;

@@ -68,6 +68,8 @@ int mg_h5_write_recon(const char *path, const float *mag, long S, long H, long W
  * percentile of the magnitude. */
 int mg_png_write_mag(const char *path, const cfloat *img, long h, long w, float lo, float hi);
 int mg_png_write_gray(const char *path, const unsigned char *pix, long h, long w);
+int mg_png_write_rgb(const char *path, const unsigned char *rgb, long h, long w); /* 3 bytes per pixel */
+/* any PNG, converted to 8-bit grey */
 int mg_png_read_gray(const char *path, unsigned char **pix, long *h, long *w);
 float mg_auto_window(const cfloat *img, size_t n);
 

@@ -20,6 +20,20 @@ int mg_png_write_gray(const char *path, const unsigned char *pix, long h, long w
     return mg_finish_tmp(ok, tmp, path, NULL);
 }
 
+int mg_png_write_rgb(const char *path, const unsigned char *rgb, long h, long w)
+{
+    png_image im;
+    memset(&im, 0, sizeof im);
+    im.version = PNG_IMAGE_VERSION;
+    im.width = (png_uint_32)w;
+    im.height = (png_uint_32)h;
+    im.format = PNG_FORMAT_RGB;
+    char *tmp = mg_tmp_path(path);
+    int ok = png_image_write_to_file(&im, tmp, 0, rgb, (png_int_32)(3 * w), NULL);
+    if (!ok) mg_set_error("%s: cannot write PNG: %s", path, im.message);
+    return mg_finish_tmp(ok, tmp, path, NULL);
+}
+
 int mg_png_read_gray(const char *path, unsigned char **pix, long *h, long *w)
 {
     png_image im;
