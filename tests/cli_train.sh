@@ -15,7 +15,7 @@ ARCH="--blocks 2 --growth 1 --kernels 4 --center 8"
 "$MRGAN" train -q --data "$T/d" $ARCH --epochs 2 "$T/run" || fail "train"
 for f in config.json metrics.csv last.safetensors best.safetensors; do [ -s "$T/run/$f" ] || fail "missing $f"; done
 [ "$(grep -c '^epoch,' "$T/run/metrics.csv")" = 2 ] || fail "metrics.csv should have 2 epoch rows"
-grep -q "^kind,epoch,step,loss,val_nmse,seconds,mse,gan,w_est,std_gan,std_mse,gma,pma,beta$" "$T/run/metrics.csv" || fail "metrics.csv header"
+grep -q "^kind,epoch,step,loss,val_nmse,seconds,mse,gan,w_est,std_gan,std_mse,gma,pma,beta,val_fid$" "$T/run/metrics.csv" || fail "metrics.csv header"
 ok "train writes config, metrics, checkpoints"
 
 out=$("$MRGAN" recon -q --model "$T/run/best.safetensors" --accel 4 --center 8 "$T/d/test.h5" "$T/r.png") || fail "recon"

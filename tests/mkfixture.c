@@ -4,6 +4,7 @@
  *   mkfixture zeromask BASE           a cfl mask [1 16] with no sampled line
  *   mkfixture kspace BASE             2D 4-coil k-space [16 16 1 4] of a disc
  *   mkfixture maps BASE COILS         unit-norm birdcage maps [16 16 1 COILS] */
+#include "testutil.h"
 #include "core/core.h"
 #include "io/io.h"
 #include "mri/mri.h"
@@ -145,6 +146,11 @@ static int pngstats(const char *path)
 
 int main(int argc, char **argv)
 {
+    if (argc == 3 && !strcmp(argv[1], "incweights")) { /* random Inception-v3 FID weights */
+        int rc = tu_inception_weights(argv[2], 0);
+        if (rc) fprintf(stderr, "mkfixture: %s\n", mg_error());
+        return rc ? 1 : 0;
+    }
     if (argc == 3 && !strcmp(argv[1], "pngstats")) {
         int rc = pngstats(argv[2]);
         if (rc) fprintf(stderr, "mkfixture: %s\n", mg_error());
@@ -156,7 +162,7 @@ int main(int argc, char **argv)
         return rc ? 1 : 0;
     }
     if (argc < 3) {
-        fprintf(stderr, "usage: mkfixture phantom|nancfl|zeromask|kspace|maps|niftidtype|niftihuge|h5real OUT [COILS] | ckptdiff A B [GLOB] | pngstats PNG\n");
+        fprintf(stderr, "usage: mkfixture phantom|nancfl|zeromask|kspace|maps|niftidtype|niftihuge|h5real OUT [COILS] | ckptdiff A B [GLOB] | pngstats PNG | incweights OUT\n");
         return 2;
     }
     int rc = 0;

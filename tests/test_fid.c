@@ -225,48 +225,10 @@ static void test_frechet_and_kid(void **state)
     free(b);
 }
 
-/* every BasicConv2d of pytorch-fid's network, random weights */
 static char *random_weights(const char *dir, int drop_one)
 {
-    int n = mg_fid_layer_count();
-    mg_st_tensor *t = calloc((size_t)(5 * n), sizeof *t);
-    char **names = calloc((size_t)(5 * n), sizeof(char *));
-    float **data = calloc((size_t)(5 * n), sizeof(float *));
-    mg_rng r;
-    mg_rng_seed(&r, 11);
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        const char *nm;
-        int cin, cout, kh, kw;
-        mg_fid_layer_info(i, &nm, &cin, &cout, &kh, &kw);
-        const char *suf[5] = {"conv.weight", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"};
-        for (int j = 0; j < 5; j++) {
-            if (drop_one && i == n - 1 && j == 4) continue;
-            long sz = j == 0 ? (long)cout * cin * kh * kw : cout;
-            names[k] = malloc(strlen(nm) + 20);
-            sprintf(names[k], "%s.%s", nm, suf[j]);
-            data[k] = malloc(sizeof(float) * (size_t)sz);
-            const double fan = (double)cin * kh * kw;
-            for (long q = 0; q < sz; q++)
-                data[k][q] = j == 0 ? (float)(mg_rng_normal(&r) * sqrt(2.0 / fan))
-                             : j == 1 ? (float)(0.5 + mg_rng_uniform(&r))
-                             : j == 4 ? (float)(0.5 + mg_rng_uniform(&r))
-                                      : (float)(0.1 * mg_rng_normal(&r));
-            t[k].name = names[k];
-            t[k].ndim = j == 0 ? 4 : 1;
-            t[k].shape[0] = cout;
-            if (j == 0) t[k].shape[1] = cin, t[k].shape[2] = kh, t[k].shape[3] = kw;
-            t[k].data = data[k];
-            k++;
-        }
-    }
     char *p = tu_path(dir, drop_one ? "bad.safetensors" : "inc.safetensors");
-    const char *meta[] = {"format", "mrgan-fid-inception-v3"};
-    assert_int_equal(mg_st_write(p, t, k, meta, 1), 0);
-    for (int i = 0; i < k; i++) free(names[i]), free(data[i]);
-    free(names);
-    free(data);
-    free(t);
+    assert_int_equal(tu_inception_weights(p, drop_one), 0);
     return p;
 }
 

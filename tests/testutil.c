@@ -1,4 +1,6 @@
 #include "testutil.h"
+#include "io/io.h"
+#include "metrics/metrics.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -54,4 +56,48 @@ char *tu_path(const char *dir, const char *name)
     char *p = mg_malloc(n);
     snprintf(p, n, "%s/%s", dir, name);
     return p;
+}
+
+/* every BasicConv2d of pytorch-fid's network with random weights (He-scaled
+ * convolutions, batch-norm scales and variances in [0.5, 1.5), small shifts) */
+int tu_inception_weights(const char *path, int drop_one)
+{
+    int n = mg_fid_layer_count();
+    mg_st_tensor *t = calloc((size_t)(5 * n), sizeof *t);
+    char **names = calloc((size_t)(5 * n), sizeof(char *));
+    float **data = calloc((size_t)(5 * n), sizeof(float *));
+    mg_rng r;
+    mg_rng_seed(&r, 11);
+    int k = 0;
+    static const char *suf[5] = {"conv.weight", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"};
+    for (int i = 0; i < n; i++) {
+        const char *nm;
+        int cin, cout, kh, kw;
+        mg_fid_layer_info(i, &nm, &cin, &cout, &kh, &kw);
+        for (int j = 0; j < 5; j++) {
+            if (drop_one && i == n - 1 && j == 4) continue;
+            long sz = j == 0 ? (long)cout * cin * kh * kw : cout;
+            names[k] = malloc(strlen(nm) + 20);
+            sprintf(names[k], "%s.%s", nm, suf[j]);
+            data[k] = malloc(sizeof(float) * (size_t)sz);
+            const double fan = (double)cin * kh * kw;
+            for (long q = 0; q < sz; q++)
+                data[k][q] = j == 0 ? (float)(mg_rng_normal(&r) * sqrt(2.0 / fan))
+                             : j == 1 || j == 4 ? (float)(0.5 + mg_rng_uniform(&r))
+                                                : (float)(0.1 * mg_rng_normal(&r));
+            t[k].name = names[k];
+            t[k].ndim = j == 0 ? 4 : 1;
+            t[k].shape[0] = cout;
+            if (j == 0) t[k].shape[1] = cin, t[k].shape[2] = kh, t[k].shape[3] = kw;
+            t[k].data = data[k];
+            k++;
+        }
+    }
+    const char *meta[] = {"format", "mrgan-fid-inception-v3"};
+    int rc = mg_st_write(path, t, k, meta, 1);
+    for (int i = 0; i < k; i++) free(names[i]), free(data[i]);
+    free(names);
+    free(data);
+    free(t);
+    return rc;
 }

@@ -21,5 +21,8 @@ double tu_reldiff(double complex a, double complex b);
 char *tu_tmpdir(void);
 void tu_rmdir(const char *dir);
 char *tu_path(const char *dir, const char *name);
+/* random Inception-v3 FID weights (format mrgan-fid-inception-v3); drop_one
+ * leaves out the last layer's running_var */
+int tu_inception_weights(const char *path, int drop_one);
 
 #endif

@@ -21,7 +21,8 @@ static const char *help =
     "  - the evaluation table (NMSE x1e3, PSNR, SSIM, HFEN, FID, KID, time),\n"
     "  - fig4_slice_NNN.png: reference and every method side by side, a zoomed\n"
     "    region of interest, and error maps |x - reference| (x5),\n"
-    "  - fig3_val_nmse.png: validation NMSE per epoch; fig3_train_loss.png,\n"
+    "  - fig3_val_nmse.png, fig3_val_fid.png: validation NMSE and FID (runs trained\n"
+    "    with --fid-weights) per epoch; fig3_train_loss.png,\n"
     "  - fig9_beta.png: the AGB balance beta per epoch (GAN runs),\n"
     "and reader.html, a blinded reader study: the methods' images of some test\n"
     "slices in a shuffled order under random codes, each scored 1-5 for\n"
@@ -120,7 +121,7 @@ static void html_escape(FILE *f, const char *s)
 
 typedef struct {
     int n;
-    double *epoch, *loss, *val, *beta;
+    double *epoch, *loss, *val, *beta, *fid;
 } curves;
 
 static void read_curves(const char *cmd, const char *path, curves *c)
@@ -132,7 +133,7 @@ static void read_curves(const char *cmd, const char *path, curves *c)
     int cap = 0;
     while (fgets(line, sizeof line, f)) {
         if (strncmp(line, "epoch,", 6)) continue;
-        /* kind,epoch,step,loss,val_nmse,seconds,mse,gan,w_est,std_gan,std_mse,gma,pma,beta */
+        /* kind,epoch,step,loss,val_nmse,seconds,mse,gan,w_est,std_gan,std_mse,gma,pma,beta,val_fid */
         char *fld[16] = {0};
         int k = 0;
         for (char *p = line; p && k < 16; k++) {
@@ -147,11 +148,13 @@ static void read_curves(const char *cmd, const char *path, curves *c)
             c->loss = mg_realloc(c->loss, sizeof(double) * (size_t)cap);
             c->val = mg_realloc(c->val, sizeof(double) * (size_t)cap);
             c->beta = mg_realloc(c->beta, sizeof(double) * (size_t)cap);
+            c->fid = mg_realloc(c->fid, sizeof(double) * (size_t)cap);
         }
         c->epoch[c->n] = atof(fld[1]);
         c->loss[c->n] = atof(fld[3]);
         c->val[c->n] = atof(fld[4]);
         c->beta[c->n] = k > 13 && *fld[13] && *fld[13] != '\n' ? atof(fld[13]) : NAN;
+        c->fid[c->n] = k > 14 && *fld[14] && *fld[14] != '\n' ? atof(fld[14]) : NAN;
         c->n++;
     }
     fclose(f);
@@ -163,6 +166,7 @@ static void free_curves(curves *c)
     free(c->loss);
     free(c->val);
     free(c->beta);
+    free(c->fid);
 }
 
 /* ---------------- eval images ---------------- */
@@ -596,6 +600,11 @@ int cmd_report(int argc, char **argv)
     cJSON_Delete(cj);
     for (int i = 0; have_beta && i < cv.n; i++) have_beta = isfinite(cv.beta[i]);
     pl_series s3 = {"beta", cv.epoch, cv.beta, cv.n, pl_palette[2]};
+    int have_fid = 0;
+    for (int i = 0; i < cv.n; i++) have_fid |= isfinite(cv.fid[i]);
+    char *pf = join(R.out, "fig3_val_fid.png");
+    pl_series s4 = {"validation FID", cv.epoch, cv.fid, cv.n, pl_palette[3]};
+    if (have_fid && pl_plot(pf, "VALIDATION FID PER EPOCH", "EPOCH", "FID", &s4, 1, 0)) cli_fail_lib(R.cmd);
     if (have_beta && pl_plot(p9, "AGB BALANCE BETA PER EPOCH", "EPOCH", "BETA", &s3, 1, 0)) cli_fail_lib(R.cmd);
     /* reader study and Table 3 */
     /* scores refer to the key they were made with: keep an existing study */
@@ -640,9 +649,17 @@ int cmd_report(int argc, char **argv)
     }
     fputs("<h2>Training (cf. paper Fig. 3 and Fig. 9)</h2>\n<figure>", f);
     img_tag(&R, f, "fig3_val_nmse.png", "validation NMSE");
-    fputs("<figcaption>Validation NMSE per epoch (fixed masks, fastMRI volume NMSE). FID per epoch needs the "
-          "Inception weights during training and is not logged.</figcaption></figure>\n<figure>",
-          f);
+    fputs("<figcaption>Validation NMSE per epoch (fixed masks, fastMRI volume NMSE).</figcaption></figure>\n", f);
+    if (have_fid) {
+        fputs("<figure>", f);
+        img_tag(&R, f, "fig3_val_fid.png", "validation FID");
+        fputs("<figcaption>Validation FID per epoch (reconstructions vs references of the validation split; "
+              "train --fid-weights).</figcaption></figure>\n",
+              f);
+    } else {
+        fputs("<p>No FID per epoch: the run was trained without <code>--fid-weights</code>.</p>\n", f);
+    }
+    fputs("<figure>", f);
     img_tag(&R, f, "fig3_train_loss.png", "training loss");
     fputs("<figcaption>Training loss per epoch (MSE, plus the adversarial term in GAN modes).</figcaption></figure>\n", f);
     if (have_beta) {
@@ -670,7 +687,7 @@ int cmd_report(int argc, char **argv)
     if (mg_finish_tmp(ok, th, ph, "write failed")) cli_fail_lib(R.cmd);
     if (!quiet) printf("report: %s (figures %s/*.png, reader study %s/reader.html)\n", ph, R.out, R.out);
     free(ph); free(emd); free(md); free(cfg);
-    free(p3); free(pl); free(p9); free(pcsv); free(dflt_eval); free(dflt_out);
+    free(p3); free(pl); free(p9); free(pf); free(pcsv); free(dflt_eval); free(dflt_out);
     for (int i = 0; i < R.nm; i++) free(R.img[i]), free(R.names[i]);
     free(R.ref);
     free_curves(&cv);

@@ -39,9 +39,12 @@ static const char *help =
     "  --save-every N     also keep epoch_NNN.safetensors every N epochs\n"
     "  --max-steps N      stop after N steps in total (with a checkpoint)\n"
     "  --select-start E   model selection (paper B.3) over epochs > E (default epochs/3):\n"
-    "                     best.safetensors = the epoch minimising z(val NMSE) (+ z(FID)\n"
-    "                     once available); epochs/epoch_NNN.safetensors are kept from E on\n"
+    "                     best.safetensors = the epoch minimising z(val NMSE) + z(val FID)\n"
+    "                     (NMSE alone without --fid-weights); epochs/epoch_NNN.safetensors\n"
+    "                     are kept from E on\n"
     "  --grid N           validation slices in RUN/val_grid/epoch_NNN.png (default 4; 0: none)\n"
+    "  --fid-weights W    also compute the validation FID every epoch (Inception-v3\n"
+    "                     weights, docs/metrics.md) and select by NMSE and FID (B.3)\n"
     "GAN modes:\n"
     "  --critic-ch C      PatchGAN width: C, 2C, 4C, 8C channels (default 64, pix2pix)\n"
     "  --critic-steps N   critic steps per generator step (default 1)\n"
@@ -77,7 +80,7 @@ int cmd_train(int argc, char **argv)
         {"select-start", 1, 0, 'S'}, {"grid", 1, 0, 'g'}, {"critic-ch", 1, 0, 'D'},
         {"critic-steps", 1, 0, 'n'}, {"critic-lr", 1, 0, 'L'}, {"clip", 1, 0, 'C'},
         {"gan-lambda", 1, 0, 'w'}, {"agb-beta0", 1, 0, '0'}, {"agb-ratio", 1, 0, 'o'},
-        {"agb-rate", 1, 0, 'a'}, {"agb-ma", 1, 0, 'M'}, {"init", 1, 0, 'I'},
+        {"agb-rate", 1, 0, 'a'}, {"agb-ma", 1, 0, 'M'}, {"init", 1, 0, 'I'}, {"fid-weights", 1, 0, 'F'},
         {0, 0, 0, 0}};
     const char *cmd = "train";
     mg_train_cfg cfg;
@@ -112,6 +115,10 @@ int cmd_train(int argc, char **argv)
         case 'm': cfg.max_steps = cli_long(cmd, "--max-steps", optarg, 1, 1L << 40); break;
         case 'r': resume = 1; break;
         case 'I': cfg.init = optarg; break;
+        case 'F':
+            if (strlen(optarg) >= sizeof cfg.fid_weights) cli_fail(cmd, "option --fid-weights: path too long");
+            snprintf(cfg.fid_weights, sizeof cfg.fid_weights, "%s", optarg);
+            break;
         case 'S': cfg.select_start = (int)cli_long(cmd, "--select-start", optarg, 0, 1000000); break;
         case 'g': cfg.grid = (int)cli_long(cmd, "--grid", optarg, 0, 64); break;
         case 'D': cfg.critic_ch = (int)cli_long(cmd, "--critic-ch", optarg, 1, 512); break;

@@ -79,6 +79,7 @@ char *mg_train_config_json(const mg_train_cfg *c)
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->eval_seed);
     cJSON_AddStringToObject(o, "eval_seed", seed);
     if (c->init) cJSON_AddStringToObject(o, "init", c->init);
+    if (c->fid_weights[0]) cJSON_AddStringToObject(o, "fid_weights", c->fid_weights);
     char *s = cJSON_Print(o);
     cJSON_Delete(o);
     return s;
@@ -140,6 +141,8 @@ int mg_train_config_read(const char *path, mg_train_cfg *c)
     d.max_steps = c->max_steps;
     d.quiet = c->quiet;
     d.init = NULL; /* only used when a run starts */
+    const cJSON *fw = cJSON_GetObjectItemCaseSensitive(o, "fid_weights");
+    if (cJSON_IsString(fw)) snprintf(d.fid_weights, sizeof d.fid_weights, "%s", fw->valuestring);
     *c = d;
     cJSON_Delete(o);
     return 0;

@@ -32,6 +32,7 @@ typedef struct {
     int select_start;   /* first epoch for model selection (B.3); -1: epochs / 3 */
     int grid;           /* validation slices in the per-epoch image grid (4; 0: none) */
     const char *init;   /* generator weights to start from (NULL: random) */
+    char fid_weights[512]; /* Inception-v3 weights: validation FID per epoch ("" none) */
 } mg_train_cfg;
 
 void mg_train_defaults(mg_train_cfg *c);

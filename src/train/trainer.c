@@ -204,8 +204,11 @@ typedef struct {
     mg_agb agb;
     mg_train_pos pos;
     batch_buf b;
-    double *val_series;
+    double *val_series, *fid_series; /* per epoch; fid_series only with FID weights */
     long nval;
+    mg_fid_model fid;       /* validation FID (rank 0) */
+    int has_fid;
+    float *fid_ref;         /* the validation references' features, computed once */
     long saved_step; /* global step of the newest last.safetensors */
     /* data parallelism (docs/mpi.md): P ranks, this one is R; the global
      * batch Bg is split in P parts of b.B samples, this rank's starting at r0 */
@@ -343,7 +346,7 @@ static double generator_step(trainer *t, const long *perm, step_log *lg)
 /* Validation NMSE (fastMRI volume NMSE on magnitudes, data units) with the
  * fixed masks; zf: the same for zero filling; grid: PNG of the first slices
  * (rows: zero-filled, reconstruction, reference). */
-static int validate(trainer *t, double *nmse, double *zf, const char *grid)
+static int validate(trainer *t, double *nmse, double *zf, const char *grid, double *fid)
 {
     batch_buf *b = &t->b;
     const mg_kdata *v = &t->va;
@@ -353,6 +356,9 @@ static int validate(trainer *t, double *nmse, double *zf, const char *grid)
     cfloat *zfi = mg_malloc_array((size_t)hw, sizeof(cfloat));
     const int G = grid ? (int)(t->cfg.grid < v->nslices ? t->cfg.grid : v->nslices) : 0;
     cfloat *tiles = G ? mg_calloc((size_t)(3 * G) * (size_t)hw, sizeof(cfloat)) : NULL;
+    const int want_fid = fid && t->has_fid;
+    float *pm = want_fid ? mg_malloc_array((size_t)(v->nslices * hw), sizeof(float)) : NULL;
+    float *rm = want_fid ? mg_malloc_array((size_t)(v->nslices * hw), sizeof(float)) : NULL;
     int rc = 0;
     for (long s = 0; s < v->nslices && !rc; s++) {
         rc = mg_mask_make(t->cfg.mask_type, b->mask, b->H, t->cfg.accel, t->cfg.center, -1,
@@ -370,6 +376,8 @@ static int validate(trainer *t, double *nmse, double *zf, const char *grid)
         }
         mg_nmse_add_mag(&acc, ref, pred, (size_t)hw);
         mg_nmse_add_mag(&acc_zf, ref, zfi, (size_t)hw);
+        if (want_fid)
+            for (long i = 0; i < hw; i++) pm[s * hw + i] = cabsf(pred[i]), rm[s * hw + i] = cabsf(ref[i]);
         if (s < G) {
             /* tile layout: G rows of [zf | recon | reference] */
             for (long y = 0; y < b->H; y++)
@@ -382,12 +390,25 @@ static int validate(trainer *t, double *nmse, double *zf, const char *grid)
         }
     }
     if (!rc && G) rc = mg_png_write_mag(grid, tiles, G * b->H, 3 * b->W, 0.0f, 0.0f);
+    if (!rc && want_fid) { /* reconstructions vs references of the validation split */
+        const long n = v->nslices * hw;
+        double vmax = 0;
+        for (long i = 0; i < n; i++) vmax = rm[i] > vmax ? rm[i] : vmax;
+        float *fp = NULL;
+        rc = t->fid_ref ? 0 : mg_fid_features(&t->fid, rm, v->nslices, b->H, b->W, vmax, &t->fid_ref);
+        if (!rc) rc = mg_fid_features(&t->fid, pm, v->nslices, b->H, b->W, vmax, &fp);
+        if (!rc) *fid = mg_fid_distance(fp, v->nslices, t->fid_ref, v->nslices, MG_FID_DIM);
+        free(fp);
+    }
+    free(pm);
+    free(rm);
     free(pred);
     free(ref);
     free(zfi);
     free(tiles);
     *nmse = mg_nmse_value(&acc);
     if (zf) *zf = mg_nmse_value(&acc_zf);
+    if (fid && !want_fid) *fid = NAN;
     return rc;
 }
 
@@ -436,6 +457,10 @@ static void read_val_series(trainer *t)
         if (ep >= 1 && ep <= t->cfg.epochs) {
             t->val_series[ep - 1] = v;
             if (ep > t->nval) t->nval = ep;
+            /* val_fid: the 15th field */
+            const char *q = line;
+            for (int k = 0; k < 14 && q; k++) q = strchr(q, ',') ? strchr(q, ',') + 1 : NULL;
+            t->fid_series[ep - 1] = q && *q && *q != '\n' ? atof(q) : NAN;
         }
     }
     fclose(f);
@@ -458,7 +483,10 @@ static int update_best(trainer *t, long *best_epoch)
 {
     int start = select_start(t);
     if (t->nval <= start) return 0;
-    int e = mg_select_epoch(t->val_series, NULL, (int)t->nval, start);
+    /* NMSE and FID z-scores together when every epoch in the window has an FID */
+    int all_fid = t->has_fid;
+    for (long i = start; all_fid && i < t->nval; i++) all_fid = isfinite(t->fid_series[i]);
+    int e = mg_select_epoch(t->val_series, all_fid ? t->fid_series : NULL, (int)t->nval, start);
     *best_epoch = e + 1;
     char *src = epoch_file(t, e + 1);
     int rc = copy_file(src, t->p_best);
@@ -503,6 +531,9 @@ static void trainer_free(trainer *t)
     mg_kdata_free(&t->va);
     free(t->cfg_json);
     free(t->val_series);
+    free(t->fid_series);
+    free(t->fid_ref);
+    if (t->has_fid) mg_fid_free(&t->fid);
     free(t->p_cfg); free(t->p_last); free(t->p_best); free(t->p_csv); free(t->p_epochs); free(t->p_grid);
 }
 
@@ -519,7 +550,8 @@ static int save_ckpt(trainer *t, const char *path, int state)
     return mg_checkpoint_save(path, &t->net, state && t->gan ? &t->critic : NULL, &t->pos, t->cfg_json, state);
 }
 
-static const char *CSV_HEADER = "kind,epoch,step,loss,val_nmse,seconds,mse,gan,w_est,std_gan,std_mse,gma,pma,beta\n";
+static const char *CSV_HEADER =
+    "kind,epoch,step,loss,val_nmse,seconds,mse,gan,w_est,std_gan,std_mse,gma,pma,beta,val_fid\n";
 
 int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *run_dir, int resume)
 {
@@ -603,6 +635,11 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
     }
     mg_agb_init(&t->agb, t->agb_on ? cfg->agb_beta0 : cfg->gan_lambda, cfg->agb_ma, cfg->agb_ratio, cfg->agb_rate);
     t->val_series = mg_calloc((size_t)cfg->epochs + 1, sizeof(double));
+    t->fid_series = mg_calloc((size_t)cfg->epochs + 1, sizeof(double));
+    if (cfg->fid_weights[0] && lead) {
+        if (mg_fid_load(cfg->fid_weights, &t->fid)) goto out;
+        t->has_fid = 1;
+    }
     if (!resume && cfg->init && mg_checkpoint_load(cfg->init, &t->net, NULL, NULL)) goto out;
     if (resume) {
         if (mg_checkpoint_load(t->p_last, &t->net, t->gan ? &t->critic : NULL, &t->pos)) goto out;
@@ -637,7 +674,7 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
     const long spe = t->tr.nslices / cfg->batch;
     if (!cfg->quiet && !resume) {
         double v0, z0;
-        if (validate(t, &v0, &z0, NULL)) goto out;
+        if (validate(t, &v0, &z0, NULL, NULL)) goto out;
         fprintf(stderr, "train: %s, mode %s, %ld train / %ld val slices %dx%d, %d coils; DCI-Net %dI-%dG-%dK, "
                         "%ld parameters%s; val NMSE zero-filled %.5f, untrained %.5f\n",
                 data_dir, cfg->mode, t->tr.nslices, t->va.nslices, H, W, C, cfg->net.blocks,
@@ -688,11 +725,11 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
             loss_sum += loss;
             loss_n++;
             if (t->gan)
-                snprintf(line, sizeof line, "step,%ld,%ld,%.8g,,%.4f,%.8g,%.8g,%.8g,%.6g,%.6g,%.6g,%.6g,%.6g\n",
+                snprintf(line, sizeof line, "step,%ld,%ld,%.8g,,%.4f,%.8g,%.8g,%.8g,%.6g,%.6g,%.6g,%.6g,%.6g,\n",
                          t->pos.epoch + 1, t->pos.global_step, loss, mg_now() - t0, lg.mse, lg.gan, lg.w_est,
                          lg.std_gan, lg.std_mse, t->agb.gma, t->agb.pma, t->agb.beta);
             else
-                snprintf(line, sizeof line, "step,%ld,%ld,%.8g,,%.4f,%.8g,,,,,,,\n", t->pos.epoch + 1,
+                snprintf(line, sizeof line, "step,%ld,%ld,%.8g,,%.4f,%.8g,,,,,,,,\n", t->pos.epoch + 1,
                          t->pos.global_step, loss, mg_now() - t0, lg.mse);
             if (lead && append_line(t->p_csv, line)) goto restore;
             if (t->gan)
@@ -716,21 +753,25 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         snprintf(gname, sizeof gname, "epoch_%03ld.png", t->pos.epoch + 1);
         char *gpath = cfg->grid > 0 ? path_join(t->p_grid, gname) : NULL;
         /* rank 0 validates; the others take its figure */
-        double vv[2] = {0, 0};
-        if (lead) vv[0] = validate(t, &vv[1], NULL, gpath) ? 1 : 0;
+        double vv[3] = {0, 0, NAN};
+        if (lead) vv[0] = validate(t, &vv[1], NULL, gpath, &vv[2]) ? 1 : 0;
         free(gpath);
-        mg_dist_bcast_d(vv, 2, 0);
+        mg_dist_bcast_d(vv, 3, 0);
         if (vv[0] != 0) {
             if (!lead) mg_set_error("validation failed on rank 0");
             goto restore;
         }
         vn = vv[1];
+        const double vfid = vv[2];
         t->pos.epoch++;
         t->pos.step_in_epoch = 0;
         t->val_series[t->pos.epoch - 1] = vn;
+        t->fid_series[t->pos.epoch - 1] = vfid;
         t->nval = t->pos.epoch;
-        snprintf(line, sizeof line, "epoch,%ld,%ld,%.8g,%.8g,%.2f,,,,,,,,%.6g\n", t->pos.epoch, t->pos.global_step,
-                 loss_n ? loss_sum / (double)loss_n : 0.0, vn, mg_now() - t_start, t->agb.beta);
+        char fidtxt[32] = "";
+        if (isfinite(vfid)) snprintf(fidtxt, sizeof fidtxt, "%.6g", vfid);
+        snprintf(line, sizeof line, "epoch,%ld,%ld,%.8g,%.8g,%.2f,,,,,,,,%.6g,%s\n", t->pos.epoch, t->pos.global_step,
+                 loss_n ? loss_sum / (double)loss_n : 0.0, vn, mg_now() - t_start, t->agb.beta, fidtxt);
         if (lead && append_line(t->p_csv, line)) goto restore;
         if (lead && save_ckpt(t, t->p_last, 1)) goto restore;
         if (lead && (t->pos.epoch > select_start(t) || (cfg->save_every > 0 && t->pos.epoch % cfg->save_every == 0))) {
@@ -742,8 +783,9 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         long be = 0;
         if (lead && update_best(t, &be)) goto restore;
         if (!cfg->quiet)
-            fprintf(stderr, "epoch %ld: train loss %.6f, val NMSE %.5f%s\n", t->pos.epoch,
-                    loss_n ? loss_sum / (double)loss_n : 0.0, vn, be == t->pos.epoch ? " (selected)" : "");
+            fprintf(stderr, "epoch %ld: train loss %.6f, val NMSE %.5f%s%s%s\n", t->pos.epoch,
+                    loss_n ? loss_sum / (double)loss_n : 0.0, vn, fidtxt[0] ? ", val FID " : "", fidtxt,
+                    be == t->pos.epoch ? " (selected)" : "");
         if (t->P > 1 ? mg_dist_max_i(stop_flag) : stop_flag) {
             interrupted = 2;
             break;
