@@ -2,15 +2,9 @@
 # mrgan eval end to end on data the test makes: every baseline and a trained
 # model, the tables' shape, agreement with the single-method commands, and
 # bad input.
-set -u
-MRGAN=$1 FIX=$2
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
-n=0
-ok() { n=$((n+1)); echo "ok: $*"; }
+source "$(dirname "$0")/lib.sh"
 
-"$FIX" phantom "$T/head.nii.gz" || fail fixture
-"$MRGAN" simulate -q --input "$T/head.nii.gz" --matrix 32 --coils 4 --stride 2 "$T/d" >/dev/null || fail simulate
+make_data
 "$MRGAN" train -q --data "$T/d" --blocks 2 --growth 1 --kernels 4 --center 8 --epochs 2 "$T/run" || fail train
 E="$T/ev"
 "$MRGAN" eval -q --center 8 --model "$T/run" --model last="$T/run/last.safetensors" "$T/d/test.h5" "$E" > "$T/out" ||
@@ -41,13 +35,6 @@ ev=$(awk -F, '$1=="cs-tv" {printf "%.5f", $2}' "$E/table.csv")
 ok "eval's NMSE equals zerofill's ($zf), recon's ($rc) and cs --reg tv's ($cs)"
 
 # bad input: one line, exit 1, nothing written
-check_fail() {
-    local want=$1; shift
-    "$@" >/dev/null 2>"$T/err"; local rc=$?
-    [ "$rc" = 1 ] && [ "$(wc -l < "$T/err")" = 1 ] && grep -q -- "$want" "$T/err" || fail "$* -> rc $rc: $(cat "$T/err")"
-    echo "ok: $(cat "$T/err")"
-    n=$((n+1))
-}
 check_fail "--methods" "$MRGAN" eval --methods zf,bogus "$T/d/test.h5" "$T/e2"
 check_fail "two methods are named 'run'" "$MRGAN" eval --methods none --model "$T/run" --model "$T/run" "$T/d/test.h5" "$T/e2"
 check_fail "missing.safetensors" "$MRGAN" eval --model "$T/missing.safetensors" "$T/d/test.h5" "$T/e2"

@@ -3,12 +3,7 @@
 # process gives with the same global batch; resume works across rank counts;
 # a batch that does not split is refused. A build without MPI must refuse to
 # run under mpirun instead of training twice.
-set -u
-MRGAN=$1 FIX=$2
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
-n=0
-ok() { n=$((n+1)); echo "ok: $*"; }
+source "$(dirname "$0")/lib.sh"
 export OMP_NUM_THREADS=1
 # local launches only: no ssh needed (Open MPI checks for an rsh agent)
 export OMPI_MCA_plm_rsh_agent=false OMPI_MCA_rmaps_base_oversubscribe=1
@@ -16,8 +11,7 @@ export OMPI_MCA_plm_rsh_agent=false OMPI_MCA_rmaps_base_oversubscribe=1
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
 MPIRUN=(mpirun --allow-run-as-root --oversubscribe -np 2)
 
-"$FIX" phantom "$T/head.nii.gz" || fail fixture
-"$MRGAN" simulate -q --input "$T/head.nii.gz" --matrix 32 --coils 4 --stride 2 "$T/d" >/dev/null || fail simulate
+make_data
 ARCH="--blocks 2 --growth 1 --kernels 4 --center 8 --batch 2"
 
 if ! "$MRGAN" --version | grep -q "MPI: yes"; then

@@ -3,15 +3,9 @@
 # are valid PNG/HTML with every figure inlined, the reader study's key covers
 # every image once, and Table 3 comes out of exported scores. The page in a
 # browser: tests/cli_report_chromium.sh.
-set -u
-MRGAN=$1 FIX=$2
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
-n=0
-ok() { n=$((n+1)); echo "ok: $*"; }
+source "$(dirname "$0")/lib.sh"
 
-"$FIX" phantom "$T/head.nii.gz" || fail fixture
-"$MRGAN" simulate -q --input "$T/head.nii.gz" --matrix 32 --coils 4 --stride 2 "$T/d" >/dev/null || fail simulate
+make_data
 "$FIX" incweights "$T/inc.safetensors" || fail "Inception weights"
 "$MRGAN" train -q --data "$T/d" --mode cwgan-agb --critic-ch 4 --blocks 2 --growth 1 --kernels 4 --center 8 \
     --epochs 3 --fid-weights "$T/inc.safetensors" "$T/run" || fail train
@@ -58,13 +52,6 @@ grep -q '<table id="table3">' "$R/index.html" || fail "Table 3 not in the page"
 ok "Table 3 from two readers' exports (mean, SD, count per method and criterion)"
 
 # bad input
-check_fail() {
-    local want=$1; shift
-    "$@" >/dev/null 2>"$T/err"; local rc=$?
-    [ "$rc" = 1 ] && [ "$(wc -l < "$T/err")" = 1 ] && grep -q -- "$want" "$T/err" || fail "$* -> rc $rc: $(cat "$T/err")"
-    echo "ok: $(cat "$T/err")"
-    n=$((n+1))
-}
 check_fail "metrics.csv: cannot open" "$MRGAN" report "$T/d"
 check_fail "eval.json: cannot open" "$MRGAN" report --eval "$T/none" "$T/run"
 check_fail "--roi" "$MRGAN" report --roi 30,30,8 "$T/run"

@@ -3,17 +3,13 @@
 # scripts/install-deps.sh): every figure decodes, a screenshot shows images,
 # and the reader study's page scores, exports CSV (its #selftest hook clicks
 # every item) and that CSV becomes Table 3. Skipped (exit 77) without chromium.
-set -u
-MRGAN=$1 FIX=$2
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$CHROMIUM" ] || { echo "skipped: no chromium (apt-get install chromium)"; exit 77; }
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
+source "$(dirname "$0")/lib.sh"
 chrome() { timeout 120 "$CHROMIUM" --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage \
     --user-data-dir="$T/profile" "$@" 2>/dev/null; }
 
-"$FIX" phantom "$T/head.nii.gz" || fail fixture
-"$MRGAN" simulate -q --input "$T/head.nii.gz" --matrix 32 --coils 4 --stride 2 "$T/d" >/dev/null || fail simulate
+make_data
 "$MRGAN" train -q --data "$T/d" --blocks 2 --growth 1 --kernels 4 --center 8 --epochs 2 "$T/run" || fail train
 "$MRGAN" eval -q --center 8 --methods zero-filled,cs-wavelet --model "$T/run" "$T/d/test.h5" "$T/run/eval" >/dev/null || fail eval
 "$MRGAN" report -q --reader 3 "$T/run" || fail report

@@ -1,15 +1,9 @@
 #!/usr/bin/env bash
 # train / recon from the command line on data the test makes: a short run,
 # recon with its checkpoint, Ctrl-C with a checkpoint and --resume, bad input.
-set -u
-MRGAN=$1 FIX=$2
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
-n=0
-ok() { n=$((n+1)); echo "ok: $*"; }
+source "$(dirname "$0")/lib.sh"
 
-"$FIX" phantom "$T/head.nii.gz" || fail fixture
-"$MRGAN" simulate -q --input "$T/head.nii.gz" --matrix 32 --coils 4 --stride 2 "$T/d" >/dev/null || fail simulate
+make_data
 ARCH="--blocks 2 --growth 1 --kernels 4 --center 8"
 
 "$MRGAN" train -q --data "$T/d" $ARCH --epochs 2 "$T/run" || fail "train"
@@ -79,12 +73,6 @@ MRGAN_FAULT_NAN_STEP=1 "$MRGAN" train -q --data "$T/d" $ARCH --epochs 1 "$T/nan0
 ok "a NaN loss stops training, keeps the last good checkpoint intact, and --resume continues"
 
 # bad input: one line, exit 1
-check_fail() {
-    local want=$1; shift
-    "$@" >/dev/null 2>"$T/err"; local rc=$?
-    [ "$rc" = 1 ] && [ "$(wc -l < "$T/err")" = 1 ] && grep -q -- "$want" "$T/err" || fail "$* -> rc $rc: $(cat "$T/err")"
-    echo "ok: $(cat "$T/err")"
-}
 check_fail "missing" "$MRGAN" recon --model "$T/missing.safetensors" "$T/d/test.h5" "$T/x.png"
 printf 'garbage' > "$T/bad.safetensors"
 check_fail "bad.safetensors" "$MRGAN" recon --model "$T/bad.safetensors" "$T/d/test.h5" "$T/x.png"
@@ -93,5 +81,4 @@ check_fail "already holds a checkpoint" "$MRGAN" train -q --data "$T/d" $ARCH --
 check_fail "train.h5" "$MRGAN" train -q --data "$T/nodata" "$T/run2"
 check_fail "--mode" "$MRGAN" train --mode gan --data "$T/d" "$T/run3"
 check_fail "--lr" "$MRGAN" train --lr 0 --data "$T/d" "$T/run3"
-n=$((n+7))
 echo "$n passed, 0 failed"

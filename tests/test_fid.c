@@ -216,6 +216,27 @@ static void test_frechet_and_kid(void **state)
     }
     for (int i = 0; i < n * d; i++) b[i] = 2 * a[i];
     assert_true(fabs(mg_fid_distance(b, n, a, n, d) - (trs + mu2)) < 1e-4 * trs);
+    /* fewer images than features (the low-rank route) = the d x d route */
+    {
+        const int m1 = 5, m2 = 7, D = 30;
+        float *x = malloc(sizeof(float) * m1 * D), *y = malloc(sizeof(float) * m2 * D);
+        for (int i = 0; i < m1 * D; i++) x[i] = (float)mg_rng_normal(&r);
+        for (int i = 0; i < m2 * D; i++) y[i] = (float)(0.7 * mg_rng_normal(&r) + 0.2);
+        double *mx = calloc(D, sizeof(double)), *my = calloc(D, sizeof(double));
+        double *cx = calloc(D * D, sizeof(double)), *cy = calloc(D * D, sizeof(double));
+        for (int i = 0; i < m1; i++)
+            for (int j = 0; j < D; j++) mx[j] += x[i * D + j] / (double)m1;
+        for (int i = 0; i < m2; i++)
+            for (int j = 0; j < D; j++) my[j] += y[i * D + j] / (double)m2;
+        for (int a = 0; a < D; a++)
+            for (int b2 = 0; b2 < D; b2++) {
+                for (int i = 0; i < m1; i++) cx[a * D + b2] += (x[i * D + a] - mx[a]) * (x[i * D + b2] - mx[b2]) / (m1 - 1);
+                for (int i = 0; i < m2; i++) cy[a * D + b2] += (y[i * D + a] - my[a]) * (y[i * D + b2] - my[b2]) / (m2 - 1);
+            }
+        double full = mg_frechet(mx, cx, my, cy, D), low = mg_fid_distance(x, m1, y, m2, D);
+        assert_true(fabs(full - low) < 1e-8 * fabs(full));
+        free(x); free(y); free(mx); free(my); free(cx); free(cy);
+    }
     /* KID by hand, d = 1, X = Y = {0, 1}, k(a, b) = (ab + 1)^3:
      * k(0,0) = k(0,1) = 1, k(1,1) = 8; XX off-diagonal mean 1, YY 1,
      * XY mean (1 + 1 + 1 + 8) / 4 = 2.75: 1 + 1 - 2 * 2.75 = -3.5 */

@@ -117,6 +117,18 @@ static void html_escape(FILE *f, const char *s)
     }
 }
 
+/* split a CSV line in place into at most max fields; returns the count */
+static int split_fields(char *line, char **fld, int max)
+{
+    int k = 0;
+    for (char *q = line; q && k < max; k++) {
+        fld[k] = q;
+        q = strchr(q, ',');
+        if (q) *q++ = 0;
+    }
+    return k;
+}
+
 /* ---------------- training curves ---------------- */
 
 typedef struct {
@@ -135,12 +147,7 @@ static void read_curves(const char *cmd, const char *path, curves *c)
         if (strncmp(line, "epoch,", 6)) continue;
         /* kind,epoch,step,loss,val_nmse,seconds,mse,gan,w_est,std_gan,std_mse,gma,pma,beta,val_fid */
         char *fld[16] = {0};
-        int k = 0;
-        for (char *p = line; p && k < 16; k++) {
-            fld[k] = p;
-            p = strchr(p, ',');
-            if (p) *p++ = 0;
-        }
+        int k = split_fields(line, fld, 16);
         if (k < 5) continue;
         if (c->n == cap) {
             cap = cap ? 2 * cap : 64;
@@ -230,12 +237,7 @@ static void table_from_csv(report *r)
             continue;
         }
         char *f[8] = {0};
-        int k = 0;
-        for (char *q = line; q && k < 8; k++) {
-            f[k] = q;
-            q = strchr(q, ',');
-            if (q) *q++ = 0;
-        }
+        int k = split_fields(line, f, 8);
         if (k < 8) continue;
         double v[8];
         for (int i = 1; i < 8; i++) v[i] = *f[i] ? atof(f[i]) : NAN;
@@ -461,12 +463,7 @@ static int table3(report *r, const char **files, int nf, char *html, size_t hn)
                 continue;
             }
             char *fld[7] = {0};
-            int k = 0;
-            for (char *q = line; q && k < 7; k++) {
-                fld[k] = q;
-                q = strchr(q, ',');
-                if (q) *q++ = 0;
-            }
+            int k = split_fields(line, fld, 7);
             if (k < 7) cli_fail(r->cmd, "%s, line %d: expected 7 fields", files[f], line_no);
             int it = -1;
             for (int i = 0; i < nk; i++)

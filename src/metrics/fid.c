@@ -2,6 +2,7 @@
  * kernel inception distance (docs/metrics.md). */
 #include "metrics.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,12 +35,8 @@ static void moments(const float *x, long n, int d, double *mu, double *cov)
     for (long i = 0; i < n; i++)
         for (int j = 0; j < d; j++) c[i * d + j] = x[i * d + j] - mu[j];
     /* cov = C^T C / (n - 1), with C n x d (row-major) */
-    for (int a = 0; a < d; a++)
-        for (int b = a; b < d; b++) {
-            double s = 0;
-            for (long i = 0; i < n; i++) s += c[i * d + a] * c[i * d + b];
-            cov[a * d + b] = cov[b * d + a] = s / (double)(n > 1 ? n - 1 : 1);
-        }
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, d, (int)n, 1.0 / (double)(n > 1 ? n - 1 : 1), c, d, c, d,
+                0.0, cov, d);
     free(c);
 }
 
@@ -54,27 +51,17 @@ double mg_trace_sqrt_product(const double *A, const double *B, int d)
     double tr = NAN;
     if (eig_sym(u, d, w, 1)) goto out;
     /* column-major result: eigenvector k is u[k*d .. k*d+d-1]; S = U diag(sqrt w) U^T */
+    double *v = mg_malloc_array((size_t)d * (size_t)d, sizeof(double));
     for (int k = 0; k < d; k++) {
         double r = w[k] > 0 ? sqrt(w[k]) : 0;
-        if (r == 0) continue;
-        for (int i = 0; i < d; i++)
-            for (int j = 0; j < d; j++) s[i * d + j] += r * u[k * d + i] * u[k * d + j];
+        for (int i = 0; i < d; i++) v[k * d + i] = r * u[k * d + i];
     }
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, d, d, 1.0, v, d, u, d, 0.0, s, d);
+    free(v);
     /* t = S B S */
-    double *sb = mg_calloc((size_t)d * (size_t)d, sizeof(double));
-    for (int i = 0; i < d; i++)
-        for (int k = 0; k < d; k++) {
-            double v = s[i * d + k];
-            if (v == 0) continue;
-            for (int j = 0; j < d; j++) sb[i * d + j] += v * B[k * d + j];
-        }
-    memset(t, 0, sizeof(double) * (size_t)d * (size_t)d);
-    for (int i = 0; i < d; i++)
-        for (int k = 0; k < d; k++) {
-            double v = sb[i * d + k];
-            if (v == 0) continue;
-            for (int j = 0; j < d; j++) t[i * d + j] += v * s[k * d + j];
-        }
+    double *sb = mg_malloc_array((size_t)d * (size_t)d, sizeof(double));
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d, d, d, 1.0, s, d, B, d, 0.0, sb, d);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d, d, d, 1.0, sb, d, s, d, 0.0, t, d);
     free(sb);
     for (int i = 0; i < d; i++) /* symmetrise the round-off */
         for (int j = i + 1; j < d; j++) t[i * d + j] = t[j * d + i] = 0.5 * (t[i * d + j] + t[j * d + i]);
@@ -99,8 +86,51 @@ double mg_frechet(const double *mu1, const double *c1, const double *mu2, const 
     return m + tr - 2.0 * mg_trace_sqrt_product(c1, c2, d);
 }
 
+/* centred rows (double) of n x d features; mean out */
+static double *centred(const float *x, long n, int d, double *mu)
+{
+    double *c = mg_malloc_array((size_t)n * (size_t)d, sizeof(double));
+    memset(mu, 0, sizeof(double) * (size_t)d);
+    for (long i = 0; i < n; i++)
+        for (int j = 0; j < d; j++) mu[j] += x[i * d + j];
+    for (int j = 0; j < d; j++) mu[j] /= (double)n;
+    for (long i = 0; i < n; i++)
+        for (int j = 0; j < d; j++) c[i * d + j] = x[i * d + j] - mu[j];
+    return c;
+}
+
+/* With fewer images than features the covariances S1 = A^T A / (na - 1),
+ * S2 = B^T B / (nb - 1) (A, B the centred features) have rank < d, and the
+ * non-zero eigenvalues of S1 S2 are those of the small symmetric
+ * (A B^T)(A B^T)^T / ((na - 1)(nb - 1)): Tr sqrt(S1 S2) is the sum of the
+ * singular values of A B^T over sqrt((na - 1)(nb - 1)). Exact, and
+ * O(na nb d) instead of O(d^3). */
+static double frechet_lowrank(const float *fa, long na, const float *fb, long nb, int d)
+{
+    double *mu1 = mg_malloc_array((size_t)d, sizeof(double)), *mu2 = mg_malloc_array((size_t)d, sizeof(double));
+    double *A = centred(fa, na, d, mu1), *B = centred(fb, nb, d, mu2);
+    double *C = mg_malloc_array((size_t)(na * nb), sizeof(double)), *M = mg_malloc_array((size_t)(na * na), sizeof(double));
+    double *w = mg_malloc_array((size_t)na, sizeof(double));
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)na, (int)nb, d, 1.0, A, d, B, d, 0.0, C, (int)nb);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)na, (int)na, (int)nb, 1.0, C, (int)nb, C, (int)nb, 0.0, M,
+                (int)na);
+    double v = NAN;
+    if (!eig_sym(M, (int)na, w, 0)) {
+        double tr = 0, m = 0, t1 = 0, t2 = 0;
+        for (long k = 0; k < na; k++) tr += w[k] > 0 ? sqrt(w[k]) : 0;
+        for (int j = 0; j < d; j++) m += (mu1[j] - mu2[j]) * (mu1[j] - mu2[j]);
+        for (long i = 0; i < na * d; i++) t1 += A[i] * A[i];
+        for (long i = 0; i < nb * d; i++) t2 += B[i] * B[i];
+        v = m + t1 / (double)(na - 1) + t2 / (double)(nb - 1) - 2.0 * tr / sqrt((double)(na - 1) * (double)(nb - 1));
+    }
+    free(mu1); free(mu2); free(A); free(B); free(C); free(M); free(w);
+    return v;
+}
+
 double mg_fid_distance(const float *fa, long na, const float *fb, long nb, int d)
 {
+    if (na < 2 || nb < 2) return NAN;
+    if (na <= d && nb <= d) return frechet_lowrank(fa, na, fb, nb, d);
     double *mu1 = mg_malloc_array((size_t)d, sizeof(double)), *mu2 = mg_malloc_array((size_t)d, sizeof(double));
     double *c1 = mg_malloc_array((size_t)d * (size_t)d, sizeof(double)), *c2 = mg_malloc_array((size_t)d * (size_t)d, sizeof(double));
     moments(fa, na, d, mu1, c1);
