@@ -276,6 +276,7 @@ static void test_resume_exact(void **state)
 static void test_training_helps(void **state)
 {
     (void)state;
+    if (getenv("MRGAN_UNDER_VALGRIND")) skip(); /* 30 epochs: hours under memcheck (scripts/valgrind.sh) */
     mg_train_cfg c = small_cfg();
     c.epochs = 30;
     char *run = tu_path(dir, "helps");
@@ -356,6 +357,7 @@ static void check_gan_log(const char *run, double beta0)
 static void test_gan_modes(void **state)
 {
     (void)state;
+    if (getenv("MRGAN_UNDER_VALGRIND")) skip();
     mg_train_cfg c = small_cfg();
     c.epochs = 30;
     /* the MSE model of test_training_helps (same configuration), trained here
