@@ -98,7 +98,7 @@ static void add_model(const char *cmd, row *r, const char *arg)
             char *dot = strrchr(b, '.');
             if (dot && dot != b) *dot = 0;
         }
-        snprintf(name, sizeof name, "%s", b);
+        snprintf(name, sizeof name, "%.63s", b);
     }
     for (char *p = name; *p; p++) /* names go into file names and CSV */
         if (*p == '/' || *p == ',' || *p == ' ' || *p == '|') *p = '_';

@@ -20,9 +20,9 @@ static const struct {
     {"compare", cmd_compare, "NMSE / PSNR / NRMSE of an image against a reference"},
     {"train", cmd_train, "train a DCI-Net generator"},
     {"recon", cmd_recon, "reconstruct with a trained DCI-Net"},
+    {"eval", cmd_eval, "every method on a test split: NMSE, PSNR, SSIM, HFEN, FID tables"},
     {"report", cmd_report, "HTML report: figures, tables, blinded reader study"},
     {"fid", cmd_fid, "FID / KID between two image sets (Inception-v3, pytorch-fid)"},
-    {"eval", cmd_eval, "every method on a test split: NMSE, PSNR, SSIM, HFEN, FID tables"},
 };
 
 static void usage(FILE *f)
