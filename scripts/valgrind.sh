@@ -11,8 +11,9 @@ bash scripts/install-deps.sh valgrind
 B=${BUILD:-build-valgrind}
 cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && cmake --build "$B" -j "${JOBS:-2}" >/dev/null || exit 1
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
-# test_train skips its two 30-epoch learning tests (hours under memcheck);
-# their code runs in its shorter resume tests and in tests/cli_train.sh
+# test_train skips its two 30-epoch learning tests and test_fid its whole
+# network test (each well over 20 minutes under memcheck); their code runs in
+# the shorter tests around them and in tests/cli_train.sh
 export MRGAN_UNDER_VALGRIND=1
 VG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite)
 cat > "$B/vg-mrgan" <<WRAP
