@@ -89,6 +89,86 @@ static void check_conv(int cin, int cout, int k, int s, int pad, int bias, int n
     free(x); free(y); free(yr); free(dy); free(dx); free(dxr); free(dwr); free(dbr);
 }
 
+/* plain n x c x hw <-> nChw16c (channels padded to 16 with zeros), written
+ * out from oneDNN's definition: element (i, ch, p) at ((i*CB + ch/16)*hw + p)*16 + ch%16 */
+static float *to_blk(const float *x, int n, int c, long hw)
+{
+    const int cp = mg_blk_channels(c);
+    float *b = mg_calloc((size_t)n * (size_t)cp * (size_t)hw, sizeof(float));
+    for (int i = 0; i < n; i++)
+        for (int ch = 0; ch < c; ch++)
+            for (long p = 0; p < hw; p++) b[(((long)i * (cp / 16) + ch / 16) * hw + p) * 16 + ch % 16] = x[((long)i * c + ch) * hw + p];
+    return b;
+}
+
+static float blk_at(const float *b, int cp, long hw, int i, int ch, long p)
+{
+    return b[(((long)i * (cp / 16) + ch / 16) * hw + p) * 16 + ch % 16];
+}
+
+/* The same convolution with blocked activations (input, output or both) gives
+ * the plain layout's results: forward, dx (accumulated) and dw. */
+static void check_conv_blocked(int cin, int cout, int bs, int bd)
+{
+    const int n = 2, h = 9, w = 7, k = 5, pad = 2;
+    const long hw = (long)h * w, nx = (long)n * cin * hw, ny = (long)n * cout * hw;
+    mg_params pa = {0}, pb = {0};
+    mg_rng r;
+    mg_rng_seed(&r, 21);
+    mg_conv2d a, b;
+    mg_conv2d_init(&a, &pa, "a", cin, cout, k, 1, pad, 1, &r);
+    mg_rng_seed(&r, 21);
+    mg_conv2d_init(&b, &pb, "a", cin, cout, k, 1, pad, 1, &r);
+    b.blk_src = bs, b.blk_dst = bd;
+    float *x = mg_malloc_array((size_t)nx, sizeof(float)), *dy = mg_malloc_array((size_t)ny, sizeof(float));
+    float *y = mg_malloc_array((size_t)ny, sizeof(float)), *dx = mg_calloc((size_t)nx, sizeof(float));
+    randu(x, nx, &r, 1);
+    randu(dy, ny, &r, 1);
+    mg_conv2d_forward(&a, x, y, n, h, w);
+    mg_conv2d_backward(&a, x, dy, dx, n, h, w);
+    const int cpi = mg_blk_channels(cin), cpo = mg_blk_channels(cout);
+    float *xb = bs ? to_blk(x, n, cin, hw) : x, *dyb = bd ? to_blk(dy, n, cout, hw) : dy;
+    float *yb = mg_calloc((size_t)n * (size_t)(bd ? cpo : cout) * (size_t)hw, sizeof(float));
+    float *dxb = mg_calloc((size_t)n * (size_t)(bs ? cpi : cin) * (size_t)hw, sizeof(float));
+    mg_conv2d_forward(&b, xb, yb, n, h, w);
+    mg_conv2d_backward(&b, xb, dyb, dxb, n, h, w);
+    for (int i = 0; i < n; i++)
+        for (int ch = 0; ch < (bd ? cpo : cout); ch++)
+            for (long p = 0; p < hw; p++) {
+                float got = bd ? blk_at(yb, cpo, hw, i, ch, p) : yb[((long)i * cout + ch) * hw + p];
+                float want = ch < cout ? y[((long)i * cout + ch) * hw + p] : 0.0f; /* padding stays zero */
+                if (fabsf(got - want) > 1e-4f * (1 + fabsf(want))) fail_msg("blocked y (%d,%d,%ld): %g vs %g", i, ch, p, (double)got, (double)want);
+            }
+    for (int i = 0; i < n; i++)
+        for (int ch = 0; ch < (bs ? cpi : cin); ch++)
+            for (long p = 0; p < hw; p++) {
+                float got = bs ? blk_at(dxb, cpi, hw, i, ch, p) : dxb[((long)i * cin + ch) * hw + p];
+                float want = ch < cin ? dx[((long)i * cin + ch) * hw + p] : 0.0f;
+                if (fabsf(got - want) > 1e-4f * (1 + fabsf(want))) fail_msg("blocked dx (%d,%d,%ld): %g vs %g", i, ch, p, (double)got, (double)want);
+            }
+    for (long i = 0; i < a.weight->size; i++)
+        if (fabsf(a.weight->g[i] - b.weight->g[i]) > 1e-4f * (1 + fabsf(a.weight->g[i]))) fail_msg("blocked dw %ld", i);
+    if (bs) free(xb);
+    if (bd) free(dyb);
+    free(x); free(dy); free(y); free(dx); free(yb); free(dxb);
+    mg_conv2d_free(&a);
+    mg_conv2d_free(&b);
+    mg_params_free(&pa);
+    mg_params_free(&pb);
+}
+
+/* the DCI-Net chain: plain -> blocked (conv1), blocked -> blocked (conv2),
+ * blocked -> plain (conv3), with channel counts that are and are not
+ * multiples of 16 */
+static void test_conv_blocked(void **s)
+{
+    (void)s;
+    check_conv_blocked(6, 20, 0, 1);
+    check_conv_blocked(20, 20, 1, 1);
+    check_conv_blocked(20, 2, 1, 0);
+    check_conv_blocked(16, 32, 1, 1);
+}
+
 static void test_conv5x5(void **s) { (void)s; check_conv(6, 5, 5, 1, 2, 1, 2, 9, 8); }
 static void test_conv5x5_narrow(void **s) { (void)s; check_conv(8, 2, 5, 1, 2, 1, 1, 12, 10); }
 static void test_conv4x4_s2(void **s) { (void)s; check_conv(3, 4, 4, 2, 1, 1, 2, 16, 12); check_conv(2, 3, 4, 2, 1, 0, 1, 8, 8); }
@@ -269,7 +349,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv5x5),  cmocka_unit_test(test_conv5x5_narrow),
-        cmocka_unit_test(test_conv4x4_s2), cmocka_unit_test(test_leaky),
+        cmocka_unit_test(test_conv4x4_s2), cmocka_unit_test(test_conv_blocked), cmocka_unit_test(test_leaky),
         cmocka_unit_test(test_batchnorm), cmocka_unit_test(test_linear),
         cmocka_unit_test(test_concat),    cmocka_unit_test(test_cmag),
         cmocka_unit_test(test_mse),       cmocka_unit_test(test_adam_and_clip),

@@ -1,6 +1,8 @@
 /* conv2d on oneDNN: forward, backward data and backward weights primitives
- * are created on the first call for a shape and reused. Plain layouts
- * (nchw activations, oihw weights) with the direct algorithm, so results are
+ * are created on the first call for a shape and reused. The caller's tensors
+ * are plain (nchw activations, oihw weights) or, for activations, blocked
+ * nChw16c (blk_src / blk_dst); the primitives choose their own layouts and a
+ * reorder runs only where the two differ. Direct algorithm, so results are
  * deterministic for a given thread count. */
 #include "nn.h"
 
@@ -64,6 +66,8 @@ struct mg_conv_impl {
 };
 
 int mg_conv_out(int in, int k, int stride, int pad) { return (in + 2 * pad - k) / stride + 1; }
+
+int mg_blk_channels(int c) { return (c + 15) / 16 * 16; }
 
 void mg_conv2d_init(mg_conv2d *c, mg_params *ps, const char *name, int cin, int cout, int k,
                     int stride, int pad, int with_bias, mg_rng *rng)
@@ -164,10 +168,10 @@ static void plan(mg_conv2d *c, int n, int h, int w)
     dnnl_memory_desc_t src, wt, b, dst, src_a, wt_a, dst_a;
     dnnl_dims_t ds = {n, c->cin, h, w}, dw = {c->cout, c->cin, c->k, c->k}, db = {c->cout},
                 dd = {n, c->cout, m->oh, m->ow};
-    DN(dnnl_memory_desc_init_by_tag(&src, 4, ds, dnnl_f32, dnnl_nchw));
+    DN(dnnl_memory_desc_init_by_tag(&src, 4, ds, dnnl_f32, c->blk_src ? dnnl_nChw16c : dnnl_nchw));
     DN(dnnl_memory_desc_init_by_tag(&wt, 4, dw, dnnl_f32, dnnl_oihw));
     DN(dnnl_memory_desc_init_by_tag(&b, 1, db, dnnl_f32, dnnl_a));
-    DN(dnnl_memory_desc_init_by_tag(&dst, 4, dd, dnnl_f32, dnnl_nchw));
+    DN(dnnl_memory_desc_init_by_tag(&dst, 4, dd, dnnl_f32, c->blk_dst ? dnnl_nChw16c : dnnl_nchw));
     DN(dnnl_memory_desc_init_by_tag(&src_a, 4, ds, dnnl_f32, dnnl_format_tag_any));
     DN(dnnl_memory_desc_init_by_tag(&wt_a, 4, dw, dnnl_f32, dnnl_format_tag_any));
     DN(dnnl_memory_desc_init_by_tag(&dst_a, 4, dd, dnnl_f32, dnnl_format_tag_any));
@@ -206,7 +210,8 @@ static void plan(mg_conv2d *c, int n, int h, int w)
     DN(dnnl_memory_create(&m->m_db, &b, engine, DNNL_MEMORY_NONE));
     m->dw = mg_malloc_array((size_t)c->weight->size, sizeof(float));
     m->db = mg_malloc_array((size_t)c->cout, sizeof(float));
-    m->dx = mg_malloc_array((size_t)n * (size_t)c->cin * (size_t)h * (size_t)w, sizeof(float));
+    m->dx = mg_malloc_array((size_t)n * (size_t)(c->blk_src ? mg_blk_channels(c->cin) : c->cin) * (size_t)h * (size_t)w,
+                            sizeof(float));
 }
 
 static void set(dnnl_memory_t mem, const void *p) { DN(dnnl_memory_set_data_handle(mem, (void *)p)); }
@@ -279,7 +284,7 @@ void mg_conv2d_backward(mg_conv2d *c, const float *x, const float *dy, float *dx
     if (c->bias)
         for (int i = 0; i < c->cout; i++) c->bias->g[i] += m->db[i];
     if (dx) {
-        const long nx = (long)n * c->cin * h * w;
+        const long nx = (long)n * (c->blk_src ? mg_blk_channels(c->cin) : c->cin) * h * w;
         for (long i = 0; i < nx; i++) dx[i] += m->dx[i];
     }
 }

@@ -47,8 +47,15 @@ typedef struct {
     int cin, cout, k, stride, pad;
     mg_param *weight; /* cout x cin x k x k */
     mg_param *bias;   /* cout, or NULL */
+    /* Layout of the caller's activations: plain n x c x h x w, or with
+     * blk_src / blk_dst set oneDNN's blocked nChw16c (channels padded to a
+     * multiple of 16, padding zero; mg_blk_channels). Consecutive layers that
+     * keep their activations blocked skip the reorders to and from plain. */
+    int blk_src, blk_dst;
     mg_conv_impl *impl;
 } mg_conv2d;
+/* channels of a blocked activation buffer: c rounded up to 16 */
+int mg_blk_channels(int c);
 /* Xavier/He-style uniform init from rng. */
 void mg_conv2d_init(mg_conv2d *c, mg_params *ps, const char *name, int cin, int cout, int k,
                     int stride, int pad, int with_bias, mg_rng *rng);
