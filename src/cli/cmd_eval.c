@@ -83,9 +83,8 @@ static void add_model(const char *cmd, row *r, const char *arg)
     const char *path = eq ? eq + 1 : arg;
     char name[64];
     struct stat st;
-    char *ck = NULL;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) ck = join(path, "best.safetensors");
-    else ck = mg_strdup(path);
+    const int isdir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    char *ck = isdir ? join(path, "best.safetensors") : mg_strdup(path);
     if (eq) snprintf(name, sizeof name, "%.*s", (int)(eq - arg) < 63 ? (int)(eq - arg) : 63, arg);
     else { /* the run directory's name, or the file's without extension */
         char tmp[512];
@@ -94,7 +93,7 @@ static void add_model(const char *cmd, row *r, const char *arg)
         while (L > 1 && tmp[L - 1] == '/') tmp[--L] = 0;
         char *b = strrchr(tmp, '/');
         b = b ? b + 1 : tmp;
-        if (!S_ISDIR(st.st_mode)) {
+        if (!isdir) {
             char *dot = strrchr(b, '.');
             if (dot && dot != b) *dot = 0;
         }
