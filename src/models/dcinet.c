@@ -58,11 +58,6 @@ void mg_dcinet_init(mg_dcinet *net, const mg_dcinet_cfg *cfg, uint64_t seed)
         mg_conv2d_init(&net->conv[3 * b + 1], &net->params, nm, K, K, 5, 1, 2, 1, &rng);
         snprintf(nm, sizeof nm, "block%d.conv3", b);
         mg_conv2d_init(&net->conv[3 * b + 2], &net->params, nm, K, 2, 5, 1, 2, 1, &rng);
-        /* the hidden activations stay in oneDNN's blocked layout from conv1's
-         * output to conv3's input: no reorders inside a block */
-        net->conv[3 * b].blk_dst = 1;
-        net->conv[3 * b + 1].blk_src = net->conv[3 * b + 1].blk_dst = 1;
-        net->conv[3 * b + 2].blk_src = 1;
     }
 }
 
@@ -104,7 +99,7 @@ static void ws_plan(mg_dcinet *net, int n, int C, int H, int W)
     ws_free(net);
     w = net->ws = mg_calloc(1, sizeof(mg_dcinet_ws));
     w->n = n; w->C = C; w->H = H; w->W = W;
-    const int N = net->cfg.blocks, K = mg_blk_channels(net->cfg.kernels); /* blocked, padded */
+    const int N = net->cfg.blocks, K = net->cfg.kernels;
     const size_t hw = (size_t)H * W, img = (size_t)n * 2 * hw;
     const int cmax = 2 * (1 + net->cfg.growth);
     w->y = mg_calloc((size_t)N + 1, sizeof(float *));
@@ -155,7 +150,7 @@ void mg_dcinet_forward(mg_dcinet *net, const cfloat *ku, const cfloat *sens, con
     mg_dcinet_ws *w = net->ws;
     w->ku = ku; w->sens = sens; w->mask = mask;
     const long hw = (long)H * W, img = 2 * hw;
-    const int N = net->cfg.blocks, K = mg_blk_channels(net->cfg.kernels); /* a1, a2 blocked */
+    const int N = net->cfg.blocks, K = net->cfg.kernels;
     const float slope = net->cfg.slope;
     /* y_{-1} = mz = A^H Ku */
     for (int s = 0; s < n; s++) {
@@ -188,7 +183,7 @@ void mg_dcinet_forward(mg_dcinet *net, const cfloat *ku, const cfloat *sens, con
 void mg_dcinet_backward(mg_dcinet *net, const float *dout, cfloat *dku)
 {
     mg_dcinet_ws *w = net->ws;
-    const int n = w->n, C = w->C, H = w->H, W = w->W, N = net->cfg.blocks, K = mg_blk_channels(net->cfg.kernels);
+    const int n = w->n, C = w->C, H = w->H, W = w->W, N = net->cfg.blocks, K = net->cfg.kernels;
     const long hw = (long)H * W, img = 2 * hw, nimg = n * img;
     const float slope = net->cfg.slope;
     for (int j = 0; j <= N; j++) memset(w->dy[j], 0, sizeof(float) * (size_t)nimg);
