@@ -6,32 +6,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-int mg_png_write_gray(const char *path, const unsigned char *pix, long h, long w)
+static int png_write(const char *path, const unsigned char *pix, long h, long w, png_uint_32 format, int channels)
 {
     png_image im;
     memset(&im, 0, sizeof im);
     im.version = PNG_IMAGE_VERSION;
     im.width = (png_uint_32)w;
     im.height = (png_uint_32)h;
-    im.format = PNG_FORMAT_GRAY;
+    im.format = format;
     char *tmp = mg_tmp_path(path);
-    int ok = png_image_write_to_file(&im, tmp, 0, pix, (png_int_32)w, NULL);
+    int ok = png_image_write_to_file(&im, tmp, 0, pix, (png_int_32)(channels * w), NULL);
     if (!ok) mg_set_error("%s: cannot write PNG: %s", path, im.message);
     return mg_finish_tmp(ok, tmp, path, NULL);
 }
 
+int mg_png_write_gray(const char *path, const unsigned char *pix, long h, long w)
+{
+    return png_write(path, pix, h, w, PNG_FORMAT_GRAY, 1);
+}
+
 int mg_png_write_rgb(const char *path, const unsigned char *rgb, long h, long w)
 {
-    png_image im;
-    memset(&im, 0, sizeof im);
-    im.version = PNG_IMAGE_VERSION;
-    im.width = (png_uint_32)w;
-    im.height = (png_uint_32)h;
-    im.format = PNG_FORMAT_RGB;
-    char *tmp = mg_tmp_path(path);
-    int ok = png_image_write_to_file(&im, tmp, 0, rgb, (png_int_32)(3 * w), NULL);
-    if (!ok) mg_set_error("%s: cannot write PNG: %s", path, im.message);
-    return mg_finish_tmp(ok, tmp, path, NULL);
+    return png_write(path, rgb, h, w, PNG_FORMAT_RGB, 3);
 }
 
 int mg_png_read_gray(const char *path, unsigned char **pix, long *h, long *w)
