@@ -20,6 +20,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_recon(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_fid(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
 /* Print "mrgan CMD: message" on one line and exit(1). */

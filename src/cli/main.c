@@ -11,6 +11,7 @@ static const struct {
     int (*fn)(int, char **);
     const char *help;
 } commands[] = {
+    {"demo", cmd_demo, "the main job end to end: simulate, train, eval, report"},
     {"simulate", cmd_simulate, "multi-coil k-space data sets from a brain volume (NIfTI)"},
     {"mask", cmd_mask, "undersampling masks over phase-encode lines"},
     {"zerofill", cmd_zerofill, "zero-filled SENSE-combined reconstruction"},
