@@ -196,9 +196,12 @@ void mg_dcinet_backward(mg_dcinet *net, const float *dout, cfloat *dku)
         mg_conv2d_backward(&net->conv[3 * b + 2], w->a2[b], g, w->da2, n, H, W);
         memset(w->da1, 0, sizeof(float) * (size_t)(n * K * hw));
         /* leaky backward in place: da2 <- leaky'(a2) * da2 */
-        for (long i = 0; i < n * K * hw; i++) w->da2[i] *= w->a2[b][i] > 0 ? 1.0f : slope;
+        const long nk = (long)n * K * hw;
+#pragma omp parallel for simd schedule(static)
+        for (long i = 0; i < nk; i++) w->da2[i] *= w->a2[b][i] > 0 ? 1.0f : slope;
         mg_conv2d_backward(&net->conv[3 * b + 1], w->a1[b], w->da2, w->da1, n, H, W);
-        for (long i = 0; i < n * K * hw; i++) w->da1[i] *= w->a1[b][i] > 0 ? 1.0f : slope;
+#pragma omp parallel for simd schedule(static)
+        for (long i = 0; i < nk; i++) w->da1[i] *= w->a1[b][i] > 0 ? 1.0f : slope;
         memset(w->din, 0, sizeof(float) * (size_t)(n * cin * hw));
         mg_conv2d_backward(&net->conv[3 * b], w->in[b], w->da1, w->din, n, H, W);
         mg_concat_backward(w->din, w->ddc, n, 2, cin, 0, hw);

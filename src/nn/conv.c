@@ -285,6 +285,8 @@ void mg_conv2d_backward(mg_conv2d *c, const float *x, const float *dy, float *dx
         for (int i = 0; i < c->cout; i++) c->bias->g[i] += m->db[i];
     if (dx) {
         const long nx = (long)n * (c->blk_src ? mg_blk_channels(c->cin) : c->cin) * h * w;
-        for (long i = 0; i < nx; i++) dx[i] += m->dx[i];
+        const float *src = m->dx;
+#pragma omp parallel for simd schedule(static) if (nx > (1L << 16))
+        for (long i = 0; i < nx; i++) dx[i] += src[i];
     }
 }
