@@ -10,6 +10,7 @@
 #include "nn/nn.h"
 
 #include <cblas.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -82,6 +83,7 @@ static void run(const char *name, mg_dcinet_cfg cfg, int C, int H, int W, int re
 
 int main(int argc, char **argv)
 {
+    mg_fft_set_threads(omp_get_max_threads()); /* as mrgan does */
     const char *which = argc > 1 ? argv[1] : "all";
     int reps = argc > 2 ? atoi(argv[2]) : 3;
     if (reps < 1) reps = 1;

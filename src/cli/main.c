@@ -3,6 +3,7 @@
 #include "fft/fft.h"
 
 #include <cblas.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,9 @@ int main(int argc, char **argv)
     /* OpenBLAS's own threads spin against OpenMP's (oneDNN, our loops) and
      * our BLAS calls are small: keep it on the calling thread. */
     openblas_set_num_threads(1);
+    /* FFTW's own threads, as many as OpenMP's team: FFTs run between the
+     * OpenMP regions, never inside one */
+    mg_fft_set_threads(omp_get_max_threads());
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) {
             int rc = commands[i].fn(argc - 1, argv + 1);
