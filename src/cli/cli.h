@@ -28,6 +28,12 @@ _Noreturn void cli_fail(const char *cmd, const char *fmt, ...) __attribute__((fo
 /* Fail with the library's last error message. */
 _Noreturn void cli_fail_lib(const char *cmd);
 
+/* A text output written atomically: open PATH's temporary file (fail with
+ * the command's one-line error), then close and rename it over PATH (frees
+ * tmp; a write error removes it and fails). */
+FILE *cli_open_tmp(const char *cmd, const char *path, char **tmp);
+void cli_close_tmp(const char *cmd, FILE *f, char *tmp, const char *path);
+
 /* Parse numbers with range checks; fail naming the option on bad input. */
 long cli_long(const char *cmd, const char *opt, const char *val, long lo, long hi);
 double cli_double(const char *cmd, const char *opt, const char *val, double lo, double hi);

@@ -108,16 +108,13 @@ int cmd_demo(int argc, char **argv)
     snprintf(src, sizeof src, "%s/table.md", evald);
     FILE *f = fopen(src, "rb");
     if (!f) cli_fail(cmd, "%s: cannot open", src);
-    char *tmp = mg_tmp_path(table);
-    FILE *g = fopen(tmp, "wb");
-    if (!g) cli_fail(cmd, "%s: cannot write", table);
+    char *tmp;
+    FILE *g = cli_open_tmp(cmd, table, &tmp);
     char buf[4096];
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, n, g);
     fclose(f);
-    int ok = !ferror(g);
-    ok &= fclose(g) == 0;
-    if (mg_finish_tmp(ok, tmp, table, "write failed")) cli_fail_lib(cmd);
+    cli_close_tmp(cmd, g, tmp, table);
     printf("\n== 4/4 report (%.0f s)\n", mg_now() - t0);
     fflush(stdout);
     {

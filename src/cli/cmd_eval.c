@@ -68,14 +68,6 @@ static int parse_methods(const char *cmd, const char *list, int *want)
     return 0;
 }
 
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = mg_malloc(n);
-    snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 /* --model [NAME=]PATH: a checkpoint, or a run directory (its best.safetensors) */
 static void add_model(const char *cmd, row *r, const char *arg)
 {
@@ -84,7 +76,7 @@ static void add_model(const char *cmd, row *r, const char *arg)
     char name[64];
     struct stat st;
     const int isdir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-    char *ck = isdir ? join(path, "best.safetensors") : mg_strdup(path);
+    char *ck = isdir ? mg_path_join(path, "best.safetensors") : mg_strdup(path);
     if (eq) snprintf(name, sizeof name, "%.*s", (int)(eq - arg) < 63 ? (int)(eq - arg) : 63, arg);
     else { /* the run directory's name, or the file's without extension */
         char tmp[512];
@@ -113,21 +105,6 @@ static void mag(const cfloat *z, float *m, long n)
 }
 
 static const char *orient_name(int o) { return o == 0 ? "axial" : o == 1 ? "coronal" : o == 2 ? "sagittal" : "-"; }
-
-static FILE *open_tmp(const char *cmd, const char *path, char **tmp)
-{
-    *tmp = mg_tmp_path(path);
-    FILE *f = fopen(*tmp, "w");
-    if (!f) cli_fail(cmd, "%s: cannot write: %s", path, strerror(errno));
-    return f;
-}
-
-static void close_tmp(const char *cmd, FILE *f, char *tmp, const char *path)
-{
-    int ok = !ferror(f);
-    ok &= fclose(f) == 0;
-    if (mg_finish_tmp(ok, tmp, path, "write failed")) cli_fail_lib(cmd);
-}
 
 static void fmt_fid(char *buf, size_t n, const row *r, int kid)
 {
@@ -217,7 +194,7 @@ int cmd_eval(int argc, char **argv)
     if (nmax > 0 && in.s0 + nmax < in.s1) in.s1 = in.s0 + nmax;
     const long C = in.d.coils, H = in.d.h, W = in.d.w, n = H * W, ns = in.s1 - in.s0;
     if (mkdir(outdir, 0755) && errno != EEXIST) cli_fail(cmd, "%s: cannot create: %s", outdir, strerror(errno));
-    char *imgdir = join(outdir, "images");
+    char *imgdir = mg_path_join(outdir, "images");
     if (mkdir(imgdir, 0755) && errno != EEXIST) cli_fail(cmd, "%s: cannot create: %s", imgdir, strerror(errno));
 
     /* reference images, their magnitudes and the masks */
@@ -237,11 +214,11 @@ int cmd_eval(int argc, char **argv)
     mag(ref, rmag, ns * n);
     for (long i = 0; i < ns * n; i++) vmax = rmag[i] > vmax ? rmag[i] : vmax;
     long dref[14] = {W, H, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ns};
-    char *p = join(imgdir, "reference.cfl");
+    char *p = mg_path_join(imgdir, "reference.cfl");
     if (mg_cfl_write(p, 14, dref, ref)) cli_fail_lib(cmd);
     free(p);
     long dm[14] = {1, H, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ns};
-    p = join(imgdir, "masks.cfl");
+    p = mg_path_join(imgdir, "masks.cfl");
     if (mg_cfl_write(p, 14, dm, masks)) cli_fail_lib(cmd);
     free(p);
     free(masks);
@@ -303,7 +280,7 @@ int cmd_eval(int argc, char **argv)
         }
         char nm[96];
         snprintf(nm, sizeof nm, "%s.cfl", R->m.name);
-        p = join(imgdir, nm);
+        p = mg_path_join(imgdir, nm);
         if (mg_cfl_write(p, 14, dref, img)) cli_fail_lib(cmd);
         free(p);
         char keep[64];
@@ -315,16 +292,16 @@ int cmd_eval(int argc, char **argv)
         R->m.kind = kind;
         R->m.cs.lambda = lam;
     }
-    char *pslice = join(outdir, "per_slice.csv"), *tslice;
-    FILE *fs = open_tmp(cmd, pslice, &tslice);
+    char *pslice = mg_path_join(outdir, "per_slice.csv"), *tslice;
+    FILE *fs = cli_open_tmp(cmd, pslice, &tslice);
     fputs(lines, fs);
-    close_tmp(cmd, fs, tslice, pslice);
+    cli_close_tmp(cmd, fs, tslice, pslice);
     free(pslice);
     free(lines);
 
     /* tables */
-    char *pmd = join(outdir, "table.md"), *pcsv = join(outdir, "table.csv"), *tmd, *tcsv;
-    FILE *fm = open_tmp(cmd, pmd, &tmd), *fc = open_tmp(cmd, pcsv, &tcsv);
+    char *pmd = mg_path_join(outdir, "table.md"), *pcsv = mg_path_join(outdir, "table.csv"), *tmd, *tcsv;
+    FILE *fm = cli_open_tmp(cmd, pmd, &tmd), *fc = cli_open_tmp(cmd, pcsv, &tcsv);
     const double R_net = (double)H * (double)ns / (double)sampled;
     fprintf(fm, "Test split %s: %ld slices of %ldx%ld, %ld coils; R = %.2f (%s mask, %ld centre lines, seed %llu)\n\n",
             in.path, ns, H, W, C, R_net, in.mask_file ? "file" : in.mo.type == 0 ? "1D variable-density" :
@@ -350,8 +327,8 @@ int cmd_eval(int argc, char **argv)
                 ns, ns, fidw, fid.sha256, ns);
     else
         fprintf(fm, "\n%s\n", fid_note);
-    close_tmp(cmd, fm, tmd, pmd);
-    close_tmp(cmd, fc, tcsv, pcsv);
+    cli_close_tmp(cmd, fm, tmd, pmd);
+    cli_close_tmp(cmd, fc, tcsv, pcsv);
 
     /* settings, for the report and for provenance */
     cJSON *js = cJSON_CreateObject();
@@ -374,10 +351,10 @@ int cmd_eval(int argc, char **argv)
     for (int r = 0; r < nr; r++) cJSON_AddItemToArray(ms, cJSON_CreateString(rows[r].m.name));
     char *text = cJSON_Print(js);
     cJSON_Delete(js);
-    char *pj = join(outdir, "eval.json"), *tj;
-    FILE *fj = open_tmp(cmd, pj, &tj);
+    char *pj = mg_path_join(outdir, "eval.json"), *tj;
+    FILE *fj = cli_open_tmp(cmd, pj, &tj);
     fprintf(fj, "%s\n", text);
-    close_tmp(cmd, fj, tj, pj);
+    cli_close_tmp(cmd, fj, tj, pj);
     free(text);
 
     FILE *show = fopen(pmd, "r");

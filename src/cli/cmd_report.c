@@ -58,14 +58,6 @@ typedef struct {
     int has_eval;
 } report;
 
-static char *join(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *p = mg_malloc(n);
-    snprintf(p, n, "%s/%s", a, b);
-    return p;
-}
-
 static char *slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -95,7 +87,7 @@ static void b64(FILE *f, const unsigned char *p, size_t n)
 /* <img> with the PNG inlined */
 static void img_tag(const report *r, FILE *f, const char *file, const char *alt)
 {
-    char *p = join(r->out, file);
+    char *p = mg_path_join(r->out, file);
     size_t n;
     char *d = slurp(p, &n);
     if (!d) cli_fail(r->cmd, "%s: cannot read back", p);
@@ -180,16 +172,16 @@ static void free_curves(curves *c)
 
 static void load_eval(report *r)
 {
-    char *pj = join(r->evald, "eval.json");
+    char *pj = mg_path_join(r->evald, "eval.json");
     char *txt = slurp(pj, NULL);
     if (!txt) cli_fail(r->cmd, "%s: cannot open (run 'mrgan eval ... %s' first, or give --eval)", pj, r->evald);
     cJSON *js = cJSON_Parse(txt);
     const cJSON *ms = js ? cJSON_GetObjectItemCaseSensitive(js, "methods") : NULL;
     if (!cJSON_IsArray(ms) || cJSON_GetArraySize(ms) < 1) cli_fail(r->cmd, "%s: no methods list", pj);
-    char *idir = join(r->evald, "images");
+    char *idir = mg_path_join(r->evald, "images");
     long dims[MG_MAX_DIMS];
     int nd;
-    char *pr = join(idir, "reference.cfl");
+    char *pr = mg_path_join(idir, "reference.cfl");
     if (mg_cfl_read(pr, &nd, dims, &r->ref)) cli_fail_lib(r->cmd);
     r->W = dims[0], r->H = dims[1], r->ns = 1;
     for (int i = 2; i < MG_MAX_DIMS; i++) r->ns *= dims[i];
@@ -200,7 +192,7 @@ static void load_eval(report *r)
         if (!cJSON_IsString(m) || r->nm == MAXM) cli_fail(r->cmd, "%s: bad methods list", pj);
         char nm[96];
         snprintf(nm, sizeof nm, "%s.cfl", m->valuestring);
-        char *p = join(idir, nm);
+        char *p = mg_path_join(idir, nm);
         long d2[MG_MAX_DIMS];
         if (mg_cfl_read(p, &nd, d2, &r->img[r->nm])) cli_fail_lib(r->cmd);
         long n2 = 1;
@@ -221,7 +213,7 @@ static void load_eval(report *r)
 /* the table as HTML, from table.csv (header row, then one row per method) */
 static void table_from_csv(report *r)
 {
-    char *p = join(r->evald, "table.csv");
+    char *p = mg_path_join(r->evald, "table.csv");
     char *txt = slurp(p, NULL);
     if (!txt) cli_fail(r->cmd, "%s: cannot open", p);
     static const char *hdr[] = {"method", "NMSE x1e3", "PSNR dB", "SSIM", "HFEN", "FID", "KID x1e3", "s / slice"};
@@ -323,7 +315,7 @@ static int fig4(report *r, long s, int rx, int ry, int rs, char *file, size_t fn
         pl_text(&c, x0, ye + Ht + 4, label, 1, black);
     }
     snprintf(file, fn, "fig4_slice_%03ld.png", s);
-    char *p = join(r->out, file);
+    char *p = mg_path_join(r->out, file);
     int rc = pl_write(&c, p);
     free(p);
     pl_free(&c);
@@ -350,10 +342,8 @@ static void reader_study(report *r, int nslices, uint64_t seed)
         order[i] = order[j];
         order[j] = t;
     }
-    char *pk = join(r->out, "reader_key.csv"), *tk = mg_tmp_path(pk);
-    char *ph = join(r->out, "reader.html"), *th = mg_tmp_path(ph);
-    FILE *fk = fopen(tk, "w"), *fh = fopen(th, "w");
-    if (!fk || !fh) cli_fail(r->cmd, "%s: cannot write: %s", r->out, strerror(errno));
+    char *pk = mg_path_join(r->out, "reader_key.csv"), *ph = mg_path_join(r->out, "reader.html"), *tk, *th;
+    FILE *fk = cli_open_tmp(r->cmd, pk, &tk), *fh = cli_open_tmp(r->cmd, ph, &th);
     fprintf(fk, "item,method,slice\n");
     fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>mrgan reader study</title>\n<style>\n"
           "body{font-family:sans-serif;margin:20px;max-width:1100px}.item{display:flex;gap:20px;margin:16px 0;"
@@ -378,7 +368,7 @@ static void reader_study(report *r, int nslices, uint64_t seed)
         for (long i = 0; i < n; i++) g[i] = to8(cabsf(x[i]), hi);
         char tmpname[32];
         snprintf(tmpname, sizeof tmpname, ".reader_%s.png", code);
-        char *pp = join(r->out, tmpname);
+        char *pp = mg_path_join(r->out, tmpname);
         if (mg_png_write_gray(pp, g, r->H, r->W)) cli_fail_lib(r->cmd);
         fprintf(fh, "<div class=\"item\" data-item=\"%s\"><div><b>%s</b><br>", code, code);
         img_tag(r, fh, tmpname, code);
@@ -417,10 +407,8 @@ static void reader_study(report *r, int nslices, uint64_t seed)
           "const pre=document.createElement('pre');pre.id='selftest';pre.textContent=csv();document.body.appendChild(pre);}\n"
           "</script>\n</body></html>\n",
           fh);
-    int ok = !ferror(fk) && !ferror(fh);
-    ok &= fclose(fk) == 0;
-    ok &= fclose(fh) == 0;
-    if (mg_finish_tmp(ok, tk, pk, "write failed") || mg_finish_tmp(ok, th, ph, "write failed")) cli_fail_lib(r->cmd);
+    cli_close_tmp(r->cmd, fk, tk, pk);
+    cli_close_tmp(r->cmd, fh, th, ph);
     free(pk);
     free(ph);
     free(order);
@@ -429,7 +417,7 @@ static void reader_study(report *r, int nslices, uint64_t seed)
 /* Table 3 from exported scores and the key */
 static int table3(report *r, const char **files, int nf, char *html, size_t hn)
 {
-    char *pk = join(r->out, "reader_key.csv");
+    char *pk = mg_path_join(r->out, "reader_key.csv");
     char *key = slurp(pk, NULL);
     if (!key) cli_fail(r->cmd, "%s: cannot open (the reader study's key)", pk);
     /* items: code -> method index */
@@ -480,9 +468,8 @@ static int table3(report *r, const char **files, int nf, char *html, size_t hn)
         }
         free(txt);
     }
-    char *pm = join(r->out, "table3.md"), *pc = join(r->out, "table3.csv"), *tm = mg_tmp_path(pm), *tc = mg_tmp_path(pc);
-    FILE *fm = fopen(tm, "w"), *fc = fopen(tc, "w");
-    if (!fm || !fc) cli_fail(r->cmd, "%s: cannot write", r->out);
+    char *pm = mg_path_join(r->out, "table3.md"), *pc = mg_path_join(r->out, "table3.csv"), *tm, *tc;
+    FILE *fm = cli_open_tmp(r->cmd, pm, &tm), *fc = cli_open_tmp(r->cmd, pc, &tc);
     fprintf(fm, "Reader study (%d file(s); mean +- SD of the 1-5 scores)\n\n| method | sharpness | SNR | contrast | "
                 "artifacts | overall | n |\n|---|---|---|---|---|---|---|\n", nf);
     fprintf(fc, "method,criterion,mean,sd,n\n");
@@ -502,10 +489,8 @@ static int table3(report *r, const char **files, int nf, char *html, size_t hn)
         o += (size_t)snprintf(html + o, hn - o, "</tr>\n");
     }
     snprintf(html + o, hn - o, "</table>\n");
-    int ok = !ferror(fm) && !ferror(fc);
-    ok &= fclose(fm) == 0;
-    ok &= fclose(fc) == 0;
-    if (mg_finish_tmp(ok, tm, pm, "write failed") || mg_finish_tmp(ok, tc, pc, "write failed")) cli_fail_lib(r->cmd);
+    cli_close_tmp(r->cmd, fm, tm, pm);
+    cli_close_tmp(r->cmd, fc, tc, pc);
     free(pm); free(pc); free(pk); free(key);
     return nmn;
 }
@@ -542,10 +527,10 @@ int cmd_report(int argc, char **argv)
     }
     if (argc - optind != 1) cli_fail(R.cmd, "expected one run directory (see 'mrgan report --help')");
     R.run = argv[optind];
-    char *dflt_eval = join(R.run, "eval"), *dflt_out = join(R.run, "report");
+    char *dflt_eval = mg_path_join(R.run, "eval"), *dflt_out = mg_path_join(R.run, "report");
     if (!R.evald) R.evald = dflt_eval;
     if (!R.out) R.out = dflt_out;
-    char *pcsv = join(R.run, "metrics.csv");
+    char *pcsv = mg_path_join(R.run, "metrics.csv");
     curves cv;
     read_curves(R.cmd, pcsv, &cv);
     if (cv.n == 0) cli_fail(R.cmd, "%s: no finished epoch yet", pcsv);
@@ -582,13 +567,13 @@ int cmd_report(int argc, char **argv)
         if (fig4(&R, sl[i], rx, ry, rs, figs[i], sizeof figs[i])) cli_fail_lib(R.cmd);
     }
     /* curves */
-    char *p3 = join(R.out, "fig3_val_nmse.png"), *pl = join(R.out, "fig3_train_loss.png"), *p9 = join(R.out, "fig9_beta.png");
+    char *p3 = mg_path_join(R.out, "fig3_val_nmse.png"), *pl = mg_path_join(R.out, "fig3_train_loss.png"), *p9 = mg_path_join(R.out, "fig9_beta.png");
     pl_series s1 = {"validation NMSE", cv.epoch, cv.val, cv.n, pl_palette[0]};
     if (pl_plot(p3, "VALIDATION NMSE PER EPOCH", "EPOCH", "NMSE", &s1, 1, 1)) cli_fail_lib(R.cmd);
     pl_series s2 = {"training loss", cv.epoch, cv.loss, cv.n, pl_palette[1]};
     if (pl_plot(pl, "TRAINING LOSS PER EPOCH", "EPOCH", "LOSS", &s2, 1, 1)) cli_fail_lib(R.cmd);
     /* beta is logged in every mode; it means something only in the GAN modes */
-    char *pcfg = join(R.run, "config.json");
+    char *pcfg = mg_path_join(R.run, "config.json");
     char *cfg = slurp(pcfg, NULL);
     free(pcfg);
     cJSON *cj = cfg ? cJSON_Parse(cfg) : NULL;
@@ -599,13 +584,13 @@ int cmd_report(int argc, char **argv)
     pl_series s3 = {"beta", cv.epoch, cv.beta, cv.n, pl_palette[2]};
     int have_fid = 0;
     for (int i = 0; i < cv.n; i++) have_fid |= isfinite(cv.fid[i]);
-    char *pf = join(R.out, "fig3_val_fid.png");
+    char *pf = mg_path_join(R.out, "fig3_val_fid.png");
     pl_series s4 = {"validation FID", cv.epoch, cv.fid, cv.n, pl_palette[3]};
     if (have_fid && pl_plot(pf, "VALIDATION FID PER EPOCH", "EPOCH", "FID", &s4, 1, 0)) cli_fail_lib(R.cmd);
     if (have_beta && pl_plot(p9, "AGB BALANCE BETA PER EPOCH", "EPOCH", "BETA", &s3, 1, 0)) cli_fail_lib(R.cmd);
     /* reader study and Table 3 */
     /* scores refer to the key they were made with: keep an existing study */
-    char *pkey = join(R.out, "reader_key.csv");
+    char *pkey = mg_path_join(R.out, "reader_key.csv");
     struct stat kst;
     if (!(nsc > 0 && stat(pkey, &kst) == 0)) reader_study(&R, nreader, seed);
     free(pkey);
@@ -614,9 +599,8 @@ int cmd_report(int argc, char **argv)
     if (nsc) table3(&R, scores, nsc, t3, sizeof t3);
 
     /* the page */
-    char *ph = join(R.out, "index.html"), *th = mg_tmp_path(ph);
-    FILE *f = fopen(th, "w");
-    if (!f) cli_fail(R.cmd, "%s: cannot write: %s", ph, strerror(errno));
+    char *ph = mg_path_join(R.out, "index.html"), *th;
+    FILE *f = cli_open_tmp(R.cmd, ph, &th);
     fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>mrgan report</title>\n<style>\n"
           "body{font-family:sans-serif;margin:24px;max-width:1400px}table{border-collapse:collapse;margin:8px 0}"
           "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}td:first-child{text-align:left}"
@@ -626,7 +610,7 @@ int cmd_report(int argc, char **argv)
     html_escape(f, R.run);
     fputs("</h1>\n", f);
     fputs("<h2>Evaluation</h2>\n<p>", f);
-    char *emd = join(R.evald, "table.md");
+    char *emd = mg_path_join(R.evald, "table.md");
     char *md = slurp(emd, NULL);
     if (md) { /* the first line of table.md describes the split and the masks */
         char *nl = strchr(md, '\n');
@@ -679,9 +663,7 @@ int cmd_report(int argc, char **argv)
           "const im=[...document.images];document.body.dataset.figures=im.filter(i=>i.complete&&i.naturalWidth>0).length"
           "+'/'+im.length;});\n</script>\n</body></html>\n",
           f);
-    int ok = !ferror(f);
-    ok &= fclose(f) == 0;
-    if (mg_finish_tmp(ok, th, ph, "write failed")) cli_fail_lib(R.cmd);
+    cli_close_tmp(R.cmd, f, th, ph);
     if (!quiet) printf("report: %s (figures %s/*.png, reader study %s/reader.html)\n", ph, R.out, R.out);
     free(ph); free(emd); free(md); free(cfg);
     free(p3); free(pl); free(p9); free(pf); free(pcsv); free(dflt_eval); free(dflt_out);

@@ -86,3 +86,18 @@ int cli_sens_method(const char *cmd, const char *val)
     if (!strcmp(val, "direct")) return MG_SENS_DIRECT;
     cli_fail(cmd, "option --sens-method: '%s' is not one of walsh, direct", val);
 }
+
+FILE *cli_open_tmp(const char *cmd, const char *path, char **tmp)
+{
+    *tmp = mg_tmp_path(path);
+    FILE *f = fopen(*tmp, "w");
+    if (!f) cli_fail(cmd, "%s: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+void cli_close_tmp(const char *cmd, FILE *f, char *tmp, const char *path)
+{
+    int ok = !ferror(f);
+    ok &= fclose(f) == 0;
+    if (mg_finish_tmp(ok, tmp, path, "write failed")) cli_fail_lib(cmd);
+}

@@ -226,6 +226,14 @@ int mg_finish_tmp(int ok, char *tmp, const char *path, const char *why)
     return rc;
 }
 
+char *mg_path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = mg_malloc(n);
+    snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
 int mg_has_suffix(const char *s, const char *suffix)
 {
     size_t a = strlen(s), b = strlen(suffix);

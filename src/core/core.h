@@ -65,6 +65,7 @@ int mg_finish_tmp(int ok, char *tmp, const char *path, const char *why);
 
 /* ---- small path helpers ---- */
 int mg_has_suffix(const char *s, const char *suffix);
+char *mg_path_join(const char *dir, const char *name); /* "dir/name", caller frees */
 
 /* ---- numeric checks ---- */
 /* Returns index of first non-finite value or -1 when all are finite. */

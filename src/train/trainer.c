@@ -20,14 +20,6 @@ static void on_signal(int s)
     stop_flag = 1;
 }
 
-static char *path_join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = mg_malloc(n);
-    snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 static int write_text(const char *path, const char *text)
 {
     char *tmp = mg_tmp_path(path);
@@ -68,7 +60,7 @@ static int append_line(const char *path, const char *line)
 
 static int load_split(const char *dir, const char *name, mg_kdata *d)
 {
-    char *p = path_join(dir, name);
+    char *p = mg_path_join(dir, name);
     int rc = mg_kdata_read(p, d);
     if (!rc && !d->sens) { /* estimate maps from the centre lines once */
         const long n = d->coils * d->h * d->w;
@@ -475,7 +467,7 @@ static char *epoch_file(const trainer *t, long epoch)
 {
     char nm[64];
     snprintf(nm, sizeof nm, "epoch_%03ld.safetensors", epoch);
-    return path_join(t->p_epochs, nm);
+    return mg_path_join(t->p_epochs, nm);
 }
 
 /* paper B.3 over the epochs so far (NMSE only until FID is available) */
@@ -559,12 +551,12 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
     memset(t, 0, sizeof T);
     t->cfg = *cfg_in;
     t->run = run_dir;
-    t->p_cfg = path_join(run_dir, "config.json");
-    t->p_last = path_join(run_dir, "last.safetensors");
-    t->p_best = path_join(run_dir, "best.safetensors");
-    t->p_csv = path_join(run_dir, "metrics.csv");
-    t->p_epochs = path_join(run_dir, "epochs");
-    t->p_grid = path_join(run_dir, "val_grid");
+    t->p_cfg = mg_path_join(run_dir, "config.json");
+    t->p_last = mg_path_join(run_dir, "last.safetensors");
+    t->p_best = mg_path_join(run_dir, "best.safetensors");
+    t->p_csv = mg_path_join(run_dir, "metrics.csv");
+    t->p_epochs = mg_path_join(run_dir, "epochs");
+    t->p_grid = mg_path_join(run_dir, "val_grid");
     long *perm = NULL;
     int rc = -1;
     struct stat st;
@@ -751,7 +743,7 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         double vn;
         char gname[64];
         snprintf(gname, sizeof gname, "epoch_%03ld.png", t->pos.epoch + 1);
-        char *gpath = cfg->grid > 0 ? path_join(t->p_grid, gname) : NULL;
+        char *gpath = cfg->grid > 0 ? mg_path_join(t->p_grid, gname) : NULL;
         /* rank 0 validates; the others take its figure */
         double vv[3] = {0, 0, NAN};
         if (lead) vv[0] = validate(t, &vv[1], NULL, gpath, &vv[2]) ? 1 : 0;
