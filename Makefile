@@ -34,7 +34,7 @@ demo: build
 
 # Speed figures (not part of the tests): DCI-Net inference / training step.
 bench: build
-	$(BUILD)/bench_dcinet all 3
+	$(BUILD)/mrgan bench
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

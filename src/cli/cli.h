@@ -20,6 +20,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_recon(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_fid(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
@@ -111,10 +112,16 @@ typedef struct {
     mg_dcinet net;        /* DCI-Net */
     cfloat *ku, *work;
     float *out;
+    void *gpu;            /* DCI-Net on a CUDA device (mg_gpu_dcinet), or NULL */
 } cli_method;
 /* defaults of the kind (cs: lambda 0.002, 30 iterations; arc: 7 taps ...) */
 void cli_method_init(cli_method *m, int kind, const char *name);
 int cli_method_load(cli_method *m, const char *ckpt); /* DCI-Net weights */
+/* DCI-Net inference on CUDA device dev (after cli_method_load); exits with
+ * a message when there is no device or the backend was not built */
+void cli_method_use_gpu(cli_method *m, int dev);
+/* --gpu [N] option value (NULL: device 0); exits on a bad value */
+int cli_gpu_device(const char *cmd, const char *arg);
 /* buffers for C coils of H x W (path: the input, for messages) */
 void cli_method_open(cli_method *m, long C, long H, long W, const char *path);
 void cli_method_slice(void *m, const cfloat *k, const cfloat *sens, const float *mask, cfloat *img, long s);

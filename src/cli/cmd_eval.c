@@ -38,6 +38,7 @@ static const char *help_head =
     "  --lambda-tv L        CS-TV weight (default 0.002)\n"
     "  --slices N           only the first N slices (quick looks)\n"
     "  --fid-weights FILE   Inception-v3 weights (safetensors, docs/metrics.md)\n"
+    "  --gpu[=N]            run the --model networks on CUDA device N (default 0)\n"
     "The mask options default to --accel 4 (1D variable density, 12 centre lines,\n"
     "seed 1: the masks of 'mrgan zerofill --accel 4' and of training validation).\n"
     "\n";
@@ -121,6 +122,7 @@ int cmd_eval(int argc, char **argv)
                                          {"lambda-tv", 1, 0, 'v'},
                                          {"slices", 1, 0, 'n'},
                                          {"fid-weights", 1, 0, 'f'},
+                                         {"gpu", 2, 0, 'G'},
                                          {"quiet", 0, 0, 'q'},
                                          {"help", 0, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -131,7 +133,7 @@ int cmd_eval(int argc, char **argv)
     double lw = -1, ltv = -1;
     long nmax = 0;
     const char *models[MAX_METHODS], *fidw = NULL;
-    int nmodels = 0;
+    int nmodels = 0, gpu = -1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         if (cli_inputs_option(&in, c, optarg)) continue;
@@ -145,6 +147,7 @@ int cmd_eval(int argc, char **argv)
         case 'v': ltv = cli_double(cmd, "--lambda-tv", optarg, 0.0, 1e6); break;
         case 'n': nmax = cli_long(cmd, "--slices", optarg, 1, 1L << 30); break;
         case 'f': fidw = optarg; break;
+        case 'G': gpu = cli_gpu_device(cmd, optarg); break;
         case 'q': quiet = 1; break;
         case 'h': cli_inputs_print_help(help_head); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan eval --help')");
@@ -171,7 +174,9 @@ int cmd_eval(int argc, char **argv)
         }
     for (int i = 0; i < nmodels; i++) {
         memset(&rows[nr], 0, sizeof rows[nr]);
-        add_model(cmd, &rows[nr++], models[i]);
+        add_model(cmd, &rows[nr], models[i]);
+        if (gpu >= 0) cli_method_use_gpu(&rows[nr].m, gpu);
+        nr++;
     }
     for (int i = 0; i < nr; i++) rows[i].m.cmd = cmd;
     for (int i = 0; i < nr; i++)

@@ -16,22 +16,25 @@ static const char *help_head =
     "KSPACE and OUT as for 'mrgan zerofill'. Each slice is scaled by the 99th\n"
     "percentile of its zero-filled magnitude, as in training.\n"
     "\n"
-    "  --model CKPT         checkpoint (required)\n";
+    "  --model CKPT         checkpoint (required)\n"
+    "  --gpu[=N]            run the network on CUDA device N (default 0; builds with\n"
+    "                       the GPU backend, docs/gpu.md)\n";
 
 int cmd_recon(int argc, char **argv)
 {
-    static const struct option opts[] = {CLI_INPUT_OPTIONS, {"model", 1, 0, 'k'}, {"quiet", 0, 0, 'q'},
+    static const struct option opts[] = {CLI_INPUT_OPTIONS, {"model", 1, 0, 'k'}, {"gpu", 2, 0, 'G'}, {"quiet", 0, 0, 'q'},
                                          {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *cmd = "recon";
     cli_inputs in;
     cli_inputs_init(&in, cmd);
     const char *model = NULL;
-    int quiet = 0, c;
+    int quiet = 0, c, gpu = -1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         if (cli_inputs_option(&in, c, optarg)) continue;
         switch (c) {
         case 'k': model = optarg; break;
+        case 'G': gpu = cli_gpu_device(cmd, optarg); break;
         case 'q': quiet = 1; break;
         case 'h': cli_inputs_print_help(help_head); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan recon --help')");
@@ -43,6 +46,7 @@ int cmd_recon(int argc, char **argv)
     cli_method r;
     cli_method_init(&r, CLI_M_DCINET, "dci-net");
     if (cli_method_load(&r, model)) cli_fail_lib(cmd);
+    if (gpu >= 0) cli_method_use_gpu(&r, gpu);
     cli_inputs_open(&in, argv[optind]);
     cli_method_open(&r, in.d.coils, in.d.h, in.d.w, in.path);
     mg_nmse_acc acc = {0, 0};

@@ -59,6 +59,9 @@ static const char *help =
     "                     best.safetensors; the paper trains from scratch)\n"
     "  --resume           continue RUN from RUN/last.safetensors with RUN/config.json\n"
     "                     (an explicit --epochs may extend the run)\n"
+    "  --gpu[=N]          steps and validation on CUDA device N (default 0): cuDNN,\n"
+    "                     cuFFT, cuBLAS; samples are still prepared on the CPU. Not\n"
+    "                     saved in the run: --resume may switch (docs/gpu.md)\n"
     "  -q, --quiet        no progress output\n"
     "  -h, --help         this text\n"
     "\n"
@@ -81,6 +84,7 @@ int cmd_train(int argc, char **argv)
         {"critic-steps", 1, 0, 'n'}, {"critic-lr", 1, 0, 'L'}, {"clip", 1, 0, 'C'},
         {"gan-lambda", 1, 0, 'w'}, {"agb-beta0", 1, 0, '0'}, {"agb-ratio", 1, 0, 'o'},
         {"agb-rate", 1, 0, 'a'}, {"agb-ma", 1, 0, 'M'}, {"init", 1, 0, 'I'}, {"fid-weights", 1, 0, 'F'},
+        {"gpu", 2, 0, 'u'},
         {0, 0, 0, 0}};
     const char *cmd = "train";
     mg_train_cfg cfg;
@@ -115,6 +119,7 @@ int cmd_train(int argc, char **argv)
         case 'm': cfg.max_steps = cli_long(cmd, "--max-steps", optarg, 1, 1L << 40); break;
         case 'r': resume = 1; break;
         case 'I': cfg.init = optarg; break;
+        case 'u': cfg.gpu = cli_gpu_device(cmd, optarg); break;
         case 'F':
             if (strlen(optarg) >= sizeof cfg.fid_weights) cli_fail(cmd, "option --fid-weights: path too long");
             snprintf(cfg.fid_weights, sizeof cfg.fid_weights, "%s", optarg);

@@ -25,6 +25,7 @@ static const struct {
     {"eval", cmd_eval, "every method on a test split: NMSE, PSNR, SSIM, HFEN, FID tables"},
     {"report", cmd_report, "HTML report: figures, tables, blinded reader study"},
     {"fid", cmd_fid, "FID / KID between two image sets (Inception-v3, pytorch-fid)"},
+    {"bench", cmd_bench, "DCI-Net speed: inference, MSE and cWGAN-AGB steps (CPU or --gpu)"},
 };
 
 static void usage(FILE *f)

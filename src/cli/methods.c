@@ -3,6 +3,9 @@
  * single-method commands do. */
 #include "cli.h"
 #include "mri/mri.h"
+#ifdef MRGAN_HAVE_CUDA
+#include "gpu/gpu.h"
+#endif
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,26 @@ void cli_method_init(cli_method *m, int kind, const char *name)
 int cli_method_load(cli_method *m, const char *ckpt)
 {
     return mg_checkpoint_load(ckpt, &m->net, NULL, NULL);
+}
+
+int cli_gpu_device(const char *cmd, const char *arg)
+{
+    if (!arg) return 0;
+    char *end;
+    long d = strtol(arg, &end, 10);
+    if (*arg == 0 || *end || d < 0 || d > 63) cli_fail(cmd, "option --gpu: '%s' is not a device number 0..63", arg);
+    return (int)d;
+}
+
+void cli_method_use_gpu(cli_method *m, int dev)
+{
+#ifdef MRGAN_HAVE_CUDA
+    if (mg_gpu_init(dev)) cli_fail(m->cmd, "--gpu: %s", mg_error());
+    m->gpu = mg_gpu_dcinet_create(&m->net);
+#else
+    (void)dev;
+    cli_fail(m->cmd, "--gpu: this mrgan was built without the GPU backend (needs nvcc and cuDNN; cmake -DMRGAN_CUDA=ON)");
+#endif
 }
 
 void cli_method_open(cli_method *m, long C, long H, long W, const char *path)
@@ -56,7 +79,12 @@ void cli_method_slice(void *ctx, const cfloat *k, const cfloat *sens, const floa
     default: { /* DCI-Net: scaled as in training */
         const int C = (int)m->C, H = (int)m->H, W = (int)m->W;
         float sc = mg_sample_prepare(k, sens, mk, m->ku, NULL, NULL, m->work, C, H, W);
-        mg_dcinet_forward(&m->net, m->ku, sens, mk, m->out, 1, C, H, W);
+#ifdef MRGAN_HAVE_CUDA
+        if (m->gpu)
+            mg_gpu_dcinet_infer(m->gpu, m->ku, sens, mk, m->out, 1, C, H, W);
+        else
+#endif
+            mg_dcinet_forward(&m->net, m->ku, sens, mk, m->out, 1, C, H, W);
         mg_planes2c(m->out, img, n);
         for (long i = 0; i < n; i++) img[i] *= sc;
     }
@@ -71,6 +99,9 @@ void cli_method_free(cli_method *m)
     free(m->ku);
     free(m->work);
     free(m->out);
+#ifdef MRGAN_HAVE_CUDA
+    mg_gpu_dcinet_free(m->gpu);
+#endif
     if (m->net.params.n) mg_dcinet_free(&m->net);
     memset(m, 0, sizeof *m);
 }

@@ -15,6 +15,7 @@ void mg_train_defaults(mg_train_cfg *c)
     c->net = (mg_dcinet_cfg){5, 5, 16, 0.2f};
     c->epochs = 50;
     c->batch = 1;
+    c->gpu = -1;
     c->lr = 5e-4f;
     c->beta1 = 0.9f;
     c->beta2 = 0.999f;
@@ -140,6 +141,7 @@ int mg_train_config_read(const char *path, mg_train_cfg *c)
     d.eval_seed = strtoull(eseed->valuestring, NULL, 10);
     d.max_steps = c->max_steps;
     d.quiet = c->quiet;
+    d.gpu = c->gpu;
     d.init = NULL; /* only used when a run starts */
     const cJSON *fw = cJSON_GetObjectItemCaseSensitive(o, "fid_weights");
     if (cJSON_IsString(fw)) snprintf(d.fid_weights, sizeof d.fid_weights, "%s", fw->valuestring);

@@ -33,6 +33,7 @@ typedef struct {
     int grid;           /* validation slices in the per-epoch image grid (4; 0: none) */
     const char *init;   /* generator weights to start from (NULL: random) */
     char fid_weights[512]; /* Inception-v3 weights: validation FID per epoch ("" none) */
+    int gpu;            /* CUDA device for the steps and validation (-1: the CPU); not saved */
 } mg_train_cfg;
 
 void mg_train_defaults(mg_train_cfg *c);
@@ -47,6 +48,12 @@ int mg_train_config_read(const char *path, mg_train_cfg *c);
  * 2 when interrupted by SIGINT/SIGTERM (a checkpoint was written), -1 on
  * error (mg_error()). */
 int mg_train_run(const mg_train_cfg *cfg, const char *data_dir, const char *run_dir, int resume);
+
+/* Speed (mrgan bench): training steps of cfg (mode, network, batch, gpu) on
+ * cfg->batch synthetic slices of C coils, H x W; after one warm-up step,
+ * the fastest of `reps` steps in *step_s, and the part of it spent preparing
+ * the samples on the CPU (augmentation, masks, scaling) in *prep_s. */
+int mg_train_bench(const mg_train_cfg *cfg, int C, int H, int W, int reps, double *step_s, double *prep_s);
 
 /* ---- a sample: from fully sampled k-space and maps to the network's
  * scaled input and target ---- */

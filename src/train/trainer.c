@@ -5,6 +5,9 @@
 #include "../fft/fft.h"
 #include "../metrics/metrics.h"
 #include "../mri/mri.h"
+#ifdef MRGAN_HAVE_CUDA
+#include "../gpu/gpu.h"
+#endif
 
 #include <errno.h>
 #include <math.h>
@@ -208,6 +211,14 @@ typedef struct {
     float *gbuf; /* packed gradients for the all-reduce */
     double step_s, comm_s; /* seconds in steps after the first, and in their collectives */
     long nsteps;
+    double prep_s; /* seconds preparing samples on the CPU (mg_train_bench) */
+#ifdef MRGAN_HAVE_CUDA
+    /* --gpu: device mirrors of the models and the batch (docs/gpu.md) */
+    mg_gpu_dcinet *gnet;
+    mg_gpu_critic *gcrit;
+    float *d_ku, *d_sens, *d_mask, *d_target, *d_mzmag, *d_out, *d_dout, *d_ggan, *d_mag, *d_dmag;
+    float *d_cin, *d_dcin, *d_dval, *d_dgrad;
+#endif
 } trainer;
 
 typedef struct {
@@ -246,18 +257,36 @@ static double dist_std(const trainer *t, const float *x, long n)
     return sqrt(ss / a[1]);
 }
 
+/* the critic's own minibatch: random slices */
+static void fill_critic_batch(trainer *t, long epoch, long step, int k)
+{
+    const double t0 = mg_now();
+    for (int i = 0; i < t->b.B; i++) {
+        uint64_t s = sample_seed(t->cfg.seed, epoch, step * t->Bg + t->r0 + i, 16 + (uint64_t)k);
+        mg_rng r;
+        mg_rng_seed(&r, s);
+        long idx = (long)(mg_rng_uniform(&r) * (double)t->tr.nslices);
+        fill_sample(&t->cfg, &t->tr, idx, mg_rng_u64(&r), i, &t->b);
+    }
+    t->prep_s += mg_now() - t0;
+}
+
+/* the generator's minibatch: the epoch's permutation */
+static void fill_generator_batch(trainer *t, const long *perm)
+{
+    const double t0 = mg_now();
+    for (int i = 0; i < t->b.B; i++) {
+        long p = t->pos.step_in_epoch * t->Bg + t->r0 + i;
+        fill_sample(&t->cfg, &t->tr, perm[p], sample_seed(t->cfg.seed, t->pos.epoch, p, 0), i, &t->b);
+    }
+    t->prep_s += mg_now() - t0;
+}
+
 static void critic_step(trainer *t, long epoch, long step, int k, step_log *lg)
 {
     batch_buf *b = &t->b;
     const mg_train_cfg *cfg = &t->cfg;
-    /* its own minibatch: random slices */
-    for (int i = 0; i < b->B; i++) {
-        uint64_t s = sample_seed(cfg->seed, epoch, step * t->Bg + t->r0 + i, 16 + (uint64_t)k);
-        mg_rng r;
-        mg_rng_seed(&r, s);
-        long idx = (long)(mg_rng_uniform(&r) * (double)t->tr.nslices);
-        fill_sample(cfg, &t->tr, idx, mg_rng_u64(&r), i, b);
-    }
+    fill_critic_batch(t, epoch, step, k);
     mg_dcinet_forward(&t->net, b->ku, b->sens, b->mask, b->out, b->B, b->C, b->H, b->W);
     const float inv = (float)(1.0 / t->agb.beta);
     mg_params_zero_grad(&t->critic.params);
@@ -292,11 +321,7 @@ static void critic_step(trainer *t, long epoch, long step, int k, step_log *lg)
 static double generator_step(trainer *t, const long *perm, step_log *lg)
 {
     batch_buf *b = &t->b;
-    const mg_train_cfg *cfg = &t->cfg;
-    for (int i = 0; i < b->B; i++) {
-        long p = t->pos.step_in_epoch * t->Bg + t->r0 + i;
-        fill_sample(cfg, &t->tr, perm[p], sample_seed(cfg->seed, t->pos.epoch, p, 0), i, b);
-    }
+    fill_generator_batch(t, perm);
     mg_dcinet_forward(&t->net, b->ku, b->sens, b->mask, b->out, b->B, b->C, b->H, b->W);
     const long nimg = (long)b->B * 2 * b->hw;
     double mse = mse_loss(b, t->P); /* b->dout = g_mse */
@@ -335,6 +360,175 @@ static double generator_step(trainer *t, const long *perm, step_log *lg)
     return lg->loss;
 }
 
+#ifdef MRGAN_HAVE_CUDA
+/* ---------------- the same two steps on the GPU (--gpu) ----------------
+ * Samples are prepared on the host (augmentation, masks, scaling), uploaded,
+ * and everything else runs on the device; only the critic's B outputs and the
+ * loss scalars come back. One process (no MPI ranks). */
+static void gpu_alloc(trainer *t)
+{
+    const batch_buf *b = &t->b;
+    const size_t img = (size_t)b->B * 2 * (size_t)b->hw, mag = (size_t)b->B * (size_t)b->hw;
+    const size_t cin = (size_t)b->B * (size_t)(b->cin ? b->cin : 1) * (size_t)b->hw;
+    t->gnet = mg_gpu_dcinet_create(&t->net);
+    if (t->gan) t->gcrit = mg_gpu_critic_create(&t->critic);
+    t->d_ku = mg_gpu_alloc((size_t)b->B * (size_t)b->n * 2);
+    t->d_sens = mg_gpu_alloc((size_t)b->B * (size_t)b->n * 2);
+    t->d_mask = mg_gpu_alloc((size_t)b->B * (size_t)b->H);
+    t->d_target = mg_gpu_alloc(img);
+    t->d_out = mg_gpu_alloc(img);
+    t->d_dout = mg_gpu_alloc(img);
+    t->d_ggan = mg_gpu_alloc(img);
+    t->d_mzmag = mg_gpu_alloc(mag);
+    t->d_mag = mg_gpu_alloc(mag);
+    t->d_dmag = mg_gpu_alloc(mag);
+    t->d_cin = mg_gpu_alloc(cin);
+    t->d_dcin = mg_gpu_alloc(cin);
+    t->d_dval = mg_gpu_alloc((size_t)b->B);
+    t->d_dgrad = mg_gpu_alloc((size_t)b->B);
+}
+
+static void gpu_free(trainer *t)
+{
+    if (!t->gnet) return;
+    mg_gpu_dcinet_free(t->gnet);
+    mg_gpu_critic_free(t->gcrit);
+    float *p[] = {t->d_ku, t->d_sens, t->d_mask, t->d_target, t->d_out, t->d_dout, t->d_ggan, t->d_mzmag,
+                  t->d_mag, t->d_dmag, t->d_cin, t->d_dcin, t->d_dval, t->d_dgrad};
+    for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) mg_gpu_free(p[i]);
+    t->gnet = NULL;
+}
+
+static void gpu_upload_batch(trainer *t)
+{
+    const batch_buf *b = &t->b;
+    mg_gpu_upload(t->d_ku, (const float *)b->ku, (size_t)b->B * (size_t)b->n * 2);
+    mg_gpu_upload(t->d_sens, (const float *)b->sens, (size_t)b->B * (size_t)b->n * 2);
+    mg_gpu_upload(t->d_mask, b->mask, (size_t)b->B * (size_t)b->H);
+    mg_gpu_upload(t->d_target, b->target, (size_t)b->B * 2 * (size_t)b->hw);
+    if (b->cin) mg_gpu_upload(t->d_mzmag, b->mzmag, (size_t)b->B * (size_t)b->hw);
+}
+
+/* critic input [|mz|, mag] or [mag] (critic_input on the device) */
+static void gpu_critic_input(trainer *t, const float *mag)
+{
+    const batch_buf *b = &t->b;
+    if (b->cin == 2) mg_gpu_concat_forward(t->d_mzmag, t->d_cin, b->B, 1, 2, 0, b->hw);
+    mg_gpu_concat_forward(mag, t->d_cin, b->B, 1, b->cin, b->cin - 1, b->hw);
+}
+
+/* D on the device input, gradient coef per output, backward; returns sum D */
+static double gpu_critic_pass(trainer *t, float coef, float *dx)
+{
+    batch_buf *b = &t->b;
+    mg_gpu_critic_forward(t->gcrit, t->d_cin, t->d_dval, b->B, 1);
+    mg_gpu_download(b->dval, t->d_dval, (size_t)b->B);
+    double s = 0;
+    for (int i = 0; i < b->B; i++) {
+        s += b->dval[i];
+        b->dgrad[i] = coef;
+    }
+    mg_gpu_upload(t->d_dgrad, b->dgrad, (size_t)b->B);
+    mg_gpu_critic_backward(t->gcrit, t->d_dgrad, dx);
+    return s;
+}
+
+static void gpu_critic_step(trainer *t, long epoch, long step, int k, step_log *lg)
+{
+    batch_buf *b = &t->b;
+    fill_critic_batch(t, epoch, step, k);
+    gpu_upload_batch(t);
+    mg_gpu_dcinet_forward(t->gnet, t->d_ku, t->d_sens, t->d_mask, t->d_out, b->B, b->C, b->H, b->W);
+    const float inv = (float)(1.0 / t->agb.beta);
+    mg_gpu_params *cp = mg_gpu_critic_params(t->gcrit);
+    mg_gpu_params_zero_grad(cp);
+    mg_gpu_cmag_forward(t->d_target, t->d_mag, b->B, b->hw);
+    gpu_critic_input(t, t->d_mag);
+    const double dr = gpu_critic_pass(t, -inv / (float)t->Bg, NULL);
+    mg_gpu_cmag_forward(t->d_out, t->d_mag, b->B, b->hw);
+    gpu_critic_input(t, t->d_mag);
+    const double df = gpu_critic_pass(t, inv / (float)t->Bg, NULL);
+    mg_gpu_adam_step(&t->adam_d, cp);
+    mg_gpu_clip_weights(cp, t->cfg.clip);
+    lg->w_est = (dr - df) / t->Bg;
+}
+
+static double gpu_generator_step(trainer *t, const long *perm, step_log *lg)
+{
+    batch_buf *b = &t->b;
+    fill_generator_batch(t, perm);
+    gpu_upload_batch(t);
+    mg_gpu_dcinet_forward(t->gnet, t->d_ku, t->d_sens, t->d_mask, t->d_out, b->B, b->C, b->H, b->W);
+    const long nimg = (long)b->B * 2 * b->hw;
+    mg_gpu_zero(t->d_dout, (size_t)nimg); /* as mse_loss: one process */
+    mg_gpu_mse_backward(t->d_out, t->d_target, t->d_dout, nimg, 2.0f);
+    lg->mse = 2.0 * mg_gpu_mse_forward(t->d_out, t->d_target, nimg);
+    lg->gan = 0;
+    if (t->gan) {
+        const float inv = (float)(1.0 / t->agb.beta);
+        mg_gpu_cmag_forward(t->d_out, t->d_mag, b->B, b->hw);
+        gpu_critic_input(t, t->d_mag);
+        mg_gpu_zero(t->d_dcin, (size_t)b->B * (size_t)b->cin * (size_t)b->hw);
+        const double df = gpu_critic_pass(t, -inv / (float)t->Bg, t->d_dcin);
+        lg->gan = -inv * df / t->Bg;
+        mg_gpu_zero(t->d_dmag, (size_t)b->B * (size_t)b->hw); /* the image channel of the critic input */
+        mg_gpu_concat_backward(t->d_dcin, t->d_dmag, b->B, 1, b->cin, b->cin - 1, b->hw);
+        mg_gpu_zero(t->d_ggan, (size_t)nimg);
+        mg_gpu_cmag_backward(t->d_out, t->d_dmag, t->d_ggan, b->B, b->hw);
+        lg->std_gan = mg_gpu_std(t->d_ggan, nimg);
+        lg->std_mse = mg_gpu_std(t->d_dout, nimg);
+        mg_gpu_add(t->d_dout, t->d_ggan, nimg);
+        if (t->agb_on) mg_agb_update(&t->agb, lg->std_gan, lg->std_mse);
+    }
+    mg_gpu_params *gp = mg_gpu_dcinet_params(t->gnet);
+    mg_gpu_params_zero_grad(gp);
+    mg_gpu_dcinet_backward(t->gnet, t->d_dout, NULL);
+    mg_gpu_adam_step(&t->adam, gp);
+    lg->loss = lg->mse + lg->gan;
+    return lg->loss;
+}
+#endif
+
+/* one validation slice through the network, on the device with --gpu */
+static void net_forward1(trainer *t, const cfloat *ku, const cfloat *sens, const float *mask, float *out)
+{
+    const batch_buf *b = &t->b;
+#ifdef MRGAN_HAVE_CUDA
+    if (t->gnet) {
+        mg_gpu_dcinet_infer(t->gnet, ku, sens, mask, out, 1, b->C, b->H, b->W);
+        return;
+    }
+#endif
+    mg_dcinet_forward(&t->net, ku, sens, mask, out, 1, b->C, b->H, b->W);
+}
+
+/* the host copies of the models are current before checkpoints */
+static void sync_host(trainer *t)
+{
+#ifdef MRGAN_HAVE_CUDA
+    if (!t->gnet) return;
+    mg_gpu_params_download(mg_gpu_dcinet_params(t->gnet));
+    if (t->gcrit) mg_gpu_critic_download(t->gcrit);
+#else
+    (void)t;
+#endif
+}
+
+static void train_step(trainer *t, const long *perm, step_log *lg, double *loss)
+{
+#ifdef MRGAN_HAVE_CUDA
+    if (t->gnet) {
+        if (t->gan)
+            for (int k = 0; k < t->cfg.critic_steps; k++) gpu_critic_step(t, t->pos.epoch, t->pos.step_in_epoch, k, lg);
+        *loss = gpu_generator_step(t, perm, lg);
+        return;
+    }
+#endif
+    if (t->gan)
+        for (int k = 0; k < t->cfg.critic_steps; k++) critic_step(t, t->pos.epoch, t->pos.step_in_epoch, k, lg);
+    *loss = generator_step(t, perm, lg);
+}
+
 /* Validation NMSE (fastMRI volume NMSE on magnitudes, data units) with the
  * fixed masks; zf: the same for zero filling; grid: PNG of the first slices
  * (rows: zero-filled, reconstruction, reference). */
@@ -358,7 +552,7 @@ static int validate(trainer *t, double *nmse, double *zf, const char *grid, doub
         if (rc) break;
         const cfloat *k = v->kspace + s * b->n, *sens = v->sens + s * b->n;
         float sc = mg_sample_prepare(k, sens, b->mask, b->ku, b->target, zfi, b->work, b->C, b->H, b->W);
-        mg_dcinet_forward(&t->net, b->ku, sens, b->mask, b->out, 1, b->C, b->H, b->W);
+        net_forward1(t, b->ku, sens, b->mask, b->out);
         mg_planes2c(b->out, pred, hw);
         mg_planes2c(b->target, ref, hw);
         for (long i = 0; i < hw; i++) {
@@ -515,6 +709,9 @@ static int check_replicas(trainer *t)
 
 static void trainer_free(trainer *t)
 {
+#ifdef MRGAN_HAVE_CUDA
+    gpu_free(t);
+#endif
     free(t->gbuf);
     batch_free(&t->b);
     if (t->net.params.n) mg_dcinet_free(&t->net);
@@ -532,6 +729,7 @@ static void trainer_free(trainer *t)
 /* the optimiser and AGB state goes into the position only when it is saved */
 static int save_ckpt(trainer *t, const char *path, int state)
 {
+    sync_host(t);
     t->pos.adam_t = t->adam.t;
     t->pos.adam_t_critic = t->adam_d.t;
     t->pos.beta = t->agb.beta;
@@ -565,6 +763,18 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
     t->R = mg_dist_rank();
     const int lead = t->R == 0; /* rank 0 writes files and prints */
     if (!lead) cfg->quiet = 1;
+    if (cfg->gpu >= 0) { /* before anything is written */
+#ifdef MRGAN_HAVE_CUDA
+        if (t->P > 1) {
+            mg_set_error("--gpu trains in one process: run it without mpirun");
+            goto out;
+        }
+        if (mg_gpu_init(cfg->gpu)) goto out;
+#else
+        mg_set_error("--gpu: this mrgan was built without the GPU backend (needs nvcc and cuDNN; cmake -DMRGAN_CUDA=ON)");
+        goto out;
+#endif
+    }
 
     if (resume) {
         if (mg_train_config_read(t->p_cfg, cfg)) goto out;
@@ -663,6 +873,13 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
             fprintf(stderr, "train: data-parallel over %d MPI ranks, %d of the batch of %d per rank\n", t->P,
                     t->b.B, t->Bg);
     }
+#ifdef MRGAN_HAVE_CUDA
+    if (cfg->gpu >= 0) {
+        gpu_alloc(t);
+        if (!cfg->quiet) fprintf(stderr, "train: steps and validation on GPU %d: %s%s\n", cfg->gpu, mg_gpu_name(),
+                                 mg_gpu_tf32() ? ", TF32 tensor cores" : ", strict FP32");
+    }
+#endif
     const long spe = t->tr.nslices / cfg->batch;
     if (!cfg->quiet && !resume) {
         double v0, z0;
@@ -694,9 +911,8 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         while (t->pos.step_in_epoch < spe) {
             double t0 = mg_now(), c0 = mg_dist_seconds();
             step_log lg = {0, 0, 0, 0, 0, 0};
-            if (t->gan)
-                for (int k = 0; k < cfg->critic_steps; k++) critic_step(t, t->pos.epoch, t->pos.step_in_epoch, k, &lg);
-            double loss = generator_step(t, perm, &lg);
+            double loss;
+            train_step(t, perm, &lg, &loss);
             if (fault_nan_step > 0 && t->pos.global_step + 1 == fault_nan_step) loss = NAN;
             if (!isfinite(loss) || !isfinite(lg.w_est)) {
                 if (stat(t->p_last, &st) == 0)
@@ -804,6 +1020,87 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
 restore:
     signal(SIGINT, old_int);
     signal(SIGTERM, old_term);
+out:
+    free(perm);
+    trainer_free(t);
+    return rc;
+}
+
+/* ---------------- speed measurement (mrgan bench) ---------------- */
+int mg_train_bench(const mg_train_cfg *cfg_in, int C, int H, int W, int reps, double *step_s, double *prep_s)
+{
+    trainer T, *t = &T;
+    memset(t, 0, sizeof T);
+    t->cfg = *cfg_in;
+    mg_train_cfg *cfg = &t->cfg;
+    int rc = -1;
+    long *perm = NULL;
+    t->P = 1;
+    t->gan = strcmp(cfg->mode, "mse") != 0;
+    t->agb_on = !strcmp(cfg->mode, "cwgan-agb");
+    t->Bg = cfg->batch;
+    /* synthetic slices: birdcage maps, a random smooth-phase image, noise */
+    const long ns = cfg->batch, n = (long)C * H * W;
+    t->tr.nslices = ns;
+    t->tr.coils = C;
+    t->tr.h = H;
+    t->tr.w = W;
+    t->tr.kspace = mg_malloc_array((size_t)(ns * n), sizeof(cfloat));
+    t->tr.sens = mg_malloc_array((size_t)(ns * n), sizeof(cfloat));
+    cfloat *img = mg_malloc_array((size_t)H * W, sizeof(cfloat));
+    mg_rng r;
+    mg_rng_seed(&r, 1);
+    for (long s = 0; s < ns; s++) {
+        for (long i = 0; i < (long)H * W; i++) img[i] = (float)mg_rng_uniform(&r);
+        mg_birdcage_maps(t->tr.sens + s * n, C, H, W, 1.5, 0.1 * (double)s);
+        mg_simulate_kspace(img, t->tr.sens + s * n, C, H, W, 0.01, &r, t->tr.kspace + s * n);
+    }
+    free(img);
+    if (cfg->gpu >= 0) {
+#ifdef MRGAN_HAVE_CUDA
+        if (mg_gpu_init(cfg->gpu)) goto out;
+#else
+        mg_set_error("--gpu: this mrgan was built without the GPU backend (needs nvcc and cuDNN; cmake -DMRGAN_CUDA=ON)");
+        goto out;
+#endif
+    }
+    mg_dcinet_init(&t->net, &cfg->net, 1);
+    mg_adam_init(&t->adam, cfg->lr, cfg->beta1, cfg->beta2, 1e-8f);
+    const int cin = !t->gan ? 0 : !strcmp(cfg->mode, "wgan") ? 1 : 2;
+    if (t->gan) {
+        if (mg_critic_init(&t->critic, cin, cfg->critic_ch, H, W, 2)) goto out;
+        mg_adam_init(&t->adam_d, cfg->critic_lr, cfg->beta1, cfg->beta2, 1e-8f);
+    }
+    mg_agb_init(&t->agb, t->agb_on ? cfg->agb_beta0 : cfg->gan_lambda, cfg->agb_ma, cfg->agb_ratio, cfg->agb_rate);
+    batch_alloc(&t->b, cfg->batch, C, H, W, cin);
+#ifdef MRGAN_HAVE_CUDA
+    if (cfg->gpu >= 0) gpu_alloc(t);
+#endif
+    perm = mg_calloc((size_t)ns, sizeof(long));
+    for (long i = 0; i < ns; i++) perm[i] = i;
+    *step_s = 1e30;
+    *prep_s = 0;
+    for (int i = 0; i <= reps; i++) { /* the first one plans and warms up */
+        step_log lg = {0, 0, 0, 0, 0, 0};
+        double loss;
+        t->pos.step_in_epoch = 0;
+        t->prep_s = 0;
+        double t0 = mg_now();
+        train_step(t, perm, &lg, &loss);
+#ifdef MRGAN_HAVE_CUDA
+        if (t->gnet) mg_gpu_sync();
+#endif
+        t0 = mg_now() - t0;
+        if (i > 0 && t0 < *step_s) {
+            *step_s = t0;
+            *prep_s = t->prep_s;
+        }
+        if (!isfinite(loss)) {
+            mg_set_error("bench: non-finite loss");
+            goto out;
+        }
+    }
+    rc = 0;
 out:
     free(perm);
     trainer_free(t);
