@@ -109,6 +109,7 @@ extern "C" void mg_gpu_release(void)
     cudaDeviceSynchronize();
     cudaFree(g_ws);
     cudaFree(g_red);
+    g_live -= g_ws_size;
     g_ws = NULL;
     g_ws_size = 0;
     cudnnDestroy(g_dnn);
@@ -166,9 +167,13 @@ static void *workspace(size_t bytes)
 {
     if (bytes > g_ws_size) {
         CK(cudaFree(g_ws));
+        g_live -= g_ws_size;
         g_ws = NULL;
+        g_ws_size = 0;
         CK(cudaMalloc(&g_ws, bytes));
         g_ws_size = bytes;
+        g_live += bytes;
+        if (g_live > g_peak) g_peak = g_live;
     }
     return g_ws;
 }

@@ -20,7 +20,7 @@ const char *mg_gpu_name(void); /* e.g. "NVIDIA H100 80GB HBM3 (sm_90, 79.1 GiB)"
 void mg_gpu_set_tf32(int on);
 int mg_gpu_tf32(void);
 void mg_gpu_sync(void);
-size_t mg_gpu_peak_bytes(void); /* most device memory held by mg_gpu_alloc at once */
+size_t mg_gpu_peak_bytes(void); /* most device memory held at once by mrgan's buffers and cuDNN workspace */
 void mg_gpu_release(void);      /* library handles and scratch (before exit) */
 
 /* ---------------- memory (counts are floats) ---------------- */
