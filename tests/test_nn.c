@@ -171,6 +171,55 @@ static void test_conv_blocked(void **s)
 
 static void test_conv5x5(void **s) { (void)s; check_conv(6, 5, 5, 1, 2, 1, 2, 9, 8); }
 static void test_conv5x5_narrow(void **s) { (void)s; check_conv(8, 2, 5, 1, 2, 1, 1, 12, 10); }
+/* the direct kernels (conv_direct.c): few output channels (forward, dW, dx),
+ * few input channels (dx); widths over one 64-column block with a partial
+ * last block, k = 3 and 5 (register-blocked dW) and an even k (the generic
+ * dW), pad 0; and stride-1 shapes that stay on oneDNN */
+static void test_conv_direct(void **s)
+{
+    (void)s;
+    check_conv(40, 2, 5, 1, 2, 1, 2, 13, 70);
+    check_conv(3, 16, 5, 1, 2, 1, 1, 11, 67);
+    check_conv(5, 3, 3, 1, 1, 0, 2, 9, 130);
+    check_conv(4, 1, 4, 1, 1, 1, 1, 10, 9);
+    check_conv(3, 2, 3, 1, 0, 1, 1, 8, 70);
+    check_conv(10, 6, 5, 1, 2, 1, 1, 9, 8);
+}
+/* fuse_leaky: the forward equals the reference convolution followed by
+ * LeakyReLU (oneDNN post-op, and the direct kernel's path) */
+static void check_conv_fused(int cin, int cout)
+{
+    mg_params ps = {0};
+    mg_rng r;
+    mg_rng_seed(&r, 77);
+    mg_conv2d c;
+    mg_conv2d_init(&c, &ps, "c", cin, cout, 5, 1, 2, 1, &r);
+    c.fuse_leaky = 1;
+    c.slope = 0.2f;
+    const int n = 2, h = 9, w = 11;
+    const long nx = (long)n * cin * h * w, ny = (long)n * cout * h * w;
+    float *x = mg_malloc_array((size_t)nx, sizeof(float)), *y = mg_malloc_array((size_t)ny, sizeof(float));
+    float *yr = mg_malloc_array((size_t)ny, sizeof(float));
+    randu(x, nx, &r, 1);
+    mg_conv2d_forward(&c, x, y, n, h, w);
+    mg_conv2d_ref_forward(x, c.weight->w, c.bias->w, yr, n, cin, cout, h, w, 5, 1, 2);
+    long neg = 0;
+    for (long i = 0; i < ny; i++) {
+        const float want = yr[i] > 0 ? yr[i] : 0.2f * yr[i];
+        neg += yr[i] < 0;
+        if (fabsf(y[i] - want) > 1e-4f * (1 + fabsf(want))) fail_msg("fused conv %ld: %g vs %g", i, (double)y[i], (double)want);
+    }
+    assert_true(neg > ny / 10 && neg < ny - ny / 10); /* both branches exercised */
+    mg_conv2d_free(&c);
+    mg_params_free(&ps);
+    free(x); free(y); free(yr);
+}
+static void test_conv_fused_leaky(void **s)
+{
+    (void)s;
+    check_conv_fused(6, 40);
+    check_conv_fused(12, 2);
+}
 static void test_conv4x4_s2(void **s) { (void)s; check_conv(3, 4, 4, 2, 1, 1, 2, 16, 12); check_conv(2, 3, 4, 2, 1, 0, 1, 8, 8); }
 
 /* ---------------- leaky ---------------- */
@@ -349,6 +398,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv5x5),  cmocka_unit_test(test_conv5x5_narrow),
+        cmocka_unit_test(test_conv_direct), cmocka_unit_test(test_conv_fused_leaky),
         cmocka_unit_test(test_conv4x4_s2), cmocka_unit_test(test_conv_blocked), cmocka_unit_test(test_leaky),
         cmocka_unit_test(test_batchnorm), cmocka_unit_test(test_linear),
         cmocka_unit_test(test_concat),    cmocka_unit_test(test_cmag),

@@ -56,6 +56,10 @@ void mg_dcinet_init(mg_dcinet *net, const mg_dcinet_cfg *cfg, uint64_t seed)
         mg_conv2d_init(&net->conv[3 * b], &net->params, nm, cin, K, 5, 1, 2, 1, &rng);
         snprintf(nm, sizeof nm, "block%d.conv2", b);
         mg_conv2d_init(&net->conv[3 * b + 1], &net->params, nm, K, K, 5, 1, 2, 1, &rng);
+        for (int i = 0; i < 2; i++) { /* LeakyReLU fused into conv1 and conv2 */
+            net->conv[3 * b + i].fuse_leaky = 1;
+            net->conv[3 * b + i].slope = cfg->slope;
+        }
         snprintf(nm, sizeof nm, "block%d.conv3", b);
         mg_conv2d_init(&net->conv[3 * b + 2], &net->params, nm, K, 2, 5, 1, 2, 1, &rng);
     }
@@ -150,8 +154,7 @@ void mg_dcinet_forward(mg_dcinet *net, const cfloat *ku, const cfloat *sens, con
     mg_dcinet_ws *w = net->ws;
     w->ku = ku; w->sens = sens; w->mask = mask;
     const long hw = (long)H * W, img = 2 * hw;
-    const int N = net->cfg.blocks, K = net->cfg.kernels;
-    const float slope = net->cfg.slope;
+    const int N = net->cfg.blocks;
     /* y_{-1} = mz = A^H Ku */
     for (int s = 0; s < n; s++) {
         mg_sense_adjoint(ku + (long)s * C * hw, sens + (long)s * C * hw, mask + (long)s * H, w->cx,
@@ -170,10 +173,8 @@ void mg_dcinet_forward(mg_dcinet *net, const cfloat *ku, const cfloat *sens, con
         /* dc is held in yb until the residual is added */
         mg_concat_forward(yb, w->in[b], n, 2, cin, 0, hw);
         for (int k = 0; k < ns; k++) mg_concat_forward(w->y[b - 1 - k], w->in[b], n, 2, cin, 2 * (k + 1), hw);
-        mg_conv2d_forward(&net->conv[3 * b], w->in[b], w->a1[b], n, H, W);
-        mg_leaky_forward(w->a1[b], w->a1[b], (long)n * K * hw, slope);
-        mg_conv2d_forward(&net->conv[3 * b + 1], w->a1[b], w->a2[b], n, H, W);
-        mg_leaky_forward(w->a2[b], w->a2[b], (long)n * K * hw, slope);
+        mg_conv2d_forward(&net->conv[3 * b], w->in[b], w->a1[b], n, H, W);     /* LeakyReLU fused */
+        mg_conv2d_forward(&net->conv[3 * b + 1], w->a1[b], w->a2[b], n, H, W); /* LeakyReLU fused */
         mg_conv2d_forward(&net->conv[3 * b + 2], w->a2[b], w->o3, n, H, W);
         for (long i = 0; i < n * img; i++) yb[i] += w->o3[i];
     }

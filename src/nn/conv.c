@@ -5,6 +5,7 @@
  * reorder runs only where the two differ. Direct algorithm, so results are
  * deterministic for a given thread count. */
 #include "nn.h"
+#include "conv_direct.h"
 
 #include <math.h>
 #include <oneapi/dnnl/dnnl.h>
@@ -184,7 +185,17 @@ static void plan(mg_conv2d *c, int n, int h, int w)
     DN(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src_a,
                                           &wt_a, bp, &dst_a, strides, pad, pad));
     dnnl_primitive_desc_t fpd, bdpd, bwpd;
-    DN(dnnl_primitive_desc_create(&fpd, &fd, NULL, engine, NULL));
+    dnnl_primitive_attr_t attr = NULL;
+    if (c->fuse_leaky) { /* LeakyReLU in the forward kernel: relu with a negative slope */
+        dnnl_post_ops_t po;
+        DN(dnnl_post_ops_create(&po));
+        DN(dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, c->slope, 0.0f));
+        DN(dnnl_primitive_attr_create(&attr));
+        DN(dnnl_primitive_attr_set_post_ops(attr, po));
+        dnnl_post_ops_destroy(po);
+    }
+    DN(dnnl_primitive_desc_create(&fpd, &fd, attr, engine, NULL));
+    if (attr) dnnl_primitive_attr_destroy(attr);
     DN(dnnl_primitive_create(&m->fwd, fpd));
     DN(dnnl_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &src_a, &wt_a, &dst_a,
                                                 strides, pad, pad));
@@ -213,6 +224,11 @@ static void plan(mg_conv2d *c, int n, int h, int w)
     m->dx = mg_malloc_array((size_t)n * (size_t)(c->blk_src ? mg_blk_channels(c->cin) : c->cin) * (size_t)h * (size_t)w,
                             sizeof(float));
 }
+
+#define DIRECT_MAX_COUT 4
+#define DIRECT_MAX_CIN 8
+static void conv_backward_dnnl(mg_conv2d *c, const float *x, const float *dy, float *g, float *dx, int n, int h,
+                               int w);
 
 static void set(dnnl_memory_t mem, const void *p) { DN(dnnl_memory_set_data_handle(mem, (void *)p)); }
 
@@ -246,8 +262,37 @@ static void port_out(port *p)
     if (p->need) reorder(p->to_plain, p->blk, p->plain);
 }
 
+/* Which passes take the direct kernels (conv_direct.c) instead of oneDNN:
+ * stride 1, plain layouts, and few output channels (forward, weights) or
+ * few input channels (data gradient); thresholds from `mrgan bench` and the
+ * per-layer timings in docs/results.md. MRGAN_CONV_DIRECT=0 turns them off
+ * (comparisons). */
+static int direct_ok(const mg_conv2d *c)
+{
+    static int env = -1;
+    if (env < 0) {
+        const char *e = getenv("MRGAN_CONV_DIRECT");
+        env = !(e && !strcmp(e, "0"));
+    }
+    return env && c->stride == 1 && !c->blk_src && !c->blk_dst;
+}
+static int direct_fwd(const mg_conv2d *c) { return direct_ok(c) && c->cout <= DIRECT_MAX_COUT; }
+static int direct_bwd_w(const mg_conv2d *c) { return direct_ok(c) && c->cout <= DIRECT_MAX_COUT; }
+static int direct_bwd_d(const mg_conv2d *c)
+{
+    return direct_ok(c) && (c->cout <= DIRECT_MAX_COUT || c->cin <= DIRECT_MAX_CIN);
+}
+
 void mg_conv2d_forward(mg_conv2d *c, const float *x, float *y, int n, int h, int w)
 {
+    if (direct_fwd(c)) {
+        mg_conv_direct_forward(x, c->weight->w, c->bias ? c->bias->w : NULL, y, n, c->cin, c->cout, h, w, c->k,
+                               c->pad);
+        if (c->fuse_leaky)
+            mg_leaky_forward(y, y, (long)n * c->cout * mg_conv_out(h, c->k, 1, c->pad) * mg_conv_out(w, c->k, 1, c->pad),
+                             c->slope);
+        return;
+    }
     plan(c, n, h, w);
     mg_conv_impl *m = c->impl;
     dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, port_in(&m->f_src, x)},
@@ -262,15 +307,30 @@ void mg_conv2d_forward(mg_conv2d *c, const float *x, float *y, int n, int h, int
 
 void mg_conv2d_backward(mg_conv2d *c, const float *x, const float *dy, float *dx, int n, int h, int w)
 {
+    const int dw_direct = direct_bwd_w(c), dx_direct = dx && direct_bwd_d(c);
+    if (dw_direct)
+        mg_conv_direct_backward_weights(x, dy, c->weight->g, c->bias ? c->bias->g : NULL, n, c->cin, c->cout, h, w,
+                                        c->k, c->pad);
+    if (dx_direct) mg_conv_direct_backward_data(dy, c->weight->w, dx, n, c->cin, c->cout, h, w, c->k, c->pad);
+    if (dw_direct && (dx_direct || !dx)) return;
+    conv_backward_dnnl(c, x, dy, dw_direct ? NULL : c->weight->g, dx_direct ? NULL : dx, n, h, w);
+}
+
+/* oneDNN's passes: dw, db when g is not NULL; dx when dx is not NULL */
+static void conv_backward_dnnl(mg_conv2d *c, const float *x, const float *dy, float *g, float *dx, int n, int h,
+                               int w)
+{
     plan(c, n, h, w);
     mg_conv_impl *m = c->impl;
-    set(m->m_db, m->db);
-    dnnl_exec_arg_t wargs[4] = {{DNNL_ARG_SRC, port_in(&m->w_src, x)},
-                                {DNNL_ARG_DIFF_DST, port_in(&m->w_ddst, dy)},
-                                {DNNL_ARG_DIFF_WEIGHTS, port_dst(&m->w_dw, m->dw)},
-                                {DNNL_ARG_DIFF_BIAS, m->m_db}};
-    DN(dnnl_primitive_execute(m->bwd_w, stream, c->bias ? 4 : 3, wargs));
-    port_out(&m->w_dw);
+    if (g) {
+        set(m->m_db, m->db);
+        dnnl_exec_arg_t wargs[4] = {{DNNL_ARG_SRC, port_in(&m->w_src, x)},
+                                    {DNNL_ARG_DIFF_DST, port_in(&m->w_ddst, dy)},
+                                    {DNNL_ARG_DIFF_WEIGHTS, port_dst(&m->w_dw, m->dw)},
+                                    {DNNL_ARG_DIFF_BIAS, m->m_db}};
+        DN(dnnl_primitive_execute(m->bwd_w, stream, c->bias ? 4 : 3, wargs));
+        port_out(&m->w_dw);
+    }
     if (dx) {
         dnnl_exec_arg_t dargs[3] = {{DNNL_ARG_DIFF_DST, port_in(&m->d_ddst, dy)},
                                     {DNNL_ARG_WEIGHTS, port_in(&m->d_w, c->weight->w)},
@@ -279,10 +339,11 @@ void mg_conv2d_backward(mg_conv2d *c, const float *x, const float *dy, float *dx
         port_out(&m->d_dsrc);
     }
     DN(dnnl_stream_wait(stream));
-    float *g = c->weight->g;
-    for (long i = 0; i < c->weight->size; i++) g[i] += m->dw[i];
-    if (c->bias)
-        for (int i = 0; i < c->cout; i++) c->bias->g[i] += m->db[i];
+    if (g) {
+        for (long i = 0; i < c->weight->size; i++) g[i] += m->dw[i];
+        if (c->bias)
+            for (int i = 0; i < c->cout; i++) c->bias->g[i] += m->db[i];
+    }
     if (dx) {
         const long nx = (long)n * (c->blk_src ? mg_blk_channels(c->cin) : c->cin) * h * w;
         const float *src = m->dx;

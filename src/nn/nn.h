@@ -52,6 +52,12 @@ typedef struct {
      * multiple of 16, padding zero; mg_blk_channels). Consecutive layers that
      * keep their activations blocked skip the reorders to and from plain. */
     int blk_src, blk_dst;
+    /* fuse_leaky: the forward applies LeakyReLU(slope) to its output (inside
+     * oneDNN's kernel as a post-op); the backward still takes the gradient
+     * w.r.t. the convolution's output, so callers multiply by the LeakyReLU
+     * derivative first (mg_leaky_backward, from the activated output) */
+    int fuse_leaky;
+    float slope;
     mg_conv_impl *impl;
 } mg_conv2d;
 /* channels of a blocked activation buffer: c rounded up to 16 */

@@ -1,0 +1,16 @@
+/* Direct stride-1 convolution kernels (conv_direct.c), private to src/nn:
+ * same semantics as mg_conv2d_ref_*: y = conv(x) + b; the backwards
+ * accumulate (dx +=, dw +=, db +=). */
+#ifndef MRGAN_CONV_DIRECT_H
+#define MRGAN_CONV_DIRECT_H
+
+#include "nn.h"
+
+void mg_conv_direct_forward(const float *x, const float *wt, const float *b, float *y, int n, int cin,
+                            int cout, int h, int w, int k, int pad);
+void mg_conv_direct_backward_data(const float *dy, const float *wt, float *dx, int n, int cin, int cout, int h,
+                                  int w, int k, int pad);
+void mg_conv_direct_backward_weights(const float *x, const float *dy, float *dw, float *db, int n, int cin,
+                                     int cout, int h, int w, int k, int pad);
+
+#endif
