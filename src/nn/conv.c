@@ -43,10 +43,11 @@ typedef struct {
 } port;
 
 /* Blocked copies live only during one primitive call, so all layers share
- * three scratch arenas (one per tensor argument of a call). Convolutions
+ * four scratch arenas (one per tensor argument of a call, and one for the
+ * data gradient before it is added to the caller's dx). Convolutions
  * therefore must not run concurrently (the networks call them in sequence). */
-static void *arena[3];
-static size_t arena_size[3];
+static void *arena[4]; /* [3]: the data gradient before it is added to the caller's dx */
+static size_t arena_size[4];
 
 static void arena_reserve(int i, size_t n)
 {
@@ -63,7 +64,7 @@ struct mg_conv_impl {
     port d_ddst, d_w, d_dsrc;   /* backward data */
     port w_src, w_ddst, w_dw;   /* backward weights */
     dnnl_memory_t m_b, m_db;
-    float *dw, *db, *dx;
+    float *dw, *db;
 };
 
 int mg_conv_out(int in, int k, int stride, int pad) { return (in + 2 * pad - k) / stride + 1; }
@@ -115,7 +116,6 @@ static void impl_free(mg_conv_impl *m)
     if (m->m_db) dnnl_memory_destroy(m->m_db);
     free(m->dw);
     free(m->db);
-    free(m->dx);
     free(m);
 }
 
@@ -127,7 +127,7 @@ void mg_conv2d_free(mg_conv2d *c)
 
 void mg_conv_release_scratch(void)
 {
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         free(arena[i]);
         arena[i] = NULL;
         arena_size[i] = 0;
@@ -221,8 +221,11 @@ static void plan(mg_conv2d *c, int n, int h, int w)
     DN(dnnl_memory_create(&m->m_db, &b, engine, DNNL_MEMORY_NONE));
     m->dw = mg_malloc_array((size_t)c->weight->size, sizeof(float));
     m->db = mg_malloc_array((size_t)c->cout, sizeof(float));
-    m->dx = mg_malloc_array((size_t)n * (size_t)(c->blk_src ? mg_blk_channels(c->cin) : c->cin) * (size_t)h * (size_t)w,
-                            sizeof(float));
+    size_t ndx;
+    if (!mg_mul_size((size_t)n * (size_t)(c->blk_src ? mg_blk_channels(c->cin) : c->cin), (size_t)h * (size_t)w, &ndx) ||
+        !mg_mul_size(ndx, sizeof(float), &ndx))
+        abort();
+    arena_reserve(3, ndx);
 }
 
 #define DIRECT_MAX_COUT 4
@@ -334,7 +337,7 @@ static void conv_backward_dnnl(mg_conv2d *c, const float *x, const float *dy, fl
     if (dx) {
         dnnl_exec_arg_t dargs[3] = {{DNNL_ARG_DIFF_DST, port_in(&m->d_ddst, dy)},
                                     {DNNL_ARG_WEIGHTS, port_in(&m->d_w, c->weight->w)},
-                                    {DNNL_ARG_DIFF_SRC, port_dst(&m->d_dsrc, m->dx)}};
+                                    {DNNL_ARG_DIFF_SRC, port_dst(&m->d_dsrc, arena[3])}};
         DN(dnnl_primitive_execute(m->bwd_d, stream, 3, dargs));
         port_out(&m->d_dsrc);
     }
@@ -346,7 +349,7 @@ static void conv_backward_dnnl(mg_conv2d *c, const float *x, const float *dy, fl
     }
     if (dx) {
         const long nx = (long)n * (c->blk_src ? mg_blk_channels(c->cin) : c->cin) * h * w;
-        const float *src = m->dx;
+        const float *src = arena[3];
 #pragma omp parallel for simd schedule(static) if (nx > (1L << 16))
         for (long i = 0; i < nx; i++) dx[i] += src[i];
     }
