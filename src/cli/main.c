@@ -6,6 +6,8 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <unistd.h>
 
 static const struct {
     const char *name;
@@ -36,14 +38,49 @@ static void usage(FILE *f)
     fprintf(f, "\n'mrgan COMMAND --help' describes a command. Exit status: 0 success, 1 bad input.\n");
 }
 
+#ifndef MRGAN_HAVE_CUDA
+/* mrgan-gpu beside this binary (the GPU build of the same commands), or NULL */
+static char *gpu_binary(void)
+{
+    static char path[4096];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 16);
+    if (n <= 0) return NULL;
+    path[n] = 0;
+    char *slash = strrchr(path, '/');
+    if (!slash) return NULL;
+    strcpy(slash + 1, "mrgan-gpu");
+    return access(path, X_OK) == 0 ? path : NULL;
+}
+#endif
+
 int main(int argc, char **argv)
 {
+#ifndef MRGAN_HAVE_CUDA
+    /* --gpu: the commands of mrgan-gpu, which links CUDA; plain mrgan does not
+     * load those libraries (docs/gpu.md). Without it the command reports that
+     * this build has no GPU backend. */
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--gpu") || !strncmp(argv[i], "--gpu=", 6)) {
+            char *g = gpu_binary();
+            if (g) {
+                execv(g, argv);
+                fprintf(stderr, "mrgan: cannot run %s: %s\n", g, strerror(errno));
+                return 1;
+            }
+            break;
+        }
+#endif
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 1 : 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("mrgan 0.1.0 (MPI: %s)\n", mg_dist_have_mpi() ? "yes" : "no");
+#ifdef MRGAN_HAVE_CUDA
+        const char *gpu = "yes (mrgan-gpu)";
+#else
+        const char *gpu = gpu_binary() ? "yes (mrgan-gpu beside this binary)" : "no";
+#endif
+        printf("mrgan 0.1.0 (MPI: %s, GPU backend: %s)\n", mg_dist_have_mpi() ? "yes" : "no", gpu);
         return 0;
     }
     /* OpenBLAS's own threads spin against OpenMP's (oneDNN, our loops) and
