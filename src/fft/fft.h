@@ -4,9 +4,11 @@
  *   inverse:  x = fftshift(ifft2(ifftshift(K))) / sqrt(H*W)
  *
  * Both are unitary, so the inverse is the adjoint. Data are row-major
- * batch x H x W complex float; the transform runs in place. FFTW plans are
- * created once per (batch, H, W, direction, alignment) and cached; creating
- * them is serialised, executing them is thread-safe. */
+ * batch x H x W complex float; the transform runs in place. A 2D transform is
+ * batched 1D FFTs along the rows, a cache-blocked transpose, 1D FFTs again and
+ * a transpose back (per-thread scratch). FFTW_ESTIMATE plans (deterministic)
+ * are created once per (count, length, direction, alignment, threads) and
+ * cached; creating them is serialised, executing them is thread-safe. */
 #ifndef MRGAN_FFT_H
 #define MRGAN_FFT_H
 
