@@ -60,6 +60,10 @@ void mg_dcinet_init(mg_dcinet *net, const mg_dcinet_cfg *cfg, uint64_t seed)
             net->conv[3 * b + i].fuse_leaky = 1;
             net->conv[3 * b + i].slope = cfg->slope;
         }
+        /* a1 (conv1 -> conv2) stays in oneDNN's blocked nChw16c layout: no
+         * reorders around it in either direction (docs/dcinet.md) */
+        net->conv[3 * b].blk_dst = 1;
+        net->conv[3 * b + 1].blk_src = 1;
         snprintf(nm, sizeof nm, "block%d.conv3", b);
         mg_conv2d_init(&net->conv[3 * b + 2], &net->params, nm, K, 2, 5, 1, 2, 1, &rng);
     }
@@ -119,12 +123,12 @@ static void ws_plan(mg_dcinet *net, int n, int C, int H, int W)
     for (int b = 0; b < N; b++) {
         w->r[b] = mg_malloc_array(img, sizeof(float));
         w->in[b] = mg_malloc_array((size_t)n * (size_t)(2 * (1 + n_skips(&net->cfg, b))) * hw, sizeof(float));
-        w->a1[b] = mg_malloc_array((size_t)n * K * hw, sizeof(float));
+        w->a1[b] = mg_malloc_array((size_t)n * (size_t)mg_blk_channels(K) * hw, sizeof(float));
         w->a2[b] = mg_malloc_array((size_t)n * K * hw, sizeof(float));
     }
     w->o3 = mg_malloc_array(img, sizeof(float));
     w->ddc = mg_malloc_array(img, sizeof(float));
-    w->da1 = mg_malloc_array((size_t)n * K * hw, sizeof(float));
+    w->da1 = mg_malloc_array((size_t)n * (size_t)mg_blk_channels(K) * hw, sizeof(float));
     w->da2 = mg_malloc_array((size_t)n * K * hw, sizeof(float));
     w->din = mg_malloc_array((size_t)n * cmax * hw, sizeof(float));
     w->cx = mg_malloc_array(hw, sizeof(cfloat));
@@ -195,14 +199,15 @@ void mg_dcinet_backward(mg_dcinet *net, const float *dout, cfloat *dku)
         memcpy(w->ddc, g, sizeof(float) * (size_t)nimg); /* residual path */
         memset(w->da2, 0, sizeof(float) * (size_t)(n * K * hw));
         mg_conv2d_backward(&net->conv[3 * b + 2], w->a2[b], g, w->da2, n, H, W);
-        memset(w->da1, 0, sizeof(float) * (size_t)(n * K * hw));
+        const long nk1 = (long)n * mg_blk_channels(K) * hw; /* a1, da1: blocked, padding zero */
+        memset(w->da1, 0, sizeof(float) * (size_t)nk1);
         /* leaky backward in place: da2 <- leaky'(a2) * da2 */
         const long nk = (long)n * K * hw;
 #pragma omp parallel for simd schedule(static)
         for (long i = 0; i < nk; i++) w->da2[i] *= w->a2[b][i] > 0 ? 1.0f : slope;
         mg_conv2d_backward(&net->conv[3 * b + 1], w->a1[b], w->da2, w->da1, n, H, W);
 #pragma omp parallel for simd schedule(static)
-        for (long i = 0; i < nk; i++) w->da1[i] *= w->a1[b][i] > 0 ? 1.0f : slope;
+        for (long i = 0; i < nk1; i++) w->da1[i] *= w->a1[b][i] > 0 ? 1.0f : slope;
         memset(w->din, 0, sizeof(float) * (size_t)(n * cin * hw));
         mg_conv2d_backward(&net->conv[3 * b], w->in[b], w->da1, w->din, n, H, W);
         mg_concat_backward(w->din, w->ddc, n, 2, cin, 0, hw);

@@ -64,6 +64,7 @@ struct mg_conv_impl {
     port d_ddst, d_w, d_dsrc;   /* backward data */
     port w_src, w_ddst, w_dw;   /* backward weights */
     dnnl_memory_t m_b, m_db;
+    int ddst_shared; /* both backward passes take diff_dst in the same blocked layout */
     float *dw, *db;
 };
 
@@ -208,12 +209,17 @@ static void plan(mg_conv2d *c, int n, int h, int w)
     port_init(&m->f_src, &src, fpd, dnnl_query_src_md, 0);
     port_init(&m->f_w, &wt, fpd, dnnl_query_weights_md, 1);
     port_init(&m->f_dst, &dst, fpd, dnnl_query_dst_md, 2);
-    port_init(&m->d_ddst, &dst, bdpd, dnnl_query_diff_dst_md, 0);
-    port_init(&m->d_w, &wt, bdpd, dnnl_query_weights_md, 1);
+    /* diff_dst in arena 1 for both backward passes: when their layouts agree the
+     * data pass reuses the weights pass's reordered copy */
+    port_init(&m->d_ddst, &dst, bdpd, dnnl_query_diff_dst_md, 1);
+    port_init(&m->d_w, &wt, bdpd, dnnl_query_weights_md, 0);
     port_init(&m->d_dsrc, &src, bdpd, dnnl_query_diff_src_md, 2);
     port_init(&m->w_src, &src, bwpd, dnnl_query_src_md, 0);
     port_init(&m->w_ddst, &dst, bwpd, dnnl_query_diff_dst_md, 1);
     port_init(&m->w_dw, &wt, bwpd, dnnl_query_diff_weights_md, 2);
+    m->ddst_shared = m->w_ddst.need && m->d_ddst.need &&
+                     dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(bwpd, dnnl_query_diff_dst_md, 0),
+                                            dnnl_primitive_desc_query_md(bdpd, dnnl_query_diff_dst_md, 0));
     dnnl_primitive_desc_destroy(fpd);
     dnnl_primitive_desc_destroy(bdpd);
     dnnl_primitive_desc_destroy(bwpd);
@@ -335,7 +341,14 @@ static void conv_backward_dnnl(mg_conv2d *c, const float *x, const float *dy, fl
         port_out(&m->w_dw);
     }
     if (dx) {
-        dnnl_exec_arg_t dargs[3] = {{DNNL_ARG_DIFF_DST, port_in(&m->d_ddst, dy)},
+        dnnl_memory_t ddst;
+        if (g && m->ddst_shared) { /* arena 1 still holds dy in this layout */
+            set(m->d_ddst.blk, arena[1]);
+            ddst = m->d_ddst.blk;
+        } else {
+            ddst = port_in(&m->d_ddst, dy);
+        }
+        dnnl_exec_arg_t dargs[3] = {{DNNL_ARG_DIFF_DST, ddst},
                                     {DNNL_ARG_WEIGHTS, port_in(&m->d_w, c->weight->w)},
                                     {DNNL_ARG_DIFF_SRC, port_dst(&m->d_dsrc, arena[3])}};
         DN(dnnl_primitive_execute(m->bwd_d, stream, 3, dargs));
