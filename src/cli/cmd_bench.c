@@ -26,7 +26,8 @@ static const char *help =
     "the fastest of --reps after a warm-up; the training steps include preparing\n"
     "the samples on the CPU (shown separately); GFLOP/s of the convolutions and\n"
     "FFTs (a step counts 3 forwards), their ratio to OpenBLAS SGEMM 2048^3 in this\n"
-    "process (CPU), and peak memory (resident set; device memory with --gpu).\n"
+    "process (CPU), and the peak memory of each measurement (resident set of the\n"
+    "process, or with --gpu the device memory mrgan holds; reset between them).\n"
     "\n"
     "  --config C     small (128x128, 8 coils, 5I-5G-16K), paper (256x256, 8 coils,\n"
     "                 20I-5G-40K) or all (default)\n"
@@ -100,12 +101,31 @@ static double time_inference(mg_dcinet *net, int C, int H, int W, int reps, int 
 #endif
         for (int i = 0; i <= reps; i++) {
             double t = mg_now();
-            mg_dcinet_forward(net, ku, sens, mask, out, 1, C, H, W);
+            mg_dcinet_infer(net, ku, sens, mask, out, 1, C, H, W);
             t = mg_now() - t;
             if (i > 0 && t < best) best = t;
         }
     free(ku); free(sens); free(mask); free(out);
     return best;
+}
+
+/* Peak resident set of the process since the last peak_reset (Linux: VmHWM,
+ * reset through /proc/self/clear_refs; elsewhere the lifetime maximum), or
+ * with --gpu the device memory held by mrgan's buffers. */
+static void peak_reset(int gpu)
+{
+#ifdef MRGAN_HAVE_CUDA
+    if (gpu >= 0) {
+        mg_gpu_peak_reset();
+        return;
+    }
+#else
+    (void)gpu;
+#endif
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (!f) return;
+    fputs("5", f);
+    fclose(f);
 }
 
 static double peak_mb(int gpu)
@@ -115,9 +135,18 @@ static double peak_mb(int gpu)
 #else
     (void)gpu;
 #endif
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss / 1024.0;
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) kb = atol(line + 6);
+    if (f) fclose(f);
+    if (kb < 0) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        kb = ru.ru_maxrss;
+    }
+    return kb / 1024.0;
 }
 
 static void run(const char *name, mg_dcinet_cfg cfg, int C, int H, int W, int reps, int batch, int train,
@@ -129,13 +158,15 @@ static void run(const char *name, mg_dcinet_cfg cfg, int C, int H, int W, int re
     printf("%s: %dx%d, %d coils, %dI-%dG-%dK, %ld parameters, %.1f GFLOP per forward\n", name, H, W, C, cfg.blocks,
            cfg.growth, cfg.kernels, mg_params_count(&net.params), f / 1e9);
     fflush(stdout);
+    peak_reset(gpu);
     const double ti = time_inference(&net, C, H, W, reps, gpu);
+    const double pi = peak_mb(gpu);
     mg_dcinet_free(&net);
     const char *unit = gpu >= 0 ? "ms" : "s";
     const double k = gpu >= 0 ? 1e3 : 1;
     printf("  inference      %8.3f %s per slice  %8.1f GFLOP/s", ti * k, unit, f / ti / 1e9);
     if (sgemm > 0) printf("  %.2f of SGEMM", f / ti / 1e9 / sgemm);
-    printf("\n");
+    printf("  peak %.0f MB\n", pi);
     fflush(stdout);
     static const char *modes[2] = {"mse", "cwgan-agb"};
     for (int m = 0; train && m < 2; m++) {
@@ -146,7 +177,9 @@ static void run(const char *name, mg_dcinet_cfg cfg, int C, int H, int W, int re
         tc.batch = batch;
         tc.gpu = gpu;
         double ts, tp;
+        peak_reset(gpu);
         if (mg_train_bench(&tc, C, H, W, reps, &ts, &tp)) cli_fail("bench", "%s", mg_error());
+        const double pm = peak_mb(gpu);
         printf("  %-9s step %8.3f %s (batch %d; %.3f %s preparing samples on the CPU)", modes[m], ts * k, unit,
                batch, tp * k, unit);
         if (m == 0) {
@@ -154,10 +187,9 @@ static void run(const char *name, mg_dcinet_cfg cfg, int C, int H, int W, int re
             printf("  %8.1f GFLOP/s", gf);
             if (sgemm > 0) printf("  %.2f of SGEMM", gf / sgemm);
         }
-        printf("\n");
+        printf("  peak %.0f MB\n", pm);
         fflush(stdout);
     }
-    printf("  peak memory    %8.0f MB (%s)\n", peak_mb(gpu), gpu >= 0 ? "device, mrgan's buffers" : "resident set");
 }
 
 int cmd_bench(int argc, char **argv)

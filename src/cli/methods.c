@@ -84,7 +84,7 @@ void cli_method_slice(void *ctx, const cfloat *k, const cfloat *sens, const floa
             mg_gpu_dcinet_infer(m->gpu, m->ku, sens, mk, m->out, 1, C, H, W);
         else
 #endif
-            mg_dcinet_forward(&m->net, m->ku, sens, mk, m->out, 1, C, H, W);
+            mg_dcinet_infer(&m->net, m->ku, sens, mk, m->out, 1, C, H, W);
         mg_planes2c(m->out, img, n);
         for (long i = 0; i < n; i++) img[i] *= sc;
     }

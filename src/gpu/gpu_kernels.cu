@@ -102,6 +102,7 @@ extern "C" void mg_gpu_set_tf32(int on)
 extern "C" int mg_gpu_tf32(void) { return g_tf32; }
 extern "C" void mg_gpu_sync(void) { CK(cudaDeviceSynchronize()); }
 extern "C" size_t mg_gpu_peak_bytes(void) { return g_peak; }
+extern "C" void mg_gpu_peak_reset(void) { g_peak = g_live; }
 
 extern "C" void mg_gpu_release(void)
 {

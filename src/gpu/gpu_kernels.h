@@ -21,6 +21,7 @@ void mg_gpu_set_tf32(int on);
 int mg_gpu_tf32(void);
 void mg_gpu_sync(void);
 size_t mg_gpu_peak_bytes(void); /* most device memory held at once by mrgan's buffers and cuDNN workspace */
+void mg_gpu_peak_reset(void);   /* the peak becomes what is held now */
 void mg_gpu_release(void);      /* library handles and scratch (before exit) */
 
 /* ---------------- memory (counts are floats) ---------------- */

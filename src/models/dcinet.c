@@ -9,6 +9,7 @@
 
 struct mg_dcinet_ws {
     int n, C, H, W;
+    int keep;    /* activations of every block kept for the backward (else one set, reused) */
     const cfloat *ku, *sens;
     const float *mask;
     float **y;   /* y[j + 1], j = -1..N-1: block outputs, n x 2 x HW */
@@ -76,9 +77,9 @@ static void ws_free(mg_dcinet *net)
     const int N = net->cfg.blocks;
     for (int j = 0; j <= N; j++) {
         free(w->y[j]);
-        free(w->dy[j]);
+        if (w->dy) free(w->dy[j]);
     }
-    for (int b = 0; b < N; b++) {
+    for (int b = 0; b < (w->keep ? N : 1); b++) {
         free(w->r[b]);
         free(w->in[b]);
         free(w->a1[b]);
@@ -100,37 +101,42 @@ void mg_dcinet_free(mg_dcinet *net)
     mg_params_free(&net->params);
 }
 
-static void ws_plan(mg_dcinet *net, int n, int C, int H, int W)
+/* keep: the training forward (every block's activations, and the gradient
+ * buffers); else inference: one set of block buffers reused by every block */
+static void ws_plan(mg_dcinet *net, int n, int C, int H, int W, int keep)
 {
     mg_dcinet_ws *w = net->ws;
-    if (w && w->n == n && w->C == C && w->H == H && w->W == W) return;
+    if (w && w->n == n && w->C == C && w->H == H && w->W == W && w->keep == keep) return;
     ws_free(net);
     w = net->ws = mg_calloc(1, sizeof(mg_dcinet_ws));
     w->n = n; w->C = C; w->H = H; w->W = W;
-    const int N = net->cfg.blocks, K = net->cfg.kernels;
+    w->keep = keep;
+    const int N = net->cfg.blocks, K = net->cfg.kernels, nb = keep ? N : 1;
     const size_t hw = (size_t)H * W, img = (size_t)n * 2 * hw;
+    const size_t k1 = (size_t)n * (size_t)mg_blk_channels(K) * hw, k2 = (size_t)n * K * hw; /* a1 blocked */
     const int cmax = 2 * (1 + net->cfg.growth);
     w->y = mg_calloc((size_t)N + 1, sizeof(float *));
-    w->dy = mg_calloc((size_t)N + 1, sizeof(float *));
-    for (int j = 0; j <= N; j++) {
-        w->y[j] = mg_malloc_array(img, sizeof(float));
-        w->dy[j] = mg_malloc_array(img, sizeof(float));
-    }
-    w->r = mg_calloc((size_t)N, sizeof(float *));
-    w->in = mg_calloc((size_t)N, sizeof(float *));
-    w->a1 = mg_calloc((size_t)N, sizeof(float *));
-    w->a2 = mg_calloc((size_t)N, sizeof(float *));
-    for (int b = 0; b < N; b++) {
+    for (int j = 0; j <= N; j++) w->y[j] = mg_malloc_array(img, sizeof(float));
+    w->r = mg_calloc((size_t)nb, sizeof(float *));
+    w->in = mg_calloc((size_t)nb, sizeof(float *));
+    w->a1 = mg_calloc((size_t)nb, sizeof(float *));
+    w->a2 = mg_calloc((size_t)nb, sizeof(float *));
+    for (int b = 0; b < nb; b++) {
         w->r[b] = mg_malloc_array(img, sizeof(float));
-        w->in[b] = mg_malloc_array((size_t)n * (size_t)(2 * (1 + n_skips(&net->cfg, b))) * hw, sizeof(float));
-        w->a1[b] = mg_malloc_array((size_t)n * (size_t)mg_blk_channels(K) * hw, sizeof(float));
-        w->a2[b] = mg_malloc_array((size_t)n * K * hw, sizeof(float));
+        const int cin = keep ? 2 * (1 + n_skips(&net->cfg, b)) : cmax;
+        w->in[b] = mg_malloc_array((size_t)n * (size_t)cin * hw, sizeof(float));
+        w->a1[b] = mg_malloc_array(k1, sizeof(float));
+        w->a2[b] = mg_malloc_array(k2, sizeof(float));
     }
     w->o3 = mg_malloc_array(img, sizeof(float));
-    w->ddc = mg_malloc_array(img, sizeof(float));
-    w->da1 = mg_malloc_array((size_t)n * (size_t)mg_blk_channels(K) * hw, sizeof(float));
-    w->da2 = mg_malloc_array((size_t)n * K * hw, sizeof(float));
-    w->din = mg_malloc_array((size_t)n * cmax * hw, sizeof(float));
+    if (keep) {
+        w->dy = mg_calloc((size_t)N + 1, sizeof(float *));
+        for (int j = 0; j <= N; j++) w->dy[j] = mg_malloc_array(img, sizeof(float));
+        w->ddc = mg_malloc_array(img, sizeof(float));
+        w->da1 = mg_malloc_array(k1, sizeof(float));
+        w->da2 = mg_malloc_array(k2, sizeof(float));
+        w->din = mg_malloc_array((size_t)n * cmax * hw, sizeof(float));
+    }
     w->cx = mg_malloc_array(hw, sizeof(cfloat));
     w->cr = mg_malloc_array(hw, sizeof(cfloat));
     w->work = mg_malloc_array((size_t)C * hw, sizeof(cfloat));
@@ -151,10 +157,10 @@ static void dc_residual(mg_dcinet_ws *w, int s, const float *x, float *r)
     mg_c2planes(w->cr, r, hw);
 }
 
-void mg_dcinet_forward(mg_dcinet *net, const cfloat *ku, const cfloat *sens, const float *mask,
-                       float *out, int n, int C, int H, int W)
+static void forward(mg_dcinet *net, const cfloat *ku, const cfloat *sens, const float *mask, float *out, int n,
+                    int C, int H, int W, int keep)
 {
-    ws_plan(net, n, C, H, W);
+    ws_plan(net, n, C, H, W, keep);
     mg_dcinet_ws *w = net->ws;
     w->ku = ku; w->sens = sens; w->mask = mask;
     const long hw = (long)H * W, img = 2 * hw;
@@ -169,25 +175,42 @@ void mg_dcinet_forward(mg_dcinet *net, const cfloat *ku, const cfloat *sens, con
         const float *x = w->y[b];  /* y_{b-1} */
         float *yb = w->y[b + 1];   /* y_b */
         const float lam = net->lambda[b]->w[0];
-        const int ns = n_skips(&net->cfg, b), cin = 2 * (1 + ns);
+        const int ns = n_skips(&net->cfg, b), cin = 2 * (1 + ns), q = keep ? b : 0;
+        float *r = w->r[q], *in = w->in[q], *a1 = w->a1[q], *a2 = w->a2[q];
         for (int s = 0; s < n; s++) {
-            dc_residual(w, s, x + s * img, w->r[b] + s * img);
-            for (long i = 0; i < img; i++) yb[s * img + i] = x[s * img + i] - lam * w->r[b][s * img + i];
+            dc_residual(w, s, x + s * img, r + s * img);
+            for (long i = 0; i < img; i++) yb[s * img + i] = x[s * img + i] - lam * r[s * img + i];
         }
         /* dc is held in yb until the residual is added */
-        mg_concat_forward(yb, w->in[b], n, 2, cin, 0, hw);
-        for (int k = 0; k < ns; k++) mg_concat_forward(w->y[b - 1 - k], w->in[b], n, 2, cin, 2 * (k + 1), hw);
-        mg_conv2d_forward(&net->conv[3 * b], w->in[b], w->a1[b], n, H, W);     /* LeakyReLU fused */
-        mg_conv2d_forward(&net->conv[3 * b + 1], w->a1[b], w->a2[b], n, H, W); /* LeakyReLU fused */
-        mg_conv2d_forward(&net->conv[3 * b + 2], w->a2[b], w->o3, n, H, W);
+        mg_concat_forward(yb, in, n, 2, cin, 0, hw);
+        for (int k = 0; k < ns; k++) mg_concat_forward(w->y[b - 1 - k], in, n, 2, cin, 2 * (k + 1), hw);
+        mg_conv2d_forward(&net->conv[3 * b], in, a1, n, H, W);     /* LeakyReLU fused */
+        mg_conv2d_forward(&net->conv[3 * b + 1], a1, a2, n, H, W); /* LeakyReLU fused */
+        mg_conv2d_forward(&net->conv[3 * b + 2], a2, w->o3, n, H, W);
         for (long i = 0; i < n * img; i++) yb[i] += w->o3[i];
     }
     memcpy(out, w->y[N], sizeof(float) * (size_t)(n * img));
 }
 
+void mg_dcinet_forward(mg_dcinet *net, const cfloat *ku, const cfloat *sens, const float *mask,
+                       float *out, int n, int C, int H, int W)
+{
+    forward(net, ku, sens, mask, out, n, C, H, W, 1);
+}
+
+void mg_dcinet_infer(mg_dcinet *net, const cfloat *ku, const cfloat *sens, const float *mask,
+                     float *out, int n, int C, int H, int W)
+{
+    forward(net, ku, sens, mask, out, n, C, H, W, 0);
+}
+
 void mg_dcinet_backward(mg_dcinet *net, const float *dout, cfloat *dku)
 {
     mg_dcinet_ws *w = net->ws;
+    if (!w || !w->keep) { /* a programming error: the last forward kept nothing */
+        fprintf(stderr, "mrgan: mg_dcinet_backward without a preceding mg_dcinet_forward\n");
+        abort();
+    }
     const int n = w->n, C = w->C, H = w->H, W = w->W, N = net->cfg.blocks, K = net->cfg.kernels;
     const long hw = (long)H * W, img = 2 * hw, nimg = n * img;
     const float slope = net->cfg.slope;
