@@ -431,7 +431,8 @@ extern "C" void mg_gpu_mse_backward(const float *x, const float *t, float *dx, l
     LAUNCH_CHECK();
 }
 
-/* ---------------- reductions: one block of 1024 threads, double sums, fixed order ---------------- */
+/* ---------------- reductions: one block of 1024 threads, double sums, fixed order ----------------
+ * (__launch_bounds__ keeps their register use within what 1024 threads may have) */
 #define RED 1024
 __device__ double block_sum(double v, double *sh)
 {
@@ -447,7 +448,7 @@ __device__ double block_sum(double v, double *sh)
 }
 
 /* kind 0: sum x; 1: sum (x - t)^2; 2: sum x*t; 3: sum (x - mean)^2, mean = out[0] / n */
-__global__ void k_reduce(const float *x, const float *t, long n, int kind, double *out)
+__global__ void __launch_bounds__(RED) k_reduce(const float *x, const float *t, long n, int kind, double *out)
 {
     __shared__ double sh[RED];
     double acc = 0, mean = kind == 3 ? out[0] / (double)n : 0;
@@ -482,7 +483,7 @@ extern "C" double mg_gpu_std(const float *x, long n)
     return sqrt(r[1] / (double)n);
 }
 
-__global__ void k_dot_acc(const float *a, const float *b, long n, float coef, float *out)
+__global__ void __launch_bounds__(RED) k_dot_acc(const float *a, const float *b, long n, float coef, float *out)
 {
     __shared__ double sh[RED];
     double acc = 0;
@@ -497,7 +498,7 @@ extern "C" void mg_gpu_dot_acc(const float *a, const float *b, long n, float coe
 }
 
 /* ---------------- batch norm: one block per channel ---------------- */
-__global__ void k_bn_fwd(const float *x, float *y, const float *gamma, const float *beta, float *mean,
+__global__ void __launch_bounds__(RED) k_bn_fwd(const float *x, float *y, const float *gamma, const float *beta, float *mean,
                          float *invstd, float *run_mean, float *run_var, int n, int C, long hw, int train,
                          float momentum, float eps)
 {
@@ -542,7 +543,7 @@ extern "C" void mg_gpu_bn_fwd(const float *x, float *y, const float *gamma, cons
     LAUNCH_CHECK();
 }
 
-__global__ void k_bn_bwd(const float *x, const float *dy, float *dx, const float *gamma, const float *mean,
+__global__ void __launch_bounds__(RED) k_bn_bwd(const float *x, const float *dy, float *dx, const float *gamma, const float *mean,
                          const float *invstd, float *dgamma, float *dbeta, int n, int C, long hw)
 {
     __shared__ double sh[RED];
