@@ -248,6 +248,17 @@ static cudnnConvolutionDescriptor_t conv_desc(const mg_gpu_conv *g)
 
 /* algorithms: cuDNN's measured ranking, first deterministic one that fits 2 GiB */
 #define WS_LIMIT ((size_t)2 << 30)
+/* index of the first (fastest) deterministic algorithm of a cudnnFind* result */
+template <typename Perf> static int pick(const Perf *perf, int got, const char *what)
+{
+    for (int i = 0; i < got; i++)
+        if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].determinism == CUDNN_DETERMINISTIC &&
+            perf[i].memory <= WS_LIMIT)
+            return i;
+    fatal(what, "no deterministic algorithm", __FILE__, __LINE__);
+    return -1;
+}
+
 static conv_plan *get_plan(mg_gpu_conv *g, int n, int h, int w)
 {
     for (int i = 0; i < g->nplan; i++)
@@ -276,28 +287,19 @@ static conv_plan *get_plan(mg_gpu_conv *g, int n, int h, int w)
     int got = 0, i;
     cudnnConvolutionFwdAlgoPerf_t fp[16];
     CKDNN(cudnnFindConvolutionForwardAlgorithm(g_dnn, p->xd, g->fd, p->cf, p->yd, 16, &got, fp));
-    for (i = 0; i < got; i++)
-        if (fp[i].status == CUDNN_STATUS_SUCCESS && fp[i].determinism == CUDNN_DETERMINISTIC &&
-            fp[i].memory <= WS_LIMIT) break;
-    if (i == got) fatal("cudnnFindConvolutionForwardAlgorithm", "no deterministic algorithm", __FILE__, __LINE__);
+    i = pick(fp, got, "cudnnFindConvolutionForwardAlgorithm");
     p->fa = fp[i].algo;
     CKDNN(cudnnSetConvolutionMathType(p->cf, fp[i].mathType));
     p->ws = fp[i].memory;
     cudnnConvolutionBwdDataAlgoPerf_t dp[16];
     CKDNN(cudnnFindConvolutionBackwardDataAlgorithm(g_dnn, g->fd, p->yd, p->cd, p->xd, 16, &got, dp));
-    for (i = 0; i < got; i++)
-        if (dp[i].status == CUDNN_STATUS_SUCCESS && dp[i].determinism == CUDNN_DETERMINISTIC &&
-            dp[i].memory <= WS_LIMIT) break;
-    if (i == got) fatal("cudnnFindConvolutionBackwardDataAlgorithm", "no deterministic algorithm", __FILE__, __LINE__);
+    i = pick(dp, got, "cudnnFindConvolutionBackwardDataAlgorithm");
     p->da = dp[i].algo;
     CKDNN(cudnnSetConvolutionMathType(p->cd, dp[i].mathType));
     if (dp[i].memory > p->ws) p->ws = dp[i].memory;
     cudnnConvolutionBwdFilterAlgoPerf_t wp[16];
     CKDNN(cudnnFindConvolutionBackwardFilterAlgorithm(g_dnn, p->xd, p->yd, p->cw, g->fd, 16, &got, wp));
-    for (i = 0; i < got; i++)
-        if (wp[i].status == CUDNN_STATUS_SUCCESS && wp[i].determinism == CUDNN_DETERMINISTIC &&
-            wp[i].memory <= WS_LIMIT) break;
-    if (i == got) fatal("cudnnFindConvolutionBackwardFilterAlgorithm", "no deterministic algorithm", __FILE__, __LINE__);
+    i = pick(wp, got, "cudnnFindConvolutionBackwardFilterAlgorithm");
     p->wa = wp[i].algo;
     CKDNN(cudnnSetConvolutionMathType(p->cw, wp[i].mathType));
     if (wp[i].memory > p->ws) p->ws = wp[i].memory;
