@@ -109,7 +109,12 @@ void mg_fft_cleanup(void)
         threads_ready = 0;
     }
     pthread_mutex_unlock(&plan_lock);
-    free(scratch); /* the calling thread's */
+    mg_fft_release_thread();
+}
+
+void mg_fft_release_thread(void)
+{
+    free(scratch);
     scratch = NULL;
     scratch_n = 0;
 }

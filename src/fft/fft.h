@@ -25,5 +25,7 @@ void mg_fft1c(cfloat *x, long rows, long w, int dir);
 void mg_fft_set_threads(int n);
 /* Free all cached plans (for leak checkers at exit). */
 void mg_fft_cleanup(void);
+/* Free the calling thread's transform scratch (before a helper thread ends). */
+void mg_fft_release_thread(void);
 
 #endif

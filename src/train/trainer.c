@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,7 @@ static void critic_input(batch_buf *b, const float *img_mag)
 }
 
 /* ---------------- the trainer ---------------- */
+typedef struct prep_job prep_job;
 typedef struct {
     mg_train_cfg cfg;
     const char *run;
@@ -211,7 +213,9 @@ typedef struct {
     float *gbuf; /* packed gradients for the all-reduce */
     double step_s, comm_s; /* seconds in steps after the first, and in their collectives */
     long nsteps;
-    double prep_s; /* seconds preparing samples on the CPU (mg_train_bench) */
+    double prep_s; /* seconds preparing samples on the CPU */
+    prep_job *job;  /* two batch sets with their prefetch threads, or NULL */
+    int cur;        /* the set of the next step */
 #ifdef MRGAN_HAVE_CUDA
     /* --gpu: device mirrors of the models and the batch (docs/gpu.md) */
     mg_gpu_dcinet *gnet;
@@ -257,36 +261,36 @@ static double dist_std(const trainer *t, const float *x, long n)
     return sqrt(ss / a[1]);
 }
 
-/* the critic's own minibatch: random slices */
-static void fill_critic_batch(trainer *t, long epoch, long step, int k)
+/* The critic's own minibatch (random slices) and the generator's (the
+ * epoch's permutation) of global step `step` of `epoch`, into b. Pure
+ * functions of the seeds and the position, so they may run on a helper
+ * thread ahead of the step (prefetch). Return the seconds they took. */
+static double fill_critic_batch(const trainer *t, batch_buf *b, long epoch, long step, int k)
 {
     const double t0 = mg_now();
-    for (int i = 0; i < t->b.B; i++) {
+    for (int i = 0; i < b->B; i++) {
         uint64_t s = sample_seed(t->cfg.seed, epoch, step * t->Bg + t->r0 + i, 16 + (uint64_t)k);
         mg_rng r;
         mg_rng_seed(&r, s);
         long idx = (long)(mg_rng_uniform(&r) * (double)t->tr.nslices);
-        fill_sample(&t->cfg, &t->tr, idx, mg_rng_u64(&r), i, &t->b);
+        fill_sample(&t->cfg, &t->tr, idx, mg_rng_u64(&r), i, b);
     }
-    t->prep_s += mg_now() - t0;
+    return mg_now() - t0;
 }
 
-/* the generator's minibatch: the epoch's permutation */
-static void fill_generator_batch(trainer *t, const long *perm)
+static double fill_generator_batch(const trainer *t, batch_buf *b, long epoch, long step, const long *perm)
 {
     const double t0 = mg_now();
-    for (int i = 0; i < t->b.B; i++) {
-        long p = t->pos.step_in_epoch * t->Bg + t->r0 + i;
-        fill_sample(&t->cfg, &t->tr, perm[p], sample_seed(t->cfg.seed, t->pos.epoch, p, 0), i, &t->b);
+    for (int i = 0; i < b->B; i++) {
+        long p = step * t->Bg + t->r0 + i;
+        fill_sample(&t->cfg, &t->tr, perm[p], sample_seed(t->cfg.seed, epoch, p, 0), i, b);
     }
-    t->prep_s += mg_now() - t0;
+    return mg_now() - t0;
 }
 
-static void critic_step(trainer *t, long epoch, long step, int k, step_log *lg)
+static void critic_step(trainer *t, batch_buf *b, step_log *lg)
 {
-    batch_buf *b = &t->b;
     const mg_train_cfg *cfg = &t->cfg;
-    fill_critic_batch(t, epoch, step, k);
     mg_dcinet_forward(&t->net, b->ku, b->sens, b->mask, b->out, b->B, b->C, b->H, b->W);
     const float inv = (float)(1.0 / t->agb.beta);
     mg_params_zero_grad(&t->critic.params);
@@ -318,10 +322,8 @@ static void critic_step(trainer *t, long epoch, long step, int k, step_log *lg)
 }
 
 /* the generator step: MSE (+ GAN term through the critic), AGB measurement */
-static double generator_step(trainer *t, const long *perm, step_log *lg)
+static double generator_step(trainer *t, batch_buf *b, step_log *lg)
 {
-    batch_buf *b = &t->b;
-    fill_generator_batch(t, perm);
     mg_dcinet_forward(&t->net, b->ku, b->sens, b->mask, b->out, b->B, b->C, b->H, b->W);
     const long nimg = (long)b->B * 2 * b->hw;
     double mse = mse_loss(b, t->P); /* b->dout = g_mse */
@@ -399,9 +401,8 @@ static void gpu_free(trainer *t)
     t->gnet = NULL;
 }
 
-static void gpu_upload_batch(trainer *t)
+static void gpu_upload_batch(trainer *t, const batch_buf *b)
 {
-    const batch_buf *b = &t->b;
     mg_gpu_upload(t->d_ku, (const float *)b->ku, (size_t)b->B * (size_t)b->n * 2);
     mg_gpu_upload(t->d_sens, (const float *)b->sens, (size_t)b->B * (size_t)b->n * 2);
     mg_gpu_upload(t->d_mask, b->mask, (size_t)b->B * (size_t)b->H);
@@ -410,17 +411,15 @@ static void gpu_upload_batch(trainer *t)
 }
 
 /* critic input [|mz|, mag] or [mag] (critic_input on the device) */
-static void gpu_critic_input(trainer *t, const float *mag)
+static void gpu_critic_input(trainer *t, const batch_buf *b, const float *mag)
 {
-    const batch_buf *b = &t->b;
     if (b->cin == 2) mg_gpu_concat_forward(t->d_mzmag, t->d_cin, b->B, 1, 2, 0, b->hw);
     mg_gpu_concat_forward(mag, t->d_cin, b->B, 1, b->cin, b->cin - 1, b->hw);
 }
 
 /* D on the device input, gradient coef per output, backward; returns sum D */
-static double gpu_critic_pass(trainer *t, float coef, float *dx)
+static double gpu_critic_pass(trainer *t, batch_buf *b, float coef, float *dx)
 {
-    batch_buf *b = &t->b;
     mg_gpu_critic_forward(t->gcrit, t->d_cin, t->d_dval, b->B, 1);
     mg_gpu_download(b->dval, t->d_dval, (size_t)b->B);
     double s = 0;
@@ -433,31 +432,27 @@ static double gpu_critic_pass(trainer *t, float coef, float *dx)
     return s;
 }
 
-static void gpu_critic_step(trainer *t, long epoch, long step, int k, step_log *lg)
+static void gpu_critic_step(trainer *t, batch_buf *b, step_log *lg)
 {
-    batch_buf *b = &t->b;
-    fill_critic_batch(t, epoch, step, k);
-    gpu_upload_batch(t);
+    gpu_upload_batch(t, b);
     mg_gpu_dcinet_forward(t->gnet, t->d_ku, t->d_sens, t->d_mask, t->d_out, b->B, b->C, b->H, b->W);
     const float inv = (float)(1.0 / t->agb.beta);
     mg_gpu_params *cp = mg_gpu_critic_params(t->gcrit);
     mg_gpu_params_zero_grad(cp);
     mg_gpu_cmag_forward(t->d_target, t->d_mag, b->B, b->hw);
-    gpu_critic_input(t, t->d_mag);
-    const double dr = gpu_critic_pass(t, -inv / (float)t->Bg, NULL);
+    gpu_critic_input(t, b, t->d_mag);
+    const double dr = gpu_critic_pass(t, b, -inv / (float)t->Bg, NULL);
     mg_gpu_cmag_forward(t->d_out, t->d_mag, b->B, b->hw);
-    gpu_critic_input(t, t->d_mag);
-    const double df = gpu_critic_pass(t, inv / (float)t->Bg, NULL);
+    gpu_critic_input(t, b, t->d_mag);
+    const double df = gpu_critic_pass(t, b, inv / (float)t->Bg, NULL);
     mg_gpu_adam_step(&t->adam_d, cp);
     mg_gpu_clip_weights(cp, t->cfg.clip);
     lg->w_est = (dr - df) / t->Bg;
 }
 
-static double gpu_generator_step(trainer *t, const long *perm, step_log *lg)
+static double gpu_generator_step(trainer *t, batch_buf *b, step_log *lg)
 {
-    batch_buf *b = &t->b;
-    fill_generator_batch(t, perm);
-    gpu_upload_batch(t);
+    gpu_upload_batch(t, b);
     mg_gpu_dcinet_forward(t->gnet, t->d_ku, t->d_sens, t->d_mask, t->d_out, b->B, b->C, b->H, b->W);
     const long nimg = (long)b->B * 2 * b->hw;
     mg_gpu_zero(t->d_dout, (size_t)nimg); /* as mse_loss: one process */
@@ -467,9 +462,9 @@ static double gpu_generator_step(trainer *t, const long *perm, step_log *lg)
     if (t->gan) {
         const float inv = (float)(1.0 / t->agb.beta);
         mg_gpu_cmag_forward(t->d_out, t->d_mag, b->B, b->hw);
-        gpu_critic_input(t, t->d_mag);
+        gpu_critic_input(t, b, t->d_mag);
         mg_gpu_zero(t->d_dcin, (size_t)b->B * (size_t)b->cin * (size_t)b->hw);
-        const double df = gpu_critic_pass(t, -inv / (float)t->Bg, t->d_dcin);
+        const double df = gpu_critic_pass(t, b, -inv / (float)t->Bg, t->d_dcin);
         lg->gan = -inv * df / t->Bg;
         mg_gpu_zero(t->d_dmag, (size_t)b->B * (size_t)b->hw); /* the image channel of the critic input */
         mg_gpu_concat_backward(t->d_dcin, t->d_dmag, b->B, 1, b->cin, b->cin - 1, b->hw);
@@ -514,19 +509,116 @@ static void sync_host(trainer *t)
 #endif
 }
 
-static void train_step(trainer *t, const long *perm, step_log *lg, double *loss)
+/* ---------------- the batches of a step, prepared ahead (prefetch) ----------------
+ * With prefetch on (default with --gpu, where preparing samples on the CPU
+ * would otherwise stall the device; MRGAN_PREFETCH=0/1 overrides) a helper
+ * thread fills the critic_steps critic batches and the generator batch of the
+ * next step of the epoch into the other of two sets while this step runs. The
+ * samples are functions of the seeds and positions only, so the run is the
+ * same with or without it. */
+struct prep_job {
+    trainer *t;
+    batch_buf *bufs; /* critic_steps critic batches, then the generator batch */
+    long epoch, step;
+    const long *perm;
+    double seconds;
+    pthread_t th;
+    int running;
+};
+
+static void prepare(prep_job *j)
 {
-#ifdef MRGAN_HAVE_CUDA
-    if (t->gnet) {
-        if (t->gan)
-            for (int k = 0; k < t->cfg.critic_steps; k++) gpu_critic_step(t, t->pos.epoch, t->pos.step_in_epoch, k, lg);
-        *loss = gpu_generator_step(t, perm, lg);
-        return;
+    trainer *t = j->t;
+    const int cs = t->gan ? t->cfg.critic_steps : 0;
+    j->seconds = 0;
+    for (int k = 0; k < cs; k++) j->seconds += fill_critic_batch(t, &j->bufs[k], j->epoch, j->step, k);
+    j->seconds += fill_generator_batch(t, &j->bufs[cs], j->epoch, j->step, j->perm);
+}
+
+static void *prepare_thread(void *p)
+{
+    prepare(p);
+    mg_fft_release_thread(); /* this thread's FFT scratch */
+    return NULL;
+}
+
+static void prefetch_wait(prep_job *j)
+{
+    if (!j->running) return;
+    pthread_join(j->th, NULL);
+    j->running = 0;
+}
+
+static void prefetch_free(trainer *t)
+{
+    if (!t->job) return;
+    for (int s = 0; s < 2; s++) {
+        if (!t->job[s].bufs) continue;
+        prefetch_wait(&t->job[s]);
+        for (int k = 0; k <= t->cfg.critic_steps; k++) batch_free(&t->job[s].bufs[k]);
+        free(t->job[s].bufs);
     }
+    free(t->job);
+    t->job = NULL;
+}
+
+static void prefetch_init(trainer *t, int B, int C, int H, int W, int cin)
+{
+    t->job = mg_calloc(2, sizeof(prep_job));
+    for (int s = 0; s < 2; s++) {
+        t->job[s].t = t;
+        t->job[s].bufs = mg_calloc((size_t)t->cfg.critic_steps + 1, sizeof(batch_buf));
+        for (int k = 0; k <= t->cfg.critic_steps; k++) batch_alloc(&t->job[s].bufs[k], B, C, H, W, cin);
+        t->job[s].epoch = -1;
+    }
+}
+
+/* the batches of the current step: the prefetched set, or filled now; then
+ * the next step of the epoch starts on the other set */
+static batch_buf *step_batches(trainer *t, const long *perm, long steps_per_epoch)
+{
+    prep_job *cur = &t->job[t->cur];
+    prefetch_wait(cur);
+    if (cur->epoch != t->pos.epoch || cur->step != t->pos.step_in_epoch || cur->perm != perm) {
+        cur->epoch = t->pos.epoch;
+        cur->step = t->pos.step_in_epoch;
+        cur->perm = perm;
+        prepare(cur);
+    }
+    t->prep_s += cur->seconds;
+    prep_job *next = &t->job[1 - t->cur];
+    prefetch_wait(next);
+    if (t->pos.step_in_epoch + 1 < steps_per_epoch) {
+        next->epoch = t->pos.epoch;
+        next->step = t->pos.step_in_epoch + 1;
+        next->perm = perm;
+        next->running = pthread_create(&next->th, NULL, prepare_thread, next) == 0;
+        if (!next->running) next->epoch = -1; /* no thread: filled when needed */
+    }
+    t->cur = 1 - t->cur;
+    return cur->bufs;
+}
+
+static void train_step(trainer *t, const long *perm, long steps_per_epoch, step_log *lg, double *loss)
+{
+    const int cs = t->gan ? t->cfg.critic_steps : 0;
+    batch_buf *set = NULL;
+    if (t->job) set = step_batches(t, perm, steps_per_epoch);
+    for (int k = 0; k <= cs; k++) {
+        batch_buf *b = set ? &set[k] : &t->b;
+        if (!set)
+            t->prep_s += k < cs ? fill_critic_batch(t, b, t->pos.epoch, t->pos.step_in_epoch, k)
+                                : fill_generator_batch(t, b, t->pos.epoch, t->pos.step_in_epoch, perm);
+#ifdef MRGAN_HAVE_CUDA
+        if (t->gnet) {
+            if (k < cs) gpu_critic_step(t, b, lg);
+            else *loss = gpu_generator_step(t, b, lg);
+            continue;
+        }
 #endif
-    if (t->gan)
-        for (int k = 0; k < t->cfg.critic_steps; k++) critic_step(t, t->pos.epoch, t->pos.step_in_epoch, k, lg);
-    *loss = generator_step(t, perm, lg);
+        if (k < cs) critic_step(t, b, lg);
+        else *loss = generator_step(t, b, lg);
+    }
 }
 
 /* Validation NMSE (fastMRI volume NMSE on magnitudes, data units) with the
@@ -709,6 +801,7 @@ static int check_replicas(trainer *t)
 
 static void trainer_free(trainer *t)
 {
+    prefetch_free(t);
 #ifdef MRGAN_HAVE_CUDA
     gpu_free(t);
 #endif
@@ -880,6 +973,10 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
                                  mg_gpu_tf32() ? ", TF32 tensor cores" : ", strict FP32");
     }
 #endif
+    {
+        const char *pf = getenv("MRGAN_PREFETCH");
+        if (pf ? strcmp(pf, "0") != 0 : cfg->gpu >= 0) prefetch_init(t, t->b.B, C, H, W, cin);
+    }
     const long spe = t->tr.nslices / cfg->batch;
     if (!cfg->quiet && !resume) {
         double v0, z0;
@@ -912,7 +1009,7 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
             double t0 = mg_now(), c0 = mg_dist_seconds();
             step_log lg = {0, 0, 0, 0, 0, 0};
             double loss;
-            train_step(t, perm, &lg, &loss);
+            train_step(t, perm, spe, &lg, &loss);
             if (fault_nan_step > 0 && t->pos.global_step + 1 == fault_nan_step) loss = NAN;
             if (!isfinite(loss) || !isfinite(lg.w_est)) {
                 if (stat(t->p_last, &st) == 0)
@@ -1021,6 +1118,7 @@ restore:
     signal(SIGINT, old_int);
     signal(SIGTERM, old_term);
 out:
+    prefetch_free(t); /* its threads read perm */
     free(perm);
     trainer_free(t);
     return rc;
@@ -1086,7 +1184,7 @@ int mg_train_bench(const mg_train_cfg *cfg_in, int C, int H, int W, int reps, do
         t->pos.step_in_epoch = 0;
         t->prep_s = 0;
         double t0 = mg_now();
-        train_step(t, perm, &lg, &loss);
+        train_step(t, perm, 1, &lg, &loss);
 #ifdef MRGAN_HAVE_CUDA
         if (t->gnet) mg_gpu_sync();
 #endif
@@ -1102,6 +1200,7 @@ int mg_train_bench(const mg_train_cfg *cfg_in, int C, int H, int W, int reps, do
     }
     rc = 0;
 out:
+    prefetch_free(t); /* its threads read perm */
     free(perm);
     trainer_free(t);
     return rc;
