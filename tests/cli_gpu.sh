@@ -28,7 +28,8 @@ fi
 
 # recon: GPU vs CPU reconstruction of the same checkpoint
 "$MRGAN" recon -q --model "$T/cpu/last.safetensors" $R "$T/d/test.h5" "$T/c.cfl" > /dev/null || fail "cpu recon"
-nrmse=$("$MRGAN" compare "$T/c.cfl" "$T/g.cfl" | awk '/NRMSE/ {print $2}')
+nrmse=$("$MRGAN" compare "$T/c.cfl" "$T/g.cfl" | sed -nE 's/.*NRMSE ([0-9.eE+-]+).*/\1/p')
+[ -n "$nrmse" ] || fail "compare printed no NRMSE"
 awk -v e="$nrmse" 'BEGIN { exit !(e < 1e-2) }' || fail "recon --gpu differs from the CPU: NRMSE $nrmse"
 ok "recon --gpu matches the CPU (NRMSE $nrmse, TF32)"
 
