@@ -108,10 +108,10 @@ static float blk_at(const float *b, int cp, long hw, int i, int ch, long p)
 
 /* The same convolution with blocked activations (input, output or both) gives
  * the plain layout's results: forward, dx (accumulated) and dw. */
-static void check_conv_blocked(int cin, int cout, int bs, int bd)
+static void check_conv_blocked_at(int cin, int cout, int bs, int bd, int n, int h, int w, int k, int pad)
 {
-    const int n = 2, h = 9, w = 7, k = 5, pad = 2;
-    const long hw = (long)h * w, nx = (long)n * cin * hw, ny = (long)n * cout * hw;
+    const int oh = mg_conv_out(h, k, 1, pad), ow = mg_conv_out(w, k, 1, pad);
+    const long hw = (long)h * w, ohw = (long)oh * ow, nx = (long)n * cin * hw, ny = (long)n * cout * ohw;
     mg_params pa = {0}, pb = {0};
     mg_rng r;
     mg_rng_seed(&r, 21);
@@ -127,16 +127,16 @@ static void check_conv_blocked(int cin, int cout, int bs, int bd)
     mg_conv2d_forward(&a, x, y, n, h, w);
     mg_conv2d_backward(&a, x, dy, dx, n, h, w);
     const int cpi = mg_blk_channels(cin), cpo = mg_blk_channels(cout);
-    float *xb = bs ? to_blk(x, n, cin, hw) : x, *dyb = bd ? to_blk(dy, n, cout, hw) : dy;
-    float *yb = mg_calloc((size_t)n * (size_t)(bd ? cpo : cout) * (size_t)hw, sizeof(float));
+    float *xb = bs ? to_blk(x, n, cin, hw) : x, *dyb = bd ? to_blk(dy, n, cout, ohw) : dy;
+    float *yb = mg_calloc((size_t)n * (size_t)(bd ? cpo : cout) * (size_t)ohw, sizeof(float));
     float *dxb = mg_calloc((size_t)n * (size_t)(bs ? cpi : cin) * (size_t)hw, sizeof(float));
     mg_conv2d_forward(&b, xb, yb, n, h, w);
     mg_conv2d_backward(&b, xb, dyb, dxb, n, h, w);
     for (int i = 0; i < n; i++)
         for (int ch = 0; ch < (bd ? cpo : cout); ch++)
-            for (long p = 0; p < hw; p++) {
-                float got = bd ? blk_at(yb, cpo, hw, i, ch, p) : yb[((long)i * cout + ch) * hw + p];
-                float want = ch < cout ? y[((long)i * cout + ch) * hw + p] : 0.0f; /* padding stays zero */
+            for (long p = 0; p < ohw; p++) {
+                float got = bd ? blk_at(yb, cpo, ohw, i, ch, p) : yb[((long)i * cout + ch) * ohw + p];
+                float want = ch < cout ? y[((long)i * cout + ch) * ohw + p] : 0.0f; /* padding stays zero */
                 if (fabsf(got - want) > 1e-4f * (1 + fabsf(want))) fail_msg("blocked y (%d,%d,%ld): %g vs %g", i, ch, p, (double)got, (double)want);
             }
     for (int i = 0; i < n; i++)
@@ -157,6 +157,11 @@ static void check_conv_blocked(int cin, int cout, int bs, int bd)
     mg_params_free(&pb);
 }
 
+static void check_conv_blocked(int cin, int cout, int bs, int bd)
+{
+    check_conv_blocked_at(cin, cout, bs, bd, 2, 9, 7, 5, 2);
+}
+
 /* the DCI-Net chain: plain -> blocked (conv1), blocked -> blocked (conv2),
  * blocked -> plain (conv3), with channel counts that are and are not
  * multiples of 16 */
@@ -167,6 +172,13 @@ static void test_conv_blocked(void **s)
     check_conv_blocked(20, 20, 1, 1);
     check_conv_blocked(20, 2, 1, 0);
     check_conv_blocked(16, 32, 1, 1);
+    /* blocked input into the direct kernels (<= 4 outputs): images wide and
+     * tall enough for their interior register blocks, k = 5 and 3, pad 0 */
+    check_conv_blocked_at(40, 2, 1, 0, 2, 13, 37, 5, 2);
+    check_conv_blocked_at(20, 1, 1, 0, 1, 11, 26, 5, 2);
+    check_conv_blocked_at(17, 4, 1, 0, 1, 10, 21, 3, 1);
+    check_conv_blocked_at(33, 3, 1, 0, 1, 12, 20, 3, 0);
+    check_conv_blocked_at(8, 2, 1, 0, 1, 9, 14, 4, 1);
 }
 
 static void test_conv5x5(void **s) { (void)s; check_conv(6, 5, 5, 1, 2, 1, 2, 9, 8); }

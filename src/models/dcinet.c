@@ -61,12 +61,15 @@ void mg_dcinet_init(mg_dcinet *net, const mg_dcinet_cfg *cfg, uint64_t seed)
             net->conv[3 * b + i].fuse_leaky = 1;
             net->conv[3 * b + i].slope = cfg->slope;
         }
-        /* a1 (conv1 -> conv2) stays in oneDNN's blocked nChw16c layout: no
-         * reorders around it in either direction (docs/dcinet.md) */
-        net->conv[3 * b].blk_dst = 1;
-        net->conv[3 * b + 1].blk_src = 1;
+        /* a1 (conv1 -> conv2) and a2 (conv2 -> conv3) stay in oneDNN's blocked
+         * nChw16c layout: no reorders around them in either direction; conv3
+         * reads a2 blocked in the direct kernels (docs/dcinet.md) */
         snprintf(nm, sizeof nm, "block%d.conv3", b);
         mg_conv2d_init(&net->conv[3 * b + 2], &net->params, nm, K, 2, 5, 1, 2, 1, &rng);
+        net->conv[3 * b].blk_dst = 1;
+        net->conv[3 * b + 1].blk_src = 1;
+        net->conv[3 * b + 1].blk_dst = 1;
+        net->conv[3 * b + 2].blk_src = 1;
     }
 }
 
@@ -113,7 +116,7 @@ static void ws_plan(mg_dcinet *net, int n, int C, int H, int W, int keep)
     w->keep = keep;
     const int N = net->cfg.blocks, K = net->cfg.kernels, nb = keep ? N : 1;
     const size_t hw = (size_t)H * W, img = (size_t)n * 2 * hw;
-    const size_t k1 = (size_t)n * (size_t)mg_blk_channels(K) * hw, k2 = (size_t)n * K * hw; /* a1 blocked */
+    const size_t k1 = (size_t)n * (size_t)mg_blk_channels(K) * hw, k2 = k1; /* a1, a2 blocked */
     const int cmax = 2 * (1 + net->cfg.growth);
     w->y = mg_calloc((size_t)N + 1, sizeof(float *));
     for (int j = 0; j <= N; j++) w->y[j] = mg_malloc_array(img, sizeof(float));
@@ -220,17 +223,16 @@ void mg_dcinet_backward(mg_dcinet *net, const float *dout, cfloat *dku)
         const int ns = n_skips(&net->cfg, b), cin = 2 * (1 + ns);
         const float *g = w->dy[b + 1];
         memcpy(w->ddc, g, sizeof(float) * (size_t)nimg); /* residual path */
-        memset(w->da2, 0, sizeof(float) * (size_t)(n * K * hw));
+        const long nk = (long)n * mg_blk_channels(K) * hw; /* a1, a2, da1, da2: blocked, padding zero */
+        memset(w->da2, 0, sizeof(float) * (size_t)nk);
         mg_conv2d_backward(&net->conv[3 * b + 2], w->a2[b], g, w->da2, n, H, W);
-        const long nk1 = (long)n * mg_blk_channels(K) * hw; /* a1, da1: blocked, padding zero */
-        memset(w->da1, 0, sizeof(float) * (size_t)nk1);
+        memset(w->da1, 0, sizeof(float) * (size_t)nk);
         /* leaky backward in place: da2 <- leaky'(a2) * da2 */
-        const long nk = (long)n * K * hw;
 #pragma omp parallel for simd schedule(static)
         for (long i = 0; i < nk; i++) w->da2[i] *= w->a2[b][i] > 0 ? 1.0f : slope;
         mg_conv2d_backward(&net->conv[3 * b + 1], w->a1[b], w->da2, w->da1, n, H, W);
 #pragma omp parallel for simd schedule(static)
-        for (long i = 0; i < nk1; i++) w->da1[i] *= w->a1[b][i] > 0 ? 1.0f : slope;
+        for (long i = 0; i < nk; i++) w->da1[i] *= w->a1[b][i] > 0 ? 1.0f : slope;
         memset(w->din, 0, sizeof(float) * (size_t)(n * cin * hw));
         mg_conv2d_backward(&net->conv[3 * b], w->in[b], w->da1, w->din, n, H, W);
         mg_concat_backward(w->din, w->ddc, n, 2, cin, 0, hw);

@@ -272,31 +272,34 @@ static void port_out(port *p)
 }
 
 /* Which passes take the direct kernels (conv_direct.c) instead of oneDNN:
- * stride 1, plain layouts, and few output channels (forward, weights) or
- * few input channels (data gradient); thresholds from `mrgan bench` and the
- * per-layer timings in docs/results.md. MRGAN_CONV_DIRECT=0 turns them off
- * (comparisons). */
-static int direct_ok(const mg_conv2d *c)
+ * stride 1 and few output channels (forward, weights, data; the input may be
+ * blocked nChw16c, the output plain), or few input channels in plain layouts
+ * (data gradient); thresholds from the per-layer timings in
+ * docs/results.md. MRGAN_CONV_DIRECT=0 turns them off (comparisons). */
+static int direct_on(void)
 {
     static int env = -1;
     if (env < 0) {
         const char *e = getenv("MRGAN_CONV_DIRECT");
         env = !(e && !strcmp(e, "0"));
     }
-    return env && c->stride == 1 && !c->blk_src && !c->blk_dst;
+    return env;
 }
-static int direct_fwd(const mg_conv2d *c) { return direct_ok(c) && c->cout <= DIRECT_MAX_COUT; }
-static int direct_bwd_w(const mg_conv2d *c) { return direct_ok(c) && c->cout <= DIRECT_MAX_COUT; }
+static int direct_narrow(const mg_conv2d *c)
+{
+    return direct_on() && c->stride == 1 && !c->blk_dst && c->cout <= DIRECT_MAX_COUT;
+}
 static int direct_bwd_d(const mg_conv2d *c)
 {
-    return direct_ok(c) && (c->cout <= DIRECT_MAX_COUT || c->cin <= DIRECT_MAX_CIN);
+    return direct_narrow(c) ||
+           (direct_on() && c->stride == 1 && !c->blk_src && !c->blk_dst && c->cin <= DIRECT_MAX_CIN);
 }
 
 void mg_conv2d_forward(mg_conv2d *c, const float *x, float *y, int n, int h, int w)
 {
-    if (direct_fwd(c)) {
-        mg_conv_direct_forward(x, c->weight->w, c->bias ? c->bias->w : NULL, y, n, c->cin, c->cout, h, w, c->k,
-                               c->pad);
+    if (direct_narrow(c)) {
+        (c->blk_src ? mg_conv_direct_forward_blk : mg_conv_direct_forward)(
+            x, c->weight->w, c->bias ? c->bias->w : NULL, y, n, c->cin, c->cout, h, w, c->k, c->pad);
         if (c->fuse_leaky)
             mg_leaky_forward(y, y, (long)n * c->cout * mg_conv_out(h, c->k, 1, c->pad) * mg_conv_out(w, c->k, 1, c->pad),
                              c->slope);
@@ -316,11 +319,13 @@ void mg_conv2d_forward(mg_conv2d *c, const float *x, float *y, int n, int h, int
 
 void mg_conv2d_backward(mg_conv2d *c, const float *x, const float *dy, float *dx, int n, int h, int w)
 {
-    const int dw_direct = direct_bwd_w(c), dx_direct = dx && direct_bwd_d(c);
+    const int dw_direct = direct_narrow(c), dx_direct = dx && direct_bwd_d(c);
     if (dw_direct)
-        mg_conv_direct_backward_weights(x, dy, c->weight->g, c->bias ? c->bias->g : NULL, n, c->cin, c->cout, h, w,
-                                        c->k, c->pad);
-    if (dx_direct) mg_conv_direct_backward_data(dy, c->weight->w, dx, n, c->cin, c->cout, h, w, c->k, c->pad);
+        (c->blk_src ? mg_conv_direct_backward_weights_blk : mg_conv_direct_backward_weights)(
+            x, dy, c->weight->g, c->bias ? c->bias->g : NULL, n, c->cin, c->cout, h, w, c->k, c->pad);
+    if (dx_direct)
+        (c->blk_src ? mg_conv_direct_backward_data_blk : mg_conv_direct_backward_data)(
+            dy, c->weight->w, dx, n, c->cin, c->cout, h, w, c->k, c->pad);
     if (dw_direct && (dx_direct || !dx)) return;
     conv_backward_dnnl(c, x, dy, dw_direct ? NULL : c->weight->g, dx_direct ? NULL : dx, n, h, w);
 }

@@ -281,3 +281,263 @@ void mg_conv_direct_backward_weights(const float *x, const float *dy, float *dw,
             db[o] += (float)s;
         }
 }
+
+/* ---------------- blocked input: x in nChw16c, few output channels ----------------
+ * x (and dx) n x CB x h x w x 16 with CB = ceil(cin / 16), channels >= cin
+ * zero; y, dy plain n x cout x oh x ow. Vectorised over the 16 channels of a
+ * block: an output pixel sums cb x k x k products of 16-channel vectors and
+ * reduces the lanes at the end. Weights are repacked per call into
+ * wp[o][cb][ky][kx][16] (zeros for the padding channels). */
+#define JB 8 /* output pixels per register block */
+
+static float *repack_blk(const float *wt, int cin, int cout, int k)
+{
+    const int CBn = (cin + 15) / 16;
+    const long kk = (long)k * k;
+    float *wp = mg_calloc((size_t)cout * (size_t)CBn * (size_t)kk * 16, sizeof(float));
+    for (int o = 0; o < cout; o++)
+        for (int c = 0; c < cin; c++)
+            for (long q = 0; q < kk; q++)
+                wp[(((long)o * CBn + c / 16) * kk + q) * 16 + c % 16] = wt[((long)o * cin + c) * kk + q];
+    return wp;
+}
+
+static inline float hsum(v16 v)
+{
+    float s = 0;
+    for (int l = 0; l < 16; l++) s += v[l];
+    return s;
+}
+
+/* NO outputs at pixels j0 .. j0+JB-1 of row i, every tap inside the image */
+static inline __attribute__((always_inline)) void
+blk_fwd_block(const int NO, const float *x, const float *wp, const float *b, float *y, int CBn, int h, int w, int k,
+              int pad, int oh, int ow, int i, int j0)
+{
+    v16 a[MAXO][JB];
+#pragma GCC unroll 4
+    for (int o = 0; o < NO; o++)
+#pragma GCC unroll 8
+        for (int q = 0; q < JB; q++) a[o][q] = bcast(0.0f);
+    for (int cb = 0; cb < CBn; cb++)
+        for (int ky = 0; ky < k; ky++) {
+            const float *xr = x + (((long)cb * h + (i + ky - pad)) * w + (j0 - pad)) * 16;
+            for (int kx = 0; kx < k; kx++) {
+                v16 wv[MAXO];
+#pragma GCC unroll 4
+                for (int o = 0; o < NO; o++) wv[o] = ld(wp + ((((long)o * CBn + cb) * k + ky) * k + kx) * 16);
+#pragma GCC unroll 8
+                for (int q = 0; q < JB; q++) {
+                    const v16 xv = ld(xr + (long)(q + kx) * 16);
+#pragma GCC unroll 4
+                    for (int o = 0; o < NO; o++) a[o][q] += wv[o] * xv;
+                }
+            }
+        }
+    for (int o = 0; o < NO; o++)
+        for (int q = 0; q < JB; q++) y[((long)o * oh + i) * ow + j0 + q] = (b ? b[o] : 0.0f) + hsum(a[o][q]);
+}
+
+/* any pixel (border), one output */
+static float blk_fwd_pixel(const float *x, const float *wp, int o, int CBn, int h, int w, int k, int pad, int i, int j)
+{
+    v16 a = bcast(0.0f);
+    for (int cb = 0; cb < CBn; cb++)
+        for (int ky = 0; ky < k; ky++) {
+            const int ii = i + ky - pad;
+            if (ii < 0 || ii >= h) continue;
+            for (int kx = 0; kx < k; kx++) {
+                const int jj = j + kx - pad;
+                if (jj < 0 || jj >= w) continue;
+                a += ld(wp + ((((long)o * CBn + cb) * k + ky) * k + kx) * 16) * ld(x + (((long)cb * h + ii) * w + jj) * 16);
+            }
+        }
+    return hsum(a);
+}
+
+CLONES static void blk_fwd_row(const float *x, const float *wp, const float *b, float *y, int cout, int CBn, int h,
+                               int w, int k, int pad, int oh, int ow, int i)
+{
+    const int rows_in = i - pad >= 0 && i - pad + k - 1 < h;
+    int j = 0;
+    for (; j < ow; j++) {
+        const int interior = rows_in && j - pad >= 0 && j + JB - 1 - pad + k - 1 < w && j + JB <= ow;
+        if (interior) {
+            switch (cout) {
+            case 1: blk_fwd_block(1, x, wp, b, y, CBn, h, w, k, pad, oh, ow, i, j); break;
+            case 2: blk_fwd_block(2, x, wp, b, y, CBn, h, w, k, pad, oh, ow, i, j); break;
+            case 3: blk_fwd_block(3, x, wp, b, y, CBn, h, w, k, pad, oh, ow, i, j); break;
+            default: blk_fwd_block(4, x, wp, b, y, CBn, h, w, k, pad, oh, ow, i, j); break;
+            }
+            j += JB - 1;
+            continue;
+        }
+        for (int o = 0; o < cout; o++)
+            y[((long)o * oh + i) * ow + j] = (b ? b[o] : 0.0f) + blk_fwd_pixel(x, wp, o, CBn, h, w, k, pad, i, j);
+    }
+}
+
+void mg_conv_direct_forward_blk(const float *x, const float *wt, const float *b, float *y, int n, int cin, int cout,
+                                int h, int w, int k, int pad)
+{
+    const int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1, CBn = (cin + 15) / 16;
+    if (oh <= 0 || ow <= 0) return;
+    float *wp = repack_blk(wt, cin, cout, k);
+#pragma omp parallel for schedule(static)
+    for (long t = 0; t < (long)n * oh; t++) {
+        const int s = (int)(t / oh), i = (int)(t % oh);
+        blk_fwd_row(x + (long)s * CBn * h * w * 16, wp, b, y + (long)s * cout * oh * ow, cout, CBn, h, w, k, pad, oh,
+                    ow, i);
+    }
+    free(wp);
+}
+
+/* dx (blocked) += the transposed convolution of dy: for input pixel (ii, jj)
+ * of channel block cb, sum over o, ky, kx of dy[o][ii-ky+pad][jj-kx+pad] w */
+CLONES static void blk_bwd_data_row(const float *dy, const float *wp, float *dx, int cout, int CBn, int h, int w,
+                                    int k, int pad, int oh, int ow, int ii)
+{
+    for (int cb = 0; cb < CBn; cb++) {
+        float *dr = dx + ((long)cb * h + ii) * w * 16;
+        int jj = 0;
+        for (; jj < w; jj++) {
+            const int interior = ii + pad - (k - 1) >= 0 && ii + pad < oh && jj + pad - (k - 1) >= 0 &&
+                                 jj + JB - 1 + pad < ow && jj + JB <= w;
+            if (interior) {
+                v16 a[JB];
+#pragma GCC unroll 8
+                for (int q = 0; q < JB; q++) a[q] = ld(dr + (long)(jj + q) * 16);
+                for (int o = 0; o < cout; o++)
+                    for (int ky = 0; ky < k; ky++) {
+                        const float *gr = dy + ((long)o * oh + (ii - ky + pad)) * ow + jj + pad;
+                        for (int kx = 0; kx < k; kx++) {
+                            const v16 wv = ld(wp + ((((long)o * CBn + cb) * k + ky) * k + kx) * 16);
+#pragma GCC unroll 8
+                            for (int q = 0; q < JB; q++) a[q] += gr[q - kx] * wv;
+                        }
+                    }
+#pragma GCC unroll 8
+                for (int q = 0; q < JB; q++) st(dr + (long)(jj + q) * 16, a[q]);
+                jj += JB - 1;
+                continue;
+            }
+            v16 a = ld(dr + (long)jj * 16);
+            for (int o = 0; o < cout; o++)
+                for (int ky = 0; ky < k; ky++) {
+                    const int i = ii - ky + pad;
+                    if (i < 0 || i >= oh) continue;
+                    for (int kx = 0; kx < k; kx++) {
+                        const int j = jj - kx + pad;
+                        if (j < 0 || j >= ow) continue;
+                        a += dy[((long)o * oh + i) * ow + j] * ld(wp + ((((long)o * CBn + cb) * k + ky) * k + kx) * 16);
+                    }
+                }
+            st(dr + (long)jj * 16, a);
+        }
+    }
+}
+
+void mg_conv_direct_backward_data_blk(const float *dy, const float *wt, float *dx, int n, int cin, int cout, int h,
+                                      int w, int k, int pad)
+{
+    const int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1, CBn = (cin + 15) / 16;
+    if (oh <= 0 || ow <= 0) return;
+    float *wp = repack_blk(wt, cin, cout, k);
+#pragma omp parallel for schedule(static)
+    for (long t = 0; t < (long)n * h; t++) {
+        const int s = (int)(t / h), ii = (int)(t % h);
+        blk_bwd_data_row(dy + (long)s * cout * oh * ow, wp, dx + (long)s * CBn * h * w * 16, cout, CBn, h, w, k, pad,
+                         oh, ow, ii);
+    }
+    free(wp);
+}
+
+/* dW of (o, cb) over one sample: acc[ky][kx][16] (double) += sum over the
+ * output pixels of dy[o][i][j] x[cb][i+ky-pad][j+kx-pad]; per row in vector
+ * registers (K constant), then into acc */
+static inline __attribute__((always_inline)) void
+blk_dw_k(const int K, const float *g, const float *x, double *acc, int h, int w, int pad, int oh, int ow)
+{
+    for (int i = 0; i < oh; i++) {
+        v16 a[7 * 7];
+#pragma GCC unroll 49
+        for (int q = 0; q < K * K; q++) a[q] = bcast(0.0f);
+        const int rows_in = i - pad >= 0 && i - pad + K - 1 < h;
+        for (int j = 0; j < ow; j++) {
+            const float gv = g[(long)i * ow + j];
+            if (rows_in && j - pad >= 0 && j - pad + K - 1 < w) {
+                const float *xr = x + ((long)(i - pad) * w + (j - pad)) * 16;
+#pragma GCC unroll 7
+                for (int ky = 0; ky < K; ky++)
+#pragma GCC unroll 7
+                    for (int kx = 0; kx < K; kx++) a[ky * K + kx] += gv * ld(xr + ((long)ky * w + kx) * 16);
+                continue;
+            }
+            for (int ky = 0; ky < K; ky++) {
+                const int ii = i + ky - pad;
+                if (ii < 0 || ii >= h) continue;
+                for (int kx = 0; kx < K; kx++) {
+                    const int jj = j + kx - pad;
+                    if (jj < 0 || jj >= w) continue;
+                    a[ky * K + kx] += gv * ld(x + ((long)ii * w + jj) * 16);
+                }
+            }
+        }
+        for (int q = 0; q < K * K; q++)
+            for (int l = 0; l < 16; l++) acc[q * 16 + l] += a[q][l];
+    }
+}
+
+CLONES static void blk_dw_plane(const float *g, const float *x, double *acc, int h, int w, int k, int pad, int oh,
+                                int ow)
+{
+    switch (k) {
+    case 3: blk_dw_k(3, g, x, acc, h, w, pad, oh, ow); break;
+    case 5: blk_dw_k(5, g, x, acc, h, w, pad, oh, ow); break;
+    default: /* generic k: one tap at a time */
+        for (int i = 0; i < oh; i++)
+            for (int j = 0; j < ow; j++)
+                for (int ky = 0; ky < k; ky++) {
+                    const int ii = i + ky - pad;
+                    if (ii < 0 || ii >= h) continue;
+                    for (int kx = 0; kx < k; kx++) {
+                        const int jj = j + kx - pad;
+                        if (jj < 0 || jj >= w) continue;
+                        const float gv = g[(long)i * ow + j], *xp = x + ((long)ii * w + jj) * 16;
+                        for (int l = 0; l < 16; l++) acc[(ky * k + kx) * 16 + l] += gv * xp[l];
+                    }
+                }
+    }
+}
+
+void mg_conv_direct_backward_weights_blk(const float *x, const float *dy, float *dw, float *db, int n, int cin,
+                                         int cout, int h, int w, int k, int pad)
+{
+    const int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1, CBn = (cin + 15) / 16;
+    if (oh <= 0 || ow <= 0) return;
+    const long kk = (long)k * k;
+#pragma omp parallel
+    {
+        double *acc = mg_malloc_array((size_t)kk * 16, sizeof(double));
+#pragma omp for schedule(dynamic, 1)
+        for (long t = 0; t < (long)cout * CBn; t++) {
+            const int o = (int)(t / CBn), cb = (int)(t % CBn);
+            for (long q = 0; q < kk * 16; q++) acc[q] = 0;
+            for (int s = 0; s < n; s++)
+                blk_dw_plane(dy + ((long)s * cout + o) * oh * ow, x + ((long)s * CBn + cb) * h * w * 16, acc, h, w, k,
+                             pad, oh, ow);
+            for (int l = 0; l < 16 && cb * 16 + l < cin; l++)
+                for (long q = 0; q < kk; q++) dw[((long)o * cin + cb * 16 + l) * kk + q] += (float)acc[q * 16 + l];
+        }
+        free(acc);
+    }
+    if (db)
+        for (int o = 0; o < cout; o++) {
+            double s = 0;
+            for (int i = 0; i < n; i++) {
+                const float *g = dy + ((long)i * cout + o) * oh * ow;
+                for (long p = 0; p < (long)oh * ow; p++) s += g[p];
+            }
+            db[o] += (float)s;
+        }
+}

@@ -13,4 +13,13 @@ void mg_conv_direct_backward_data(const float *dy, const float *wt, float *dx, i
 void mg_conv_direct_backward_weights(const float *x, const float *dy, float *dw, float *db, int n, int cin,
                                      int cout, int h, int w, int k, int pad);
 
+/* The same with x and dx in oneDNN's blocked nChw16c layout (channels padded
+ * to a multiple of 16, padding zero; dx's padding stays zero); y, dy plain. */
+void mg_conv_direct_forward_blk(const float *x, const float *wt, const float *b, float *y, int n, int cin, int cout,
+                                int h, int w, int k, int pad);
+void mg_conv_direct_backward_data_blk(const float *dy, const float *wt, float *dx, int n, int cin, int cout, int h,
+                                      int w, int k, int pad);
+void mg_conv_direct_backward_weights_blk(const float *x, const float *dy, float *dw, float *db, int n, int cin,
+                                         int cout, int h, int w, int k, int pad);
+
 #endif
