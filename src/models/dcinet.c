@@ -14,7 +14,7 @@ struct mg_dcinet_ws {
     const float *mask;
     float **y;   /* y[j + 1], j = -1..N-1: block outputs, n x 2 x HW */
     float **r;   /* r[b] = A^H(A x - Ku) per block */
-    float **in;  /* concat input per block */
+    float *in;   /* concat input of the current block (rebuilt in the backward) */
     float **a1, **a2;
     float *o3;
     float **dy;  /* gradients of the y */
@@ -84,7 +84,6 @@ static void ws_free(mg_dcinet *net)
     }
     for (int b = 0; b < (w->keep ? N : 1); b++) {
         free(w->r[b]);
-        free(w->in[b]);
         free(w->a1[b]);
         free(w->a2[b]);
     }
@@ -121,13 +120,11 @@ static void ws_plan(mg_dcinet *net, int n, int C, int H, int W, int keep)
     w->y = mg_calloc((size_t)N + 1, sizeof(float *));
     for (int j = 0; j <= N; j++) w->y[j] = mg_malloc_array(img, sizeof(float));
     w->r = mg_calloc((size_t)nb, sizeof(float *));
-    w->in = mg_calloc((size_t)nb, sizeof(float *));
+    w->in = mg_malloc_array((size_t)n * (size_t)cmax * hw, sizeof(float));
     w->a1 = mg_calloc((size_t)nb, sizeof(float *));
     w->a2 = mg_calloc((size_t)nb, sizeof(float *));
     for (int b = 0; b < nb; b++) {
         w->r[b] = mg_malloc_array(img, sizeof(float));
-        const int cin = keep ? 2 * (1 + n_skips(&net->cfg, b)) : cmax;
-        w->in[b] = mg_malloc_array((size_t)n * (size_t)cin * hw, sizeof(float));
         w->a1[b] = mg_malloc_array(k1, sizeof(float));
         w->a2[b] = mg_malloc_array(k2, sizeof(float));
     }
@@ -179,7 +176,7 @@ static void forward(mg_dcinet *net, const cfloat *ku, const cfloat *sens, const 
         float *yb = w->y[b + 1];   /* y_b */
         const float lam = net->lambda[b]->w[0];
         const int ns = n_skips(&net->cfg, b), cin = 2 * (1 + ns), q = keep ? b : 0;
-        float *r = w->r[q], *in = w->in[q], *a1 = w->a1[q], *a2 = w->a2[q];
+        float *r = w->r[q], *in = w->in, *a1 = w->a1[q], *a2 = w->a2[q];
         for (int s = 0; s < n; s++) {
             dc_residual(w, s, x + s * img, r + s * img);
             for (long i = 0; i < img; i++) yb[s * img + i] = x[s * img + i] - lam * r[s * img + i];
@@ -234,7 +231,16 @@ void mg_dcinet_backward(mg_dcinet *net, const float *dout, cfloat *dku)
 #pragma omp parallel for simd schedule(static)
         for (long i = 0; i < nk; i++) w->da1[i] *= w->a1[b][i] > 0 ? 1.0f : slope;
         memset(w->din, 0, sizeof(float) * (size_t)(n * cin * hw));
-        mg_conv2d_backward(&net->conv[3 * b], w->in[b], w->da1, w->din, n, H, W);
+        /* conv1's input again, from what the forward kept: dc = y_{b-1} - lam r_b
+         * (the same float operations as the forward) and the skips */
+        {
+            const float lam = net->lambda[b]->w[0];
+            const float *x = w->y[b], *r = w->r[b];
+            for (int s = 0; s < n; s++)
+                for (long i = 0; i < img; i++) w->in[(long)s * cin * hw + i] = x[s * img + i] - lam * r[s * img + i];
+            for (int k = 0; k < ns; k++) mg_concat_forward(w->y[b - 1 - k], w->in, n, 2, cin, 2 * (k + 1), hw);
+        }
+        mg_conv2d_backward(&net->conv[3 * b], w->in, w->da1, w->din, n, H, W);
         mg_concat_backward(w->din, w->ddc, n, 2, cin, 0, hw);
         for (int k = 0; k < ns; k++) mg_concat_backward(w->din, w->dy[b - 1 - k], n, 2, cin, 2 * (k + 1), hw);
         /* DC unit: dc = x - lam r(x), r = A^H A x - A^H Ku */
