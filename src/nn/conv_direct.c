@@ -249,6 +249,19 @@ CLONES static void dw_plane(const float *g, const float *x, double *acc, int h, 
     }
 }
 
+/* db[o] += sum of dy over samples and pixels (double) */
+static void bias_grad(const float *dy, float *db, int n, int cout, long ohw)
+{
+    for (int o = 0; o < cout; o++) {
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            const float *g = dy + ((long)i * cout + o) * ohw;
+            for (long p = 0; p < ohw; p++) s += g[p];
+        }
+        db[o] += (float)s;
+    }
+}
+
 void mg_conv_direct_backward_weights(const float *x, const float *dy, float *dw, float *db, int n, int cin,
                                      int cout, int h, int w, int k, int pad)
 {
@@ -271,15 +284,7 @@ void mg_conv_direct_backward_weights(const float *x, const float *dy, float *dw,
         free(acc);
         free(pbuf);
     }
-    if (db)
-        for (int o = 0; o < cout; o++) {
-            double s = 0;
-            for (int i = 0; i < n; i++) {
-                const float *g = dy + ((long)i * cout + o) * oh * ow;
-                for (long p = 0; p < (long)oh * ow; p++) s += g[p];
-            }
-            db[o] += (float)s;
-        }
+    if (db) bias_grad(dy, db, n, cout, (long)oh * ow);
 }
 
 /* ---------------- blocked input: x in nChw16c, few output channels ----------------
@@ -531,13 +536,5 @@ void mg_conv_direct_backward_weights_blk(const float *x, const float *dy, float 
         }
         free(acc);
     }
-    if (db)
-        for (int o = 0; o < cout; o++) {
-            double s = 0;
-            for (int i = 0; i < n; i++) {
-                const float *g = dy + ((long)i * cout + o) * oh * ow;
-                for (long p = 0; p < (long)oh * ow; p++) s += g[p];
-            }
-            db[o] += (float)s;
-        }
+    if (db) bias_grad(dy, db, n, cout, (long)oh * ow);
 }
