@@ -130,6 +130,21 @@ static void shift2(cfloat *x, cfloat *tmp, long batch, long h, long w, long sh, 
     }
 }
 
+/* row r of `rows` rows of even length w (rows of consecutive images alternate
+ * with h even): x[r][j] *= s (-1)^(r + j), on the OpenMP team when large */
+static void modulate(cfloat *x, long rows, long w, float s)
+{
+#pragma omp parallel for schedule(static) if (rows * w >= (1L << 16))
+    for (long r = 0; r < rows; r++) {
+        const float sr = (r % 2) ? -s : s;
+        cfloat *row = x + r * w;
+        for (long j = 0; j < w; j += 2) {
+            row[j] *= sr;
+            row[j + 1] *= -sr;
+        }
+    }
+}
+
 void mg_fft2c(cfloat *x, long batch, long h, long w, int dir)
 {
     const float scale = (float)(1.0 / sqrt((double)h * (double)w));
@@ -137,29 +152,9 @@ void mg_fft2c(cfloat *x, long batch, long h, long w, int dir)
         /* For even N, fftshift(fft(ifftshift(x)))[k] = (-1)^(k+N/2) fft((-1)^n x[n])[k]:
          * modulate before and after instead of copying. */
         const float g = ((h / 2 + w / 2) % 2) ? -1.0f : 1.0f;
-        for (long b = 0; b < batch; b++) {
-            cfloat *img = x + b * h * w;
-            for (long i = 0; i < h; i++) {
-                float s = (i % 2) ? -scale : scale;
-                cfloat *row = img + i * w;
-                for (long j = 0; j < w; j += 2) {
-                    row[j] *= s;
-                    row[j + 1] *= -s;
-                }
-            }
-        }
+        modulate(x, batch * h, w, scale);
         dft2(x, batch, h, w, dir);
-        for (long b = 0; b < batch; b++) {
-            cfloat *img = x + b * h * w;
-            for (long i = 0; i < h; i++) {
-                float s = (i % 2) ? -g : g;
-                cfloat *row = img + i * w;
-                for (long j = 0; j < w; j += 2) {
-                    row[j] *= s;
-                    row[j + 1] *= -s;
-                }
-            }
-        }
+        modulate(x, batch * h, w, g);
         return;
     }
     /* general sizes: explicit shifts. ifftshift moves by -floor(N/2),

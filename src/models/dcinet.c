@@ -150,8 +150,17 @@ static void dc_residual(mg_dcinet_ws *w, int s, const float *x, float *r)
     const float *mask = w->mask + (long)s * w->H;
     mg_planes2c(x, w->cx, hw);
     mg_sense_forward(w->cx, sens, mask, w->work, C, w->H, w->W);
-    for (long i = 0; i < C * hw; i++) w->work[i] -= ku[i];
-    mg_mask_apply(w->work, mask, C, w->H, w->W);
+    /* M (A x - Ku), one pass over the coils' rows (A x is zero on unsampled lines) */
+    const long W = w->W, H = w->H;
+#pragma omp parallel for schedule(static) if (C * hw >= (1L << 16))
+    for (long row = 0; row < C * H; row++) {
+        cfloat *wr = w->work + row * W;
+        const cfloat *kr = ku + row * W;
+        if (mask[row % H] != 0.0f)
+            for (long j = 0; j < W; j++) wr[j] -= kr[j];
+        else
+            memset(wr, 0, sizeof(cfloat) * (size_t)W);
+    }
     mg_fft2c(w->work, C, w->H, w->W, MG_FFT_INVERSE);
     mg_sens_adjoint(w->work, sens, w->cr, C, w->H, w->W);
     mg_c2planes(w->cr, r, hw);
