@@ -1,5 +1,7 @@
-/* conv2d on oneDNN: forward, backward data and backward weights primitives
- * are created on the first call for a shape and reused. The caller's tensors
+/* conv2d on oneDNN, or for the narrow cases on the direct kernels of
+ * conv_direct.c (see direct_narrow below): forward, backward data and
+ * backward weights primitives are created on the first call for a shape and
+ * reused. The caller's tensors
  * are plain (nchw activations, oihw weights) or, for activations, blocked
  * nChw16c (blk_src / blk_dst); the primitives choose their own layouts and a
  * reorder runs only where the two differ. Direct algorithm, so results are

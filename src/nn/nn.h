@@ -4,8 +4,9 @@
  * parameter gradients g += ..., so a tensor consumed twice (dense skips)
  * simply receives both contributions; callers zero gradients before a step.
  * Forward functions save nothing: backward takes the tensors it needs.
- * Convolutions run on oneDNN (primitives created once per shape and cached);
- * src/nn/conv_ref.c holds the plain loops they are tested against. */
+ * Convolutions run on oneDNN (primitives created once per shape and cached),
+ * the narrow ones on the direct kernels of conv_direct.c (conv.c decides);
+ * src/nn/conv_ref.c holds the plain loops both are tested against. */
 #ifndef MRGAN_NN_H
 #define MRGAN_NN_H
 
