@@ -13,10 +13,14 @@ static _Thread_local char err_buf[1024];
 
 void mg_set_error(const char *fmt, ...)
 {
+    /* formatted aside first: the arguments may be mg_error() itself (a
+     * prefix added to the current message) */
+    char msg[sizeof err_buf];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err_buf, sizeof err_buf, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(err_buf, msg, sizeof err_buf);
     /* keep it one line */
     for (char *c = err_buf; *c; c++)
         if (*c == '\n' || *c == '\r') *c = ' ';

@@ -13,7 +13,8 @@ typedef float complex cfloat;
 /* ---- errors ----
  * Library functions return 0 on success and -1 on failure; on failure they
  * have set a one-line message (naming the file and the problem) that
- * mg_error() returns until the next mg_set_error(). */
+ * mg_error() returns until the next mg_set_error() (which may take
+ * mg_error() among its arguments, to prefix the message). */
 void mg_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *mg_error(void);
 
