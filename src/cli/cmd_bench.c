@@ -218,11 +218,9 @@ int cmd_bench(int argc, char **argv)
     if (optind != argc) cli_fail(cmd, "unexpected argument '%s' (see 'mrgan bench --help')", argv[optind]);
     double sg = 0;
     if (gpu >= 0) {
+        if (mg_train_gpu_open(gpu)) cli_fail(cmd, "%s", mg_error());
 #ifdef MRGAN_HAVE_CUDA
-        if (mg_gpu_init(gpu)) cli_fail(cmd, "--gpu: %s", mg_error());
         printf("GPU %d: %s, %s\n", gpu, mg_gpu_name(), mg_gpu_tf32() ? "TF32 tensor cores" : "strict FP32");
-#else
-        cli_fail(cmd, "--gpu: this mrgan was built without the GPU backend (needs nvcc and cuDNN; cmake -DMRGAN_CUDA=ON)");
 #endif
     } else {
         sg = sgemm_gflops();

@@ -37,12 +37,9 @@ int cli_gpu_device(const char *cmd, const char *arg)
 
 void cli_method_use_gpu(cli_method *m, int dev)
 {
+    if (mg_train_gpu_open(dev)) cli_fail(m->cmd, "%s", mg_error());
 #ifdef MRGAN_HAVE_CUDA
-    if (mg_gpu_init(dev)) cli_fail(m->cmd, "--gpu: %s", mg_error());
     m->gpu = mg_gpu_dcinet_create(&m->net);
-#else
-    (void)dev;
-    cli_fail(m->cmd, "--gpu: this mrgan was built without the GPU backend (needs nvcc and cuDNN; cmake -DMRGAN_CUDA=ON)");
 #endif
 }
 

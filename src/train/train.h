@@ -49,6 +49,11 @@ int mg_train_config_read(const char *path, mg_train_cfg *c);
  * error (mg_error()). */
 int mg_train_run(const mg_train_cfg *cfg, const char *data_dir, const char *run_dir, int resume);
 
+/* --gpu: select CUDA device dev for the GPU backend. 0, or -1 with an error
+ * ("--gpu: ..."): no usable device, or this build (plain mrgan; the GPU
+ * commands are mrgan-gpu, docs/gpu.md) has no backend. */
+int mg_train_gpu_open(int dev);
+
 /* Speed (mrgan bench): training steps of cfg (mode, network, batch, gpu) on
  * cfg->batch synthetic slices of C coils, H x W; after one warm-up step,
  * the fastest of `reps` steps in *step_s, and the part of it spent preparing

@@ -836,6 +836,52 @@ static int save_ckpt(trainer *t, const char *path, int state)
 static const char *CSV_HEADER =
     "kind,epoch,step,loss,val_nmse,seconds,mse,gan,w_est,std_gan,std_mse,gma,pma,beta,val_fid\n";
 
+int mg_train_gpu_open(int dev)
+{
+#ifdef MRGAN_HAVE_CUDA
+    if (mg_gpu_init(dev)) {
+        mg_set_error("--gpu: %s", mg_error());
+        return -1;
+    }
+    return 0;
+#else
+    (void)dev;
+    mg_set_error("--gpu: this mrgan was built without the GPU backend (needs nvcc and cuDNN; cmake -DMRGAN_CUDA=ON)");
+    return -1;
+#endif
+}
+
+/* gan / agb_on from cfg->mode; -1 with an error for an unknown mode */
+static int trainer_mode(trainer *t)
+{
+    const char *m = t->cfg.mode;
+    t->gan = strcmp(m, "mse") != 0;
+    t->agb_on = !strcmp(m, "cwgan-agb");
+    if (t->gan && strcmp(m, "wgan") && strcmp(m, "cwgan") && !t->agb_on) {
+        mg_set_error("unknown training mode '%s'", m);
+        return -1;
+    }
+    return 0;
+}
+
+/* the generator, the critic of the GAN modes (H x W images), their Adam
+ * optimisers and AGB, from the configuration and its seed; *cin: the
+ * critic's input channels (0 without one). -1 with an error when the critic
+ * cannot take the image size. */
+static int trainer_models(trainer *t, int H, int W, int *cin)
+{
+    const mg_train_cfg *cfg = &t->cfg;
+    mg_dcinet_init(&t->net, &cfg->net, mg_seed_mix(cfg->seed, 0, 0x6e6574ULL));
+    mg_adam_init(&t->adam, cfg->lr, cfg->beta1, cfg->beta2, 1e-8f);
+    *cin = !t->gan ? 0 : !strcmp(cfg->mode, "wgan") ? 1 : 2;
+    if (t->gan) {
+        if (mg_critic_init(&t->critic, *cin, cfg->critic_ch, H, W, mg_seed_mix(cfg->seed, 0, 0x637269ULL))) return -1;
+        mg_adam_init(&t->adam_d, cfg->critic_lr, cfg->beta1, cfg->beta2, 1e-8f);
+    }
+    mg_agb_init(&t->agb, t->agb_on ? cfg->agb_beta0 : cfg->gan_lambda, cfg->agb_ma, cfg->agb_ratio, cfg->agb_rate);
+    return 0;
+}
+
 int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *run_dir, int resume)
 {
     trainer T, *t = &T;
@@ -857,16 +903,11 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
     const int lead = t->R == 0; /* rank 0 writes files and prints */
     if (!lead) cfg->quiet = 1;
     if (cfg->gpu >= 0) { /* before anything is written */
-#ifdef MRGAN_HAVE_CUDA
+        if (mg_train_gpu_open(cfg->gpu)) goto out;
         if (t->P > 1) {
             mg_set_error("--gpu trains in one process: run it without mpirun");
             goto out;
         }
-        if (mg_gpu_init(cfg->gpu)) goto out;
-#else
-        mg_set_error("--gpu: this mrgan was built without the GPU backend (needs nvcc and cuDNN; cmake -DMRGAN_CUDA=ON)");
-        goto out;
-#endif
     }
 
     if (resume) {
@@ -883,12 +924,7 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
             goto out;
         }
     }
-    t->gan = strcmp(cfg->mode, "mse") != 0;
-    t->agb_on = !strcmp(cfg->mode, "cwgan-agb");
-    if (t->gan && strcmp(cfg->mode, "wgan") && strcmp(cfg->mode, "cwgan") && !t->agb_on) {
-        mg_set_error("unknown training mode '%s'", cfg->mode);
-        goto out;
-    }
+    if (trainer_mode(t)) goto out;
     if (lead && ((mkdir(t->p_epochs, 0755) && errno != EEXIST) ||
                  (cfg->grid > 0 && mkdir(t->p_grid, 0755) && errno != EEXIST))) {
         mg_set_error("%s: cannot create subdirectories: %s", run_dir, strerror(errno));
@@ -918,17 +954,11 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
     t->cfg_json = mg_train_config_json(cfg);
     if (lead && !resume && write_text(t->p_cfg, t->cfg_json)) goto out;
 
-    mg_dcinet_init(&t->net, &cfg->net, mg_seed_mix(cfg->seed, 0, 0x6e6574ULL));
-    mg_adam_init(&t->adam, cfg->lr, cfg->beta1, cfg->beta2, 1e-8f);
-    const int cin = !t->gan ? 0 : !strcmp(cfg->mode, "wgan") ? 1 : 2;
-    if (t->gan) {
-        if (mg_critic_init(&t->critic, cin, cfg->critic_ch, H, W, mg_seed_mix(cfg->seed, 0, 0x637269ULL))) {
-            mg_set_error("%s: %s", data_dir, mg_error());
-            goto out;
-        }
-        mg_adam_init(&t->adam_d, cfg->critic_lr, cfg->beta1, cfg->beta2, 1e-8f);
+    int cin;
+    if (trainer_models(t, H, W, &cin)) {
+        mg_set_error("%s: %s", data_dir, mg_error());
+        goto out;
     }
-    mg_agb_init(&t->agb, t->agb_on ? cfg->agb_beta0 : cfg->gan_lambda, cfg->agb_ma, cfg->agb_ratio, cfg->agb_rate);
     t->val_series = mg_calloc((size_t)cfg->epochs + 1, sizeof(double));
     t->fid_series = mg_calloc((size_t)cfg->epochs + 1, sizeof(double));
     if (cfg->fid_weights[0] && lead) {
@@ -1134,9 +1164,8 @@ int mg_train_bench(const mg_train_cfg *cfg_in, int C, int H, int W, int reps, do
     int rc = -1;
     long *perm = NULL;
     t->P = 1;
-    t->gan = strcmp(cfg->mode, "mse") != 0;
-    t->agb_on = !strcmp(cfg->mode, "cwgan-agb");
     t->Bg = cfg->batch;
+    if (trainer_mode(t) || (cfg->gpu >= 0 && mg_train_gpu_open(cfg->gpu))) goto out;
     /* synthetic slices: birdcage maps, a random smooth-phase image, noise */
     const long ns = cfg->batch, n = (long)C * H * W;
     t->tr.nslices = ns;
@@ -1154,22 +1183,8 @@ int mg_train_bench(const mg_train_cfg *cfg_in, int C, int H, int W, int reps, do
         mg_simulate_kspace(img, t->tr.sens + s * n, C, H, W, 0.01, &r, t->tr.kspace + s * n);
     }
     free(img);
-    if (cfg->gpu >= 0) {
-#ifdef MRGAN_HAVE_CUDA
-        if (mg_gpu_init(cfg->gpu)) goto out;
-#else
-        mg_set_error("--gpu: this mrgan was built without the GPU backend (needs nvcc and cuDNN; cmake -DMRGAN_CUDA=ON)");
-        goto out;
-#endif
-    }
-    mg_dcinet_init(&t->net, &cfg->net, 1);
-    mg_adam_init(&t->adam, cfg->lr, cfg->beta1, cfg->beta2, 1e-8f);
-    const int cin = !t->gan ? 0 : !strcmp(cfg->mode, "wgan") ? 1 : 2;
-    if (t->gan) {
-        if (mg_critic_init(&t->critic, cin, cfg->critic_ch, H, W, 2)) goto out;
-        mg_adam_init(&t->adam_d, cfg->critic_lr, cfg->beta1, cfg->beta2, 1e-8f);
-    }
-    mg_agb_init(&t->agb, t->agb_on ? cfg->agb_beta0 : cfg->gan_lambda, cfg->agb_ma, cfg->agb_ratio, cfg->agb_rate);
+    int cin;
+    if (trainer_models(t, H, W, &cin)) goto out;
     batch_alloc(&t->b, cfg->batch, C, H, W, cin);
 #ifdef MRGAN_HAVE_CUDA
     if (cfg->gpu >= 0) gpu_alloc(t);
@@ -1200,7 +1215,6 @@ int mg_train_bench(const mg_train_cfg *cfg_in, int C, int H, int W, int reps, do
     }
     rc = 0;
 out:
-    prefetch_free(t); /* its threads read perm */
     free(perm);
     trainer_free(t);
     return rc;
