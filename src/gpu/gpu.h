@@ -78,7 +78,6 @@ mg_gpu_critic *mg_gpu_critic_create(mg_critic *d);
 void mg_gpu_critic_free(mg_gpu_critic *g);
 mg_gpu_params *mg_gpu_critic_params(mg_gpu_critic *g);
 void mg_gpu_critic_download(mg_gpu_critic *g); /* weights, moments and BN running stats -> host */
-void mg_gpu_critic_upload(mg_gpu_critic *g);
 void mg_gpu_critic_forward(mg_gpu_critic *g, const float *x, float *out, int n, int train);
 void mg_gpu_critic_backward(mg_gpu_critic *g, const float *dout, float *dx);
 

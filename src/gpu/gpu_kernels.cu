@@ -408,18 +408,13 @@ extern "C" void mg_gpu_cmag_backward(const float *x, const float *dy, float *dx,
     LAUNCH_CHECK();
 }
 
-__global__ void k_axpy(float *out, const float *a, const float *b, float coef, long n)
+__global__ void k_add(float *y, const float *x, long n)
 {
-    GRID_LOOP(i, n) out[i] = a[i] + coef * b[i];
+    GRID_LOOP(i, n) y[i] += x[i];
 }
 extern "C" void mg_gpu_add(float *y, const float *x, long n)
 {
-    k_axpy<<<blocks_for(n), TPB>>>(y, y, x, 1.0f, n);
-    LAUNCH_CHECK();
-}
-extern "C" void mg_gpu_axpy(float *out, const float *a, const float *b, float coef, long n)
-{
-    k_axpy<<<blocks_for(n), TPB>>>(out, a, b, coef, n);
+    k_add<<<blocks_for(n), TPB>>>(y, x, n);
     LAUNCH_CHECK();
 }
 

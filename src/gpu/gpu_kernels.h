@@ -52,8 +52,6 @@ void mg_gpu_concat_backward(const float *ddst, float *dsrc, int n, int c, int ct
 void mg_gpu_cmag_forward(const float *x, float *y, int n, long hw);
 void mg_gpu_cmag_backward(const float *x, const float *dy, float *dx, int n, long hw);
 void mg_gpu_add(float *y, const float *x, long n); /* y += x */
-/* out[i] = a[i] + coef * b[i] */
-void mg_gpu_axpy(float *out, const float *a, const float *b, float coef, long n);
 double mg_gpu_mse_forward(const float *x, const float *t, long n); /* mean (x - t)^2 */
 void mg_gpu_mse_backward(const float *x, const float *t, float *dx, long n, float scale);
 double mg_gpu_sum(const float *x, long n);

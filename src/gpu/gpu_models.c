@@ -348,15 +348,6 @@ void mg_gpu_critic_download(mg_gpu_critic *g)
     for (int i = 0; i < 4; i++) mg_gpu_bn_download(&g->bn[i]);
 }
 
-void mg_gpu_critic_upload(mg_gpu_critic *g)
-{
-    mg_gpu_params_upload(&g->p);
-    for (int i = 0; i < 4; i++) {
-        mg_gpu_upload(g->bn[i].run_mean, g->d->bn[i].run_mean, (size_t)g->d->bn[i].c);
-        mg_gpu_upload(g->bn[i].run_var, g->d->bn[i].run_var, (size_t)g->d->bn[i].c);
-    }
-}
-
 static long cact(const mg_critic *d, int i, int n)
 {
     return (long)n * (d->ch << i) * (d->H >> (i + 1)) * (d->W >> (i + 1));
