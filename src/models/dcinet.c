@@ -166,6 +166,19 @@ static void dc_residual(mg_dcinet_ws *w, int s, const float *x, float *r)
     mg_c2planes(w->cr, r, hw);
 }
 
+/* conv1's input of block b, [dc, y_{b-2}, ..., y_{b-1-ns}] with
+ * dc = y_{b-1} - lam r_b: built the same way by the forward and, from what
+ * the forward kept, by the backward */
+static void block_input(const mg_dcinet *net, const mg_dcinet_ws *w, int b, const float *r, float *in)
+{
+    const long hw = (long)w->H * w->W, img = 2 * hw;
+    const int ns = n_skips(&net->cfg, b), cin = 2 * (1 + ns);
+    const float lam = net->lambda[b]->w[0], *x = w->y[b];
+    for (int s = 0; s < w->n; s++)
+        for (long i = 0; i < img; i++) in[(long)s * cin * hw + i] = x[s * img + i] - lam * r[s * img + i];
+    for (int k = 0; k < ns; k++) mg_concat_forward(w->y[b - 1 - k], in, w->n, 2, cin, 2 * (k + 1), hw);
+}
+
 static void forward(mg_dcinet *net, const cfloat *ku, const cfloat *sens, const float *mask, float *out, int n,
                     int C, int H, int W, int keep)
 {
@@ -184,15 +197,14 @@ static void forward(mg_dcinet *net, const cfloat *ku, const cfloat *sens, const 
         const float *x = w->y[b];  /* y_{b-1} */
         float *yb = w->y[b + 1];   /* y_b */
         const float lam = net->lambda[b]->w[0];
-        const int ns = n_skips(&net->cfg, b), cin = 2 * (1 + ns), q = keep ? b : 0;
+        const int q = keep ? b : 0;
         float *r = w->r[q], *in = w->in, *a1 = w->a1[q], *a2 = w->a2[q];
         for (int s = 0; s < n; s++) {
             dc_residual(w, s, x + s * img, r + s * img);
             for (long i = 0; i < img; i++) yb[s * img + i] = x[s * img + i] - lam * r[s * img + i];
         }
         /* dc is held in yb until the residual is added */
-        mg_concat_forward(yb, in, n, 2, cin, 0, hw);
-        for (int k = 0; k < ns; k++) mg_concat_forward(w->y[b - 1 - k], in, n, 2, cin, 2 * (k + 1), hw);
+        block_input(net, w, b, r, in);
         mg_conv2d_forward(&net->conv[3 * b], in, a1, n, H, W);     /* LeakyReLU fused */
         mg_conv2d_forward(&net->conv[3 * b + 1], a1, a2, n, H, W); /* LeakyReLU fused */
         mg_conv2d_forward(&net->conv[3 * b + 2], a2, w->o3, n, H, W);
@@ -240,15 +252,7 @@ void mg_dcinet_backward(mg_dcinet *net, const float *dout, cfloat *dku)
 #pragma omp parallel for simd schedule(static)
         for (long i = 0; i < nk; i++) w->da1[i] *= w->a1[b][i] > 0 ? 1.0f : slope;
         memset(w->din, 0, sizeof(float) * (size_t)(n * cin * hw));
-        /* conv1's input again, from what the forward kept: dc = y_{b-1} - lam r_b
-         * (the same float operations as the forward) and the skips */
-        {
-            const float lam = net->lambda[b]->w[0];
-            const float *x = w->y[b], *r = w->r[b];
-            for (int s = 0; s < n; s++)
-                for (long i = 0; i < img; i++) w->in[(long)s * cin * hw + i] = x[s * img + i] - lam * r[s * img + i];
-            for (int k = 0; k < ns; k++) mg_concat_forward(w->y[b - 1 - k], w->in, n, 2, cin, 2 * (k + 1), hw);
-        }
+        block_input(net, w, b, w->r[b], w->in); /* conv1's input again */
         mg_conv2d_backward(&net->conv[3 * b], w->in, w->da1, w->din, n, H, W);
         mg_concat_backward(w->din, w->ddc, n, 2, cin, 0, hw);
         for (int k = 0; k < ns; k++) mg_concat_backward(w->din, w->dy[b - 1 - k], n, 2, cin, 2 * (k + 1), hw);

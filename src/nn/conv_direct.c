@@ -130,7 +130,7 @@ CLONES static void conv_row(int no, const float *in, const float *wt, float *out
 static void conv_pass(const float *in, const float *wt, const float *bias, float *out, int acc_init, int n, int ni,
                       int no_all, int h, int w, int k, int pad)
 {
-    const int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1;
+    const int oh = mg_conv_out(h, k, 1, pad), ow = mg_conv_out(w, k, 1, pad);
     if (oh <= 0 || ow <= 0) return;
     const int groups = (no_all + MAXO - 1) / MAXO;
 #pragma omp parallel
@@ -158,7 +158,7 @@ void mg_conv_direct_forward(const float *x, const float *wt, const float *b, flo
 void mg_conv_direct_backward_data(const float *dy, const float *wt, float *dx, int n, int cin, int cout, int h,
                                   int w, int k, int pad)
 {
-    const int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1;
+    const int oh = mg_conv_out(h, k, 1, pad), ow = mg_conv_out(w, k, 1, pad);
     const long kk = (long)k * k;
     float *wf = mg_malloc_array((size_t)cin * (size_t)cout * (size_t)kk, sizeof(float));
     for (int o = 0; o < cout; o++)
@@ -265,7 +265,7 @@ static void bias_grad(const float *dy, float *db, int n, int cout, long ohw)
 void mg_conv_direct_backward_weights(const float *x, const float *dy, float *dw, float *db, int n, int cin,
                                      int cout, int h, int w, int k, int pad)
 {
-    const int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1;
+    const int oh = mg_conv_out(h, k, 1, pad), ow = mg_conv_out(w, k, 1, pad);
     if (oh <= 0 || ow <= 0) return;
 #pragma omp parallel
     {
@@ -297,7 +297,7 @@ void mg_conv_direct_backward_weights(const float *x, const float *dy, float *dw,
 
 static float *repack_blk(const float *wt, int cin, int cout, int k)
 {
-    const int CBn = (cin + 15) / 16;
+    const int CBn = mg_blk_channels(cin) / 16;
     const long kk = (long)k * k;
     float *wp = mg_calloc((size_t)cout * (size_t)CBn * (size_t)kk * 16, sizeof(float));
     for (int o = 0; o < cout; o++)
@@ -385,7 +385,7 @@ CLONES static void blk_fwd_row(const float *x, const float *wp, const float *b, 
 void mg_conv_direct_forward_blk(const float *x, const float *wt, const float *b, float *y, int n, int cin, int cout,
                                 int h, int w, int k, int pad)
 {
-    const int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1, CBn = (cin + 15) / 16;
+    const int oh = mg_conv_out(h, k, 1, pad), ow = mg_conv_out(w, k, 1, pad), CBn = mg_blk_channels(cin) / 16;
     if (oh <= 0 || ow <= 0) return;
     float *wp = repack_blk(wt, cin, cout, k);
 #pragma omp parallel for schedule(static)
@@ -445,7 +445,7 @@ CLONES static void blk_bwd_data_row(const float *dy, const float *wp, float *dx,
 void mg_conv_direct_backward_data_blk(const float *dy, const float *wt, float *dx, int n, int cin, int cout, int h,
                                       int w, int k, int pad)
 {
-    const int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1, CBn = (cin + 15) / 16;
+    const int oh = mg_conv_out(h, k, 1, pad), ow = mg_conv_out(w, k, 1, pad), CBn = mg_blk_channels(cin) / 16;
     if (oh <= 0 || ow <= 0) return;
     float *wp = repack_blk(wt, cin, cout, k);
 #pragma omp parallel for schedule(static)
@@ -518,7 +518,7 @@ CLONES static void blk_dw_plane(const float *g, const float *x, double *acc, int
 void mg_conv_direct_backward_weights_blk(const float *x, const float *dy, float *dw, float *db, int n, int cin,
                                          int cout, int h, int w, int k, int pad)
 {
-    const int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1, CBn = (cin + 15) / 16;
+    const int oh = mg_conv_out(h, k, 1, pad), ow = mg_conv_out(w, k, 1, pad), CBn = mg_blk_channels(cin) / 16;
     if (oh <= 0 || ow <= 0) return;
     const long kk = (long)k * k;
 #pragma omp parallel
