@@ -3,6 +3,7 @@
 #include "testutil.h"
 #include "models/models.h"
 #include "train/agb.h"
+#include "train/train.h"
 
 #include <math.h>
 #include <stdlib.h>

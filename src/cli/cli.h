@@ -86,45 +86,19 @@ void cli_inputs_report(const cli_inputs *in, const mg_nmse_acc *acc);
 void cli_inputs_free(cli_inputs *in);
 void cli_inputs_print_help(const char *head);
 /* One reconstruction per slice: img (H x W) from k-space k, maps and mask
- * (NULL: fully sampled). */
-typedef void (*cli_slice_fn)(void *ctx, const cfloat *k, const cfloat *sens, const float *mask,
-                             cfloat *img, long slice);
+ * (NULL: fully sampled); 0, or -1 with an error (mg_method_slice). */
+typedef int (*cli_slice_fn)(void *ctx, const cfloat *k, const cfloat *sens, const float *mask,
+                            cfloat *img, long slice);
 /* Runs fn over the chosen slices with progress, accumulates the NMSE against
  * the fully sampled reconstruction when undersampling, writes OUT; returns
  * the seconds per slice spent in fn. */
 double cli_inputs_run(cli_inputs *in, int quiet, cli_slice_fn fn, void *ctx, const char *out,
                       mg_nmse_acc *acc);
 
-/* ---- reconstruction methods (methods.c): zerofill, cs, arc, recon and eval ---- */
-enum { CLI_M_ZF, CLI_M_CS_WAVELET, CLI_M_CS_TV, CLI_M_ARC, CLI_M_DCINET };
-typedef struct {
-    int kind;
-    char name[64];
-    const char *cmd;      /* for messages: the command running it */
-    long C, H, W, slices;
-    const char *path;     /* input file, for messages */
-    float *all;           /* every line (input already undersampled) */
-    mg_cs_opts cs;        /* CS: options; mean data scale = scale_sum / slices */
-    double scale_sum;
-    mg_arc_opts arc;      /* ARC: options; lines left empty */
-    long empty;
-    cfloat *kf;
-    mg_dcinet net;        /* DCI-Net */
-    cfloat *ku, *work;
-    float *out;
-    void *gpu;            /* DCI-Net on a CUDA device (mg_gpu_dcinet), or NULL */
-} cli_method;
-/* defaults of the kind (cs: lambda 0.002, 30 iterations; arc: 7 taps ...) */
-void cli_method_init(cli_method *m, int kind, const char *name);
-int cli_method_load(cli_method *m, const char *ckpt); /* DCI-Net weights */
-/* DCI-Net inference on CUDA device dev (after cli_method_load); exits with
- * a message when there is no device or the backend was not built */
-void cli_method_use_gpu(cli_method *m, int dev);
 /* --gpu [N] option value (NULL: device 0); exits on a bad value */
 int cli_gpu_device(const char *cmd, const char *arg);
-/* buffers for C coils of H x W (path: the input, for messages) */
-void cli_method_open(cli_method *m, long C, long H, long W, const char *path);
-void cli_method_slice(void *m, const cfloat *k, const cfloat *sens, const float *mask, cfloat *img, long s);
-void cli_method_free(cli_method *m);
+/* DCI-Net inference of m on CUDA device dev (after mg_method_load); exits
+ * with a message when there is no device or the backend was not built */
+void cli_method_use_gpu(const char *cmd, mg_method *m, int dev);
 
 #endif

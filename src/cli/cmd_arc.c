@@ -34,8 +34,8 @@ int cmd_arc(int argc, char **argv)
     const char *cmd = "arc";
     cli_inputs in;
     cli_inputs_init(&in, cmd);
-    cli_method a;
-    cli_method_init(&a, CLI_M_ARC, "arc");
+    mg_method a;
+    mg_method_init(&a, MG_M_ARC, "arc");
     int quiet = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
@@ -56,15 +56,15 @@ int cmd_arc(int argc, char **argv)
     cli_inputs_open(&in, argv[optind]);
     if (a.arc.acs > in.d.h)
         cli_fail(cmd, "option --calib: %ld lines exceed the %ld phase-encode lines of %s", a.arc.acs, in.d.h, in.path);
-    cli_method_open(&a, in.d.coils, in.d.h, in.d.w, in.path);
+    mg_method_open(&a, in.d.coils, in.d.h, in.d.w, in.path);
     mg_nmse_acc acc = {0, 0};
-    double dt = cli_inputs_run(&in, quiet, cli_method_slice, &a, out, &acc);
+    double dt = cli_inputs_run(&in, quiet, mg_method_slice, &a, out, &acc);
     printf("arc: %d-tap readout, window %d, %d sources per side, lambda %g; %ld slice(s), %.3f s per "
            "slice%s -> %s\n",
            2 * a.arc.kx_half + 1, a.arc.ky_window, a.arc.sources, (double)a.arc.lambda, in.s1 - in.s0, dt,
            a.empty ? " (some lines had no usable sources and stay empty)" : "", out);
     cli_inputs_report(&in, &acc);
-    cli_method_free(&a);
+    mg_method_free(&a);
     cli_inputs_free(&in);
     return 0;
 }

@@ -34,8 +34,8 @@ int cmd_cs(int argc, char **argv)
     const char *cmd = "cs";
     cli_inputs in;
     cli_inputs_init(&in, cmd);
-    cli_method cc;
-    cli_method_init(&cc, CLI_M_CS_WAVELET, "cs-wavelet");
+    mg_method cc;
+    mg_method_init(&cc, MG_M_CS_WAVELET, "cs-wavelet");
     float lambda = -1;
     int quiet = 0, c;
     optind = 1;
@@ -44,8 +44,8 @@ int cmd_cs(int argc, char **argv)
         switch (c) {
         case 'g':
             /* only the regulariser: options given before --reg stay */
-            if (!strcmp(optarg, "wavelet")) cc.kind = CLI_M_CS_WAVELET, cc.cs.reg = MG_REG_WAVELET;
-            else if (!strcmp(optarg, "tv")) cc.kind = CLI_M_CS_TV, cc.cs.reg = MG_REG_TV;
+            if (!strcmp(optarg, "wavelet")) cc.kind = MG_M_CS_WAVELET, cc.cs.reg = MG_REG_WAVELET;
+            else if (!strcmp(optarg, "tv")) cc.kind = MG_M_CS_TV, cc.cs.reg = MG_REG_TV;
             else cli_fail(cmd, "option --reg: '%s' is not wavelet or tv", optarg);
             break;
         case 'l': lambda = (float)cli_double(cmd, "--lambda", optarg, 0.0, 1e6); break;
@@ -67,15 +67,15 @@ int cmd_cs(int argc, char **argv)
     if (lambda >= 0) cc.cs.lambda = lambda;
     const char *out = argv[optind + 1];
     cli_inputs_open(&in, argv[optind]);
-    cli_method_open(&cc, in.d.coils, in.d.h, in.d.w, in.path);
+    mg_method_open(&cc, in.d.coils, in.d.h, in.d.w, in.path);
     mg_nmse_acc acc = {0, 0};
-    double dt = cli_inputs_run(&in, quiet, cli_method_slice, &cc, out, &acc);
+    double dt = cli_inputs_run(&in, quiet, mg_method_slice, &cc, out, &acc);
     const long ns = in.s1 - in.s0;
     printf("cs: %s, lambda %g, %d iterations, mean data scale %.4g; %ld slice(s), %.3f s per slice -> %s\n",
            cc.cs.reg == MG_REG_WAVELET ? "l1-wavelet (FISTA)" : "TV (ADMM)", (double)cc.cs.lambda, cc.cs.iters,
            cc.scale_sum / (double)ns, ns, dt, out);
     cli_inputs_report(&in, &acc);
-    cli_method_free(&cc);
+    mg_method_free(&cc);
     cli_inputs_free(&in);
     return 0;
 }

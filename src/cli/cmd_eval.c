@@ -46,7 +46,7 @@ static const char *help_head =
 #define MAX_METHODS 32
 
 typedef struct {
-    cli_method m;
+    mg_method m;
     double nmse, psnr, ssim, hfen, secs, fid, kid;
     int has_fid;
 } row;
@@ -94,9 +94,8 @@ static void add_model(const char *cmd, row *r, const char *arg)
     }
     for (char *p = name; *p; p++) /* names go into file names and CSV */
         if (*p == '/' || *p == ',' || *p == ' ' || *p == '|') *p = '_';
-    cli_method_init(&r->m, CLI_M_DCINET, name);
-    r->m.cmd = cmd;
-    if (cli_method_load(&r->m, ck)) cli_fail_lib(cmd);
+    mg_method_init(&r->m, MG_M_DCINET, name);
+    if (mg_method_load(&r->m, ck)) cli_fail_lib(cmd);
     free(ck);
 }
 
@@ -161,24 +160,23 @@ int cmd_eval(int argc, char **argv)
     /* the methods, checkpoints loaded before any work */
     static row rows[MAX_METHODS];
     int nr = 0;
-    static const int kinds[4] = {CLI_M_ZF, CLI_M_CS_WAVELET, CLI_M_CS_TV, CLI_M_ARC};
+    static const int kinds[4] = {MG_M_ZF, MG_M_CS_WAVELET, MG_M_CS_TV, MG_M_ARC};
     static const char *bnames[4] = {"zero-filled", "cs-wavelet", "cs-tv", "arc"};
     for (int i = 0; i < 4; i++)
         if (want[i]) {
             memset(&rows[nr], 0, sizeof rows[nr]);
-            cli_method_init(&rows[nr].m, kinds[i], bnames[i]);
-            if (kinds[i] == CLI_M_CS_WAVELET && lw >= 0) rows[nr].m.cs.lambda = (float)lw;
-            if (kinds[i] == CLI_M_CS_TV && ltv >= 0) rows[nr].m.cs.lambda = (float)ltv;
-            if (kinds[i] == CLI_M_ARC && !in.mask_file) rows[nr].m.arc.acs = in.mo.center; /* calibrate on the centre */
+            mg_method_init(&rows[nr].m, kinds[i], bnames[i]);
+            if (kinds[i] == MG_M_CS_WAVELET && lw >= 0) rows[nr].m.cs.lambda = (float)lw;
+            if (kinds[i] == MG_M_CS_TV && ltv >= 0) rows[nr].m.cs.lambda = (float)ltv;
+            if (kinds[i] == MG_M_ARC && !in.mask_file) rows[nr].m.arc.acs = in.mo.center; /* calibrate on the centre */
             nr++;
         }
     for (int i = 0; i < nmodels; i++) {
         memset(&rows[nr], 0, sizeof rows[nr]);
         add_model(cmd, &rows[nr], models[i]);
-        if (gpu >= 0) cli_method_use_gpu(&rows[nr].m, gpu);
+        if (gpu >= 0) cli_method_use_gpu(cmd, &rows[nr].m, gpu);
         nr++;
     }
-    for (int i = 0; i < nr; i++) rows[i].m.cmd = cmd;
     for (int i = 0; i < nr; i++)
         for (int j = 0; j < i; j++)
             if (!strcmp(rows[i].m.name, rows[j].m.name))
@@ -237,7 +235,7 @@ int cmd_eval(int argc, char **argv)
     len = (size_t)snprintf(lines, cap, "method,slice,orientation,index,nmse,psnr,ssim,hfen,seconds\n");
     for (int r = 0; r < nr; r++) {
         row *R = &rows[r];
-        cli_method_open(&R->m, C, H, W, in.path);
+        mg_method_open(&R->m, C, H, W, in.path);
         mg_progress pr;
         mg_progress_start(&pr, R->m.name, ns, quiet);
         mg_nmse_acc acc = {0, 0};
@@ -247,7 +245,7 @@ int cmd_eval(int argc, char **argv)
             const long i = s - in.s0;
             const float *m = cli_inputs_slice(&in, s, sens);
             double t0 = mg_now();
-            cli_method_slice(&R->m, in.d.kspace + s * C * n, sens, m, img + i * n, s);
+            if (mg_method_slice(&R->m, in.d.kspace + s * C * n, sens, m, img + i * n, s)) cli_fail_lib(cmd);
             double dt = mg_now() - t0;
             tsum += dt;
             const float *g = rmag + i * n;
@@ -292,7 +290,7 @@ int cmd_eval(int argc, char **argv)
         snprintf(keep, sizeof keep, "%s", R->m.name);
         const int kind = R->m.kind;
         const float lam = R->m.cs.lambda;
-        cli_method_free(&R->m); /* the network's memory goes before the next one loads */
+        mg_method_free(&R->m); /* the network's memory goes before the next one loads */
         snprintf(R->m.name, sizeof R->m.name, "%s", keep);
         R->m.kind = kind;
         R->m.cs.lambda = lam;

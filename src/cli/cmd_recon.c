@@ -43,18 +43,18 @@ int cmd_recon(int argc, char **argv)
     if (argc - optind != 2) cli_fail(cmd, "expected KSPACE and OUT (see 'mrgan recon --help')");
     if (!model) cli_fail(cmd, "--model CKPT is required");
     const char *out = argv[optind + 1];
-    cli_method r;
-    cli_method_init(&r, CLI_M_DCINET, "dci-net");
-    if (cli_method_load(&r, model)) cli_fail_lib(cmd);
-    if (gpu >= 0) cli_method_use_gpu(&r, gpu);
+    mg_method r;
+    mg_method_init(&r, MG_M_DCINET, "dci-net");
+    if (mg_method_load(&r, model)) cli_fail_lib(cmd);
+    if (gpu >= 0) cli_method_use_gpu(cmd, &r, gpu);
     cli_inputs_open(&in, argv[optind]);
-    cli_method_open(&r, in.d.coils, in.d.h, in.d.w, in.path);
+    mg_method_open(&r, in.d.coils, in.d.h, in.d.w, in.path);
     mg_nmse_acc acc = {0, 0};
-    double dt = cli_inputs_run(&in, quiet, cli_method_slice, &r, out, &acc);
+    double dt = cli_inputs_run(&in, quiet, mg_method_slice, &r, out, &acc);
     printf("recon: %ld slice(s) of %ldx%ld, %ld coils, DCI-Net %dI-%dG-%dK, %.3f s per slice -> %s\n",
            in.s1 - in.s0, r.H, r.W, r.C, r.net.cfg.blocks, r.net.cfg.growth, r.net.cfg.kernels, dt, out);
     cli_inputs_report(&in, &acc);
-    cli_method_free(&r);
+    mg_method_free(&r);
     cli_inputs_free(&in);
     return 0;
 }

@@ -3,6 +3,7 @@
  * Fig. 4), validation NMSE per epoch (Fig. 3), beta per epoch (Fig. 9), the
  * tables, and a blinded reader study (Table 3). */
 #include "cli.h"
+#include "train/runlog.h"
 #include "plot.h"
 
 #include <cjson/cJSON.h>
@@ -131,32 +132,22 @@ typedef struct {
 static void read_curves(const char *cmd, const char *path, curves *c)
 {
     memset(c, 0, sizeof *c);
-    FILE *f = fopen(path, "r");
-    if (!f) cli_fail(cmd, "%s: cannot open: %s (is this a run directory of 'mrgan train'?)", path, strerror(errno));
-    char line[2048];
-    int cap = 0;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "epoch,", 6)) continue;
-        /* kind,epoch,step,loss,val_nmse,seconds,mse,gan,w_est,std_gan,std_mse,gma,pma,beta,val_fid */
-        char *fld[16] = {0};
-        int k = split_fields(line, fld, 16);
-        if (k < 5) continue;
-        if (c->n == cap) {
-            cap = cap ? 2 * cap : 64;
-            c->epoch = mg_realloc(c->epoch, sizeof(double) * (size_t)cap);
-            c->loss = mg_realloc(c->loss, sizeof(double) * (size_t)cap);
-            c->val = mg_realloc(c->val, sizeof(double) * (size_t)cap);
-            c->beta = mg_realloc(c->beta, sizeof(double) * (size_t)cap);
-            c->fid = mg_realloc(c->fid, sizeof(double) * (size_t)cap);
-        }
-        c->epoch[c->n] = atof(fld[1]);
-        c->loss[c->n] = atof(fld[3]);
-        c->val[c->n] = atof(fld[4]);
-        c->beta[c->n] = k > 13 && *fld[13] && *fld[13] != '\n' ? atof(fld[13]) : NAN;
-        c->fid[c->n] = k > 14 && *fld[14] && *fld[14] != '\n' ? atof(fld[14]) : NAN;
+    mg_log_row *rows;
+    long n;
+    if (mg_log_read(path, &rows, &n)) cli_fail_lib(cmd);
+    const size_t sz = sizeof(double) * (size_t)(n ? n : 1);
+    c->epoch = mg_malloc(sz), c->loss = mg_malloc(sz), c->val = mg_malloc(sz);
+    c->beta = mg_malloc(sz), c->fid = mg_malloc(sz);
+    for (long i = 0; i < n; i++) {
+        if (rows[i].kind != 'e') continue;
+        c->epoch[c->n] = rows[i].v[MG_LOG_EPOCH];
+        c->loss[c->n] = rows[i].v[MG_LOG_LOSS];
+        c->val[c->n] = rows[i].v[MG_LOG_VAL_NMSE];
+        c->beta[c->n] = rows[i].v[MG_LOG_BETA];
+        c->fid[c->n] = rows[i].v[MG_LOG_VAL_FID];
         c->n++;
     }
-    fclose(f);
+    free(rows);
 }
 
 static void free_curves(curves *c)

@@ -35,14 +35,14 @@ int cmd_zerofill(int argc, char **argv)
     if (argc - optind != 2) cli_fail(cmd, "expected KSPACE and OUT (see 'mrgan zerofill --help')");
     const char *out = argv[optind + 1];
     cli_inputs_open(&in, argv[optind]);
-    cli_method z;
-    cli_method_init(&z, CLI_M_ZF, "zero-filled");
-    cli_method_open(&z, in.d.coils, in.d.h, in.d.w, in.path);
+    mg_method z;
+    mg_method_init(&z, MG_M_ZF, "zero-filled");
+    mg_method_open(&z, in.d.coils, in.d.h, in.d.w, in.path);
     mg_nmse_acc acc = {0, 0};
-    cli_inputs_run(&in, quiet, cli_method_slice, &z, out, &acc);
+    cli_inputs_run(&in, quiet, mg_method_slice, &z, out, &acc);
     printf("zerofill: %ld slice(s) of %ldx%ld, %ld coils -> %s\n", in.s1 - in.s0, z.H, z.W, z.C, out);
     cli_inputs_report(&in, &acc);
-    cli_method_free(&z);
+    mg_method_free(&z);
     cli_inputs_free(&in);
     return 0;
 }

@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "gpu/backend.h"
 #include "mri/mri.h"
 
 #include <errno.h>
@@ -100,4 +101,20 @@ void cli_close_tmp(const char *cmd, FILE *f, char *tmp, const char *path)
     int ok = !ferror(f);
     ok &= fclose(f) == 0;
     if (mg_finish_tmp(ok, tmp, path, "write failed")) cli_fail_lib(cmd);
+}
+
+int cli_gpu_device(const char *cmd, const char *arg)
+{
+    if (!arg) return 0;
+    char *end;
+    long d = strtol(arg, &end, 10);
+    if (*arg == 0 || *end || d < 0 || d > 63) cli_fail(cmd, "option --gpu: '%s' is not a device number 0..63", arg);
+    return (int)d;
+}
+
+void cli_method_use_gpu(const char *cmd, mg_method *m, int dev)
+{
+    if (mg_backend_open(dev)) cli_fail_lib(cmd);
+    m->eng.release(&m->eng);
+    if (mg_engine_gpu(&m->eng, &m->net)) cli_fail_lib(cmd);
 }

@@ -169,7 +169,7 @@ double cli_inputs_run(cli_inputs *in, int quiet, cli_slice_fn fn, void *ctx, con
         const float *m = cli_inputs_slice(in, s, sens);
         cfloat *x = img + (s - in->s0) * n;
         double t0 = mg_now();
-        fn(ctx, k, sens, m, x, s);
+        if (fn(ctx, k, sens, m, x, s)) cli_fail_lib(in->cmd);
         t += mg_now() - t0;
         if (in->undersample) {
             mg_zerofill(k, sens, NULL, ref, C, H, W);

@@ -1,6 +1,7 @@
 /* mrgan: undersampled multi-coil MRI reconstruction (see README.md). */
 #include "cli.h"
 #include "fft/fft.h"
+#include "gpu/backend.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -38,7 +39,6 @@ static void usage(FILE *f)
     fprintf(f, "\n'mrgan COMMAND --help' describes a command. Exit status: 0 success, 1 bad input.\n");
 }
 
-#ifndef MRGAN_HAVE_CUDA
 /* mrgan-gpu beside this binary (the GPU build of the same commands), or NULL */
 static char *gpu_binary(void)
 {
@@ -51,15 +51,13 @@ static char *gpu_binary(void)
     strcpy(slash + 1, "mrgan-gpu");
     return access(path, X_OK) == 0 ? path : NULL;
 }
-#endif
 
 int main(int argc, char **argv)
 {
-#ifndef MRGAN_HAVE_CUDA
     /* --gpu: the commands of mrgan-gpu, which links CUDA; plain mrgan does not
      * load those libraries (docs/gpu.md). Without it the command reports that
      * this build has no GPU backend. */
-    for (int i = 2; i < argc; i++)
+    for (int i = 2; i < argc && !mg_backend_built(); i++)
         if (!strcmp(argv[i], "--gpu") || !strncmp(argv[i], "--gpu=", 6)) {
             char *g = gpu_binary();
             if (g) {
@@ -69,17 +67,14 @@ int main(int argc, char **argv)
             }
             break;
         }
-#endif
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 1 : 0;
     }
     if (!strcmp(argv[1], "--version")) {
-#ifdef MRGAN_HAVE_CUDA
-        const char *gpu = "yes (mrgan-gpu)";
-#else
-        const char *gpu = gpu_binary() ? "yes (mrgan-gpu beside this binary)" : "no";
-#endif
+        const char *gpu = mg_backend_built() ? "yes (mrgan-gpu)"
+                          : gpu_binary()     ? "yes (mrgan-gpu beside this binary)"
+                                             : "no";
         printf("mrgan 0.1.0 (MPI: %s, GPU backend: %s)\n", mg_dist_have_mpi() ? "yes" : "no", gpu);
         return 0;
     }

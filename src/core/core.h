@@ -64,6 +64,10 @@ int mg_commit_tmp(const char *tmp, const char *path); /* rename; -1 + error */
  * Frees tmp. Returns 0 or -1. */
 int mg_finish_tmp(int ok, char *tmp, const char *path, const char *why);
 
+/* text into path, and a copy of a file (files.c); both atomic */
+int mg_write_text(const char *path, const char *text);
+int mg_copy_file(const char *from, const char *to);
+
 /* ---- small path helpers ---- */
 int mg_has_suffix(const char *s, const char *suffix);
 char *mg_path_join(const char *dir, const char *name); /* "dir/name", caller frees */

@@ -13,6 +13,7 @@
 #define MRGAN_MODELS_H
 
 #include "../core/core.h"
+#include "../io/io.h"
 #include "../nn/nn.h"
 
 typedef struct {
@@ -72,6 +73,43 @@ void mg_critic_free(mg_critic *d);
 void mg_critic_forward(mg_critic *d, const float *x, float *out, int n, int train);
 /* gradients of the last (training) forward: params += ..., dx += ... (dx may be NULL) */
 void mg_critic_backward(mg_critic *d, const float *dout, float *dx);
+
+/* ---------------- weights (weights.c) ----------------
+ * The generator's tensors of an mrgan checkpoint (train/checkpoint.c writes
+ * them; format MG_CKPT_FORMAT). If net has no parameters yet it is created
+ * from the file's architecture; otherwise the architectures must agree.
+ * state: also the Adam moments. */
+#define MG_CKPT_FORMAT "mrgan-dcinet-1"
+int mg_dcinet_load(const char *path, mg_dcinet *net);
+int mg_dcinet_load_from(const mg_st_file *f, const char *path, mg_dcinet *net, int state);
+/* every parameter of ps (with state: also "adam.m."/"adam.v." moments) */
+int mg_params_load(const mg_st_file *f, const char *path, mg_params *ps, int state);
+/* tensor `name` of exactly `size` floats into dst; -1 naming it otherwise */
+int mg_st_load_into(const mg_st_file *f, const char *path, const char *name, float *dst, long size);
+
+/* ---------------- the network's input (scale.c) ----------------
+ * ku = M k / s, target = planes(S^H F^-1 k) / s (if not NULL), mz = the
+ * zero-filled image A^H ku of the scaled data (H x W, if not NULL);
+ * s = 99th percentile of |A^H M k| (1 if zero). work: C*H*W complex.
+ * Returns s. Training and inference scale alike (docs/training.md). */
+float mg_sample_prepare(const cfloat *k, const cfloat *sens, const float *mask, cfloat *ku,
+                        float *target, cfloat *mz, cfloat *work, int C, int H, int W);
+
+/* ---------------- an inference engine (engine.c) ----------------
+ * DCI-Net inference on the CPU, or on a GPU backend's device
+ * (mg_engine_gpu in gpu/backend.h): the same call for recon, eval and
+ * validation. */
+typedef struct mg_engine mg_engine;
+struct mg_engine {
+    mg_dcinet *net;
+    const char *name; /* "CPU", "GPU" */
+    /* n samples, shapes as mg_dcinet_forward; host arrays */
+    void (*infer)(mg_engine *e, const cfloat *ku, const cfloat *sens, const float *mask, float *out, int n, int C,
+                  int H, int W);
+    void (*release)(mg_engine *e);
+    void *dev;
+};
+void mg_engine_cpu(mg_engine *e, mg_dcinet *net);
 
 /* complex image (H x W) <-> 2 planes (re, im) */
 void mg_c2planes(const cfloat *z, float *p, long hw);

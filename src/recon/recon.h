@@ -8,6 +8,7 @@
 #define MRGAN_RECON_H
 
 #include "../core/core.h"
+#include "../models/models.h"
 
 /* ---------------- wavelets ---------------- */
 enum { MG_WAV_HAAR = 0, MG_WAV_DB2 = 1, MG_WAV_DB4 = 2 };
@@ -78,5 +79,36 @@ void mg_arc_apply_kspace(const cfloat *ksp, const cfloat *w, const int *dy, int 
                          long H, long W, long y, cfloat *out);
 void mg_arc_apply_hybrid(const cfloat *hyb, const cfloat *w, const int *dy, int nd, int h, long C,
                          long H, long W, long y, cfloat *out);
+
+/* ---------------- the methods behind zerofill, cs, arc, recon and eval (method.c) ----------------
+ * One interface so that 'mrgan eval' runs them side by side exactly as the
+ * single-method commands do. */
+enum { MG_M_ZF, MG_M_CS_WAVELET, MG_M_CS_TV, MG_M_ARC, MG_M_DCINET };
+typedef struct {
+    int kind;
+    char name[64];
+    long C, H, W, slices;
+    const char *path;     /* input file, for messages */
+    float *all;           /* every line (input already undersampled) */
+    mg_cs_opts cs;        /* CS: options; mean data scale = scale_sum / slices */
+    double scale_sum;
+    mg_arc_opts arc;      /* ARC: options; lines left empty */
+    long empty;
+    cfloat *kf;
+    mg_dcinet net;        /* DCI-Net, run by eng (the CPU unless set otherwise) */
+    mg_engine eng;
+    cfloat *ku, *work;
+    float *out;
+} mg_method;
+/* defaults of the kind (cs: lambda 0.002, 30 iterations; arc: 7 taps ...) */
+void mg_method_init(mg_method *m, int kind, const char *name);
+/* DCI-Net weights (models.h's weights-only loader), run on the CPU */
+int mg_method_load(mg_method *m, const char *ckpt);
+/* buffers for C coils of H x W (path: the input, for messages) */
+void mg_method_open(mg_method *m, long C, long H, long W, const char *path);
+/* img (H x W) of one slice from k-space k, maps and mask (NULL: the input is
+ * already undersampled); 0, or -1 with an error naming the file and slice */
+int mg_method_slice(void *m, const cfloat *k, const cfloat *sens, const float *mask, cfloat *img, long s);
+void mg_method_free(mg_method *m);
 
 #endif

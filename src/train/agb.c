@@ -34,30 +34,3 @@ double mg_std(const float *x, long n)
     for (long i = 0; i < n; i++) s += (x[i] - m) * (x[i] - m);
     return sqrt(s / (double)n);
 }
-
-static void zscore(const double *x, int n, int start, double *z)
-{
-    double m = 0, s = 0;
-    int k = n - start;
-    for (int i = start; i < n; i++) m += x[i];
-    m /= k;
-    for (int i = start; i < n; i++) s += (x[i] - m) * (x[i] - m);
-    s = sqrt(s / k);
-    for (int i = start; i < n; i++) z[i] += s > 0 ? (x[i] - m) / s : 0.0;
-}
-
-int mg_select_epoch(const double *nmse, const double *fid, int n, int start)
-{
-    if (n <= 0) return -1;
-    if (start < 0) start = 0;
-    if (start >= n) start = n - 1;
-    double z[4096];
-    if (n > 4096) return -1;
-    for (int i = 0; i < n; i++) z[i] = 0;
-    zscore(nmse, n, start, z);
-    if (fid) zscore(fid, n, start, z);
-    int best = start;
-    for (int i = start; i < n; i++)
-        if (z[i] < z[best]) best = i;
-    return best;
-}

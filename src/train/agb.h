@@ -19,9 +19,4 @@ int mg_agb_update(mg_agb *a, double std_gan, double std_mse);
 /* population standard deviation over all n elements */
 double mg_std(const float *x, long n);
 
-/* Model selection (paper B.3): over epochs >= start, z-normalise each series
- * (mean, population std; a constant series contributes 0) and return the
- * epoch index minimising their sum. fid may be NULL (NMSE alone). */
-int mg_select_epoch(const double *nmse, const double *fid, int n, int start);
-
 #endif

@@ -49,29 +49,26 @@ int mg_train_config_read(const char *path, mg_train_cfg *c);
  * error (mg_error()). */
 int mg_train_run(const mg_train_cfg *cfg, const char *data_dir, const char *run_dir, int resume);
 
-/* --gpu: select CUDA device dev for the GPU backend. 0, or -1 with an error
- * ("--gpu: ..."): no usable device, or this build (plain mrgan; the GPU
- * commands are mrgan-gpu, docs/gpu.md) has no backend. */
-int mg_train_gpu_open(int dev);
 
 /* Speed (mrgan bench): training steps of cfg (mode, network, batch, gpu) on
  * cfg->batch synthetic slices of C coils, H x W; after one warm-up step,
  * the fastest of `reps` steps in *step_s, and the part of it spent preparing
  * the samples on the CPU (augmentation, masks, scaling) in *prep_s. */
 int mg_train_bench(const mg_train_cfg *cfg, int C, int H, int W, int reps, double *step_s, double *prep_s);
+/* mrgan bench: configurations `which` (small, paper, all), printed on stdout;
+ * gpu >= 0: on that CUDA device. -1 with an error. */
+int mg_bench_run(const char *which, int reps, int batch, int train, int gpu);
 
-/* ---- a sample: from fully sampled k-space and maps to the network's
- * scaled input and target ---- */
-/* ku = M k / s, target = planes(S^H F^-1 k) / s (if not NULL), mz = the
- * zero-filled image A^H ku of the scaled data (H x W, if not NULL);
- * s = 99th percentile of |A^H M k| (1 if zero). work: C*H*W complex.
- * Returns s. */
-float mg_sample_prepare(const cfloat *k, const cfloat *sens, const float *mask, cfloat *ku,
-                        float *target, cfloat *mz, cfloat *work, int C, int H, int W);
+/* ---- augmentation (sample.c; the network input is mg_sample_prepare, models.h) ---- */
 /* Flip (left-right) and rotate (degrees, about the centre; bilinear, zero
  * outside) the coil images of k and the maps, then return to k-space. */
 void mg_augment(cfloat *k, cfloat *sens, int flip, double deg, cfloat *work, int C, int H, int W);
 void mg_rotate_image(const cfloat *in, cfloat *out, int H, int W, int flip, double deg);
+
+/* Model selection (paper B.3): over epochs >= start, z-normalise each series
+ * (mean, population std; a constant series contributes 0) and return the
+ * epoch index minimising their sum. fid may be NULL (NMSE alone). */
+int mg_select_epoch(const double *nmse, const double *fid, int n, int start);
 
 /* ---- checkpoints ---- */
 typedef struct {

@@ -1,0 +1,102 @@
+/* DCI-Net weights from a safetensors checkpoint (models.h): the generator
+ * part of train/checkpoint.c's files, for inference without train/. */
+#include "models.h"
+#include "../io/io.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int meta_long(const mg_st_file *f, const char *path, const char *key, long *out)
+{
+    const char *s = mg_st_meta(f, key);
+    char *end;
+    if (!s || (*out = strtol(s, &end, 10), end == s || *end)) {
+        mg_set_error("%s: checkpoint metadata '%s' missing or malformed", path, key);
+        return -1;
+    }
+    return 0;
+}
+
+int mg_st_load_into(const mg_st_file *f, const char *path, const char *name, float *dst, long size)
+{
+    const mg_st_tensor *t = mg_st_find(f, name);
+    long n = 1;
+    if (t)
+        for (int d = 0; d < t->ndim; d++) n *= t->shape[d];
+    if (!t || n != size) {
+        mg_set_error("%s: tensor '%s' %s", path, name, t ? "has the wrong size" : "is missing");
+        return -1;
+    }
+    memcpy(dst, t->data, sizeof(float) * (size_t)size);
+    return 0;
+}
+
+int mg_params_load(const mg_st_file *f, const char *path, mg_params *ps, int state)
+{
+    for (int pass = 0; pass < (state ? 3 : 1); pass++)
+        for (int i = 0; i < ps->n; i++) {
+            mg_param *p = ps->p[i];
+            char nm[160];
+            snprintf(nm, sizeof nm, "%s%s", pass == 0 ? "" : pass == 1 ? "adam.m." : "adam.v.", p->name);
+            if (mg_st_load_into(f, path, nm, pass == 0 ? p->w : pass == 1 ? p->m : p->v, p->size)) return -1;
+        }
+    return 0;
+}
+
+int mg_dcinet_load_from(const mg_st_file *fp, const char *path, mg_dcinet *net, int state)
+{
+    const mg_st_file f = *fp;
+    const char *fmt = mg_st_meta(&f, "format");
+    if (!fmt || strcmp(fmt, MG_CKPT_FORMAT)) {
+        mg_set_error("%s: not an mrgan DCI-Net checkpoint (format '%s')", path, fmt ? fmt : "none");
+        return -1;
+    }
+    long b, g, k;
+    if (meta_long(&f, path, "blocks", &b) || meta_long(&f, path, "growth", &g) ||
+        meta_long(&f, path, "kernels", &k))
+        return -1;
+    const char *sl = mg_st_meta(&f, "slope");
+    if (b < 1 || b > 1000 || g < 0 || g > 1000 || k < 1 || k > 100000 || !sl) {
+        mg_set_error("%s: implausible architecture (%ld blocks, growth %ld, %ld kernels)", path, b, g, k);
+        return -1;
+    }
+    if (net->params.n == 0) {
+        /* Before allocating a network from the header, make sure the file
+         * holds every conv weight of that shape: a crafted header cannot
+         * make us allocate more than the file itself carries. */
+        for (long i = 0; i < 3 * b; i++) {
+            long blk = i / 3, cin = i % 3 == 0 ? 2 * (1 + (blk < g ? blk : g)) : k, cout = i % 3 == 2 ? 2 : k;
+            char nm[64];
+            snprintf(nm, sizeof nm, "block%ld.conv%ld.weight", blk, i % 3 + 1);
+            const mg_st_tensor *tw = mg_st_find(&f, nm);
+            if (!tw || tw->ndim != 4 || tw->shape[0] != cout || tw->shape[1] != cin || tw->shape[2] != 5 ||
+                tw->shape[3] != 5) {
+                mg_set_error("%s: tensor %s is missing or not %ldx%ldx5x5 (%ldI-%ldG-%ldK)", path, nm, cout, cin,
+                             b, g, k);
+                return -1;
+            }
+        }
+        float slope = strtof(sl, NULL);
+        if (!(slope >= 0.0f && slope < 1.0f)) {
+            mg_set_error("%s: LeakyReLU slope '%s' is not in [0, 1)", path, sl);
+            return -1;
+        }
+        mg_dcinet_cfg cfg = {(int)b, (int)g, (int)k, slope};
+        mg_dcinet_init(net, &cfg, 0);
+    } else if (net->cfg.blocks != b || net->cfg.growth != g || net->cfg.kernels != k) {
+        mg_set_error("%s: checkpoint is %ldI-%ldG-%ldK but the run is %dI-%dG-%dK", path, b, g, k,
+                     net->cfg.blocks, net->cfg.growth, net->cfg.kernels);
+        return -1;
+    }
+    if (mg_params_load(&f, path, &net->params, state)) return -1;
+    return 0;
+}
+
+int mg_dcinet_load(const char *path, mg_dcinet *net)
+{
+    mg_st_file f;
+    if (mg_st_read(path, &f)) return -1;
+    int rc = mg_dcinet_load_from(&f, path, net, 0);
+    mg_st_free(&f);
+    return rc;
+}

@@ -1,0 +1,66 @@
+/* The trainer's state, shared by its files (trainer.c: set-up, resume and
+ * the epoch loop; validate.c; select.c; bench.c). Private to train/. */
+#ifndef MRGAN_TRAINER_H
+#define MRGAN_TRAINER_H
+
+#include "agb.h"
+#include "batch.h"
+#include "runlog.h"
+#include "step.h"
+#include "train.h"
+#include "../metrics/metrics.h"
+
+typedef struct {
+    mg_train_cfg cfg;
+    char *p_cfg, *p_last, *p_best, *p_csv, *p_epochs, *p_grid;
+    char *cfg_json;
+    mg_kdata tr, va;
+    mg_dcinet net;
+    mg_critic critic;
+    int gan, agb_on;
+    mg_adam adam, adam_d;
+    mg_agb agb;
+    mg_train_pos pos;
+    mg_step step;       /* the backend's step (CPU or GPU) */
+    mg_batch b;         /* batches filled on this thread (no prefetch), and validation */
+    mg_batch_src src;
+    mg_prefetch *pre;   /* batches prepared ahead on a helper thread, or NULL */
+    double *val_series, *fid_series; /* per epoch; fid_series only with FID weights */
+    long nval;
+    mg_fid_model fid;   /* validation FID (rank 0) */
+    int has_fid;
+    float *fid_ref;     /* the validation references' features, computed once */
+    long saved_step;    /* global step of the newest last.safetensors */
+    /* data parallelism (docs/mpi.md): P ranks, this one is R; the global
+     * batch Bg is split in P parts of b.B samples, this rank's starting at r0 */
+    int P, R, Bg, r0;
+    float *gbuf;        /* packed gradients for the all-reduce */
+    double step_s, comm_s; /* seconds in steps after the first, and in their collectives */
+    long nsteps;
+    double prep_s;      /* seconds preparing samples on the CPU */
+} trainer;
+
+/* mode, models, optimisers, AGB and the step's shared state (trainer.c) */
+int mg_trainer_mode(trainer *t);
+int mg_trainer_models(trainer *t, int H, int W, int *cin);
+/* the backend's step: the CPU, or cfg.gpu's device (after mg_backend_open) */
+int mg_trainer_step_open(trainer *t, int cin);
+/* one training step at the trainer's position: its batches, critic steps, the generator step */
+void mg_trainer_step(trainer *t, const long *perm, long steps_per_epoch, mg_step_log *lg);
+void mg_trainer_free(trainer *t);
+
+/* Validation (validate.c): NMSE (fastMRI volume NMSE on magnitudes, data
+ * units) with the fixed masks; zf: the same for zero filling; grid: PNG of the
+ * first slices (rows: zero-filled, reconstruction, reference); fid: the
+ * validation FID with weights (NAN otherwise). */
+int mg_trainer_validate(trainer *t, double *nmse, double *zf, const char *grid, double *fid);
+
+/* Model selection (select.c, paper B.3) */
+int mg_trainer_select_start(const trainer *t);
+char *mg_trainer_epoch_file(const trainer *t, long epoch);
+/* over the epochs so far: best.safetensors from the selected epoch's file */
+int mg_trainer_update_best(trainer *t, long *best_epoch);
+/* the per-epoch validation series already in metrics.csv (after --resume) */
+void mg_trainer_read_series(trainer *t);
+
+#endif
