@@ -1,0 +1,195 @@
+/* The training step's maths (train/gan.c, train/step_cpu.c) on a tiny
+ * network against values worked out by hand: the signs and the 1/(beta Bg)
+ * scaling of the critic and adversarial gradients, the MSE gradient, the
+ * critic input's layout and the channel the GAN gradient comes back
+ * through, the two gradients AGB measures (against finite differences of
+ * the adversarial loss), and weight clipping. */
+#include "testutil.h"
+#include "models/models.h"
+#include "train/step.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void test_critic_grad(void **state)
+{
+    (void)state;
+    const float d[3] = {0.5f, -1.0f, 2.0f};
+    float g[3];
+    /* L_D = (1/beta)(mean D(fake) - mean D(real)) over a global batch of 6 */
+    double s = mg_gan_critic_grad(d, 3, 6, 10.0, 1, g);
+    assert_true(fabs(s - 1.5) < 1e-12);
+    for (int i = 0; i < 3; i++) assert_true(fabs(g[i] - (-1.0 / 60.0)) < 1e-8);
+    s = mg_gan_critic_grad(d, 3, 6, 10.0, 0, g);
+    assert_true(fabs(s - 1.5) < 1e-12);
+    for (int i = 0; i < 3; i++) assert_true(fabs(g[i] - (1.0 / 60.0)) < 1e-8);
+    /* L_adv = -(1/beta) mean D(G): beta 4, one rank's 2 of a batch of 2 */
+    s = mg_gan_adv_grad(d, 2, 2, 4.0, g);
+    assert_true(fabs(s - (-0.5)) < 1e-12);
+    for (int i = 0; i < 2; i++) assert_true(fabs(g[i] - (-1.0 / 8.0)) < 1e-8);
+}
+
+static void test_mse_grad(void **state)
+{
+    (void)state;
+    const float o[4] = {1, 2, 3, 4}, t[4] = {1, 0, 3, 2};
+    float g[4] = {9, 9, 9, 9}; /* overwritten, not accumulated */
+    /* L = 2 mean (o - t)^2 / P = 2 * (4 + 4) / 4 / 2 = 2; dL/do = 4 (o - t) / (n P) */
+    double l = mg_gan_mse_grad(o, t, g, 4, 2);
+    assert_true(fabs(l - 2.0) < 1e-12);
+    const float want[4] = {0, 1, 0, 1};
+    for (int i = 0; i < 4; i++) assert_true(fabs(g[i] - want[i]) < 1e-7);
+}
+
+static void test_critic_input_layout(void **state)
+{
+    (void)state;
+    mg_batch b;
+    mg_batch_alloc(&b, 2, 1, 2, 2, 2); /* 2 samples of 2x2, conditional critic */
+    float mag[8];
+    for (int i = 0; i < 8; i++) b.mzmag[i] = (float)(100 + i), mag[i] = (float)i;
+    mg_gan_critic_input(&b, mag);
+    /* sample i: [|mz_i|, mag_i] */
+    const float want[16] = {100, 101, 102, 103, 0, 1, 2, 3, 104, 105, 106, 107, 4, 5, 6, 7};
+    for (int i = 0; i < 16; i++) assert_true(b.cin_buf[i] == want[i]);
+    for (int i = 0; i < 16; i++) b.dcin[i] = (float)(-i);
+    mg_gan_image_grad(&b);
+    /* the image channel is the last: dcin 4..7 and 12..15 */
+    const float wg[8] = {-4, -5, -6, -7, -12, -13, -14, -15};
+    for (int i = 0; i < 8; i++) assert_true(b.dmag[i] == wg[i]);
+    mg_batch_free(&b);
+}
+
+/* ---- a generator step on a tiny network and critic ---- */
+enum { C = 2, H = 64, W = 64, B = 2 };
+static mg_dcinet net;
+static mg_critic critic;
+static mg_batch bat;
+static float out0[B * 2 * H * W];
+
+static void setup_batch(void)
+{
+    mg_rng r;
+    mg_rng_seed(&r, 5);
+    mg_batch_alloc(&bat, B, C, H, W, 2);
+    for (long i = 0; i < B * bat.n; i++) {
+        bat.ku[i] = (float)mg_rng_normal(&r) + I * (float)mg_rng_normal(&r);
+        bat.sens[i] = (float)(0.7 * mg_rng_uniform(&r)) + I * (float)(0.1 * mg_rng_normal(&r));
+    }
+    for (long i = 0; i < B * H; i++) bat.mask[i] = (i % 3) == 0;
+    for (long i = 0; i < B * 2 * bat.hw; i++) bat.target[i] = (float)mg_rng_normal(&r);
+    for (long i = 0; i < B * bat.hw; i++) bat.mzmag[i] = (float)mg_rng_uniform(&r);
+}
+
+/* L_adv of generator output g: -(1/beta) mean over the batch of D([|mz|, |g|]) */
+static double adv_loss(const float *g, double beta)
+{
+    float mag[B * H * W], d[B];
+    mg_cmag_forward(g, mag, B, bat.hw);
+    mg_gan_critic_input(&bat, mag);
+    mg_critic_forward(&critic, bat.cin_buf, d, B, 1);
+    return -(d[0] + d[1]) / (beta * B);
+}
+
+static double stdev(const double *x, long n)
+{
+    double m = 0, s = 0;
+    for (long i = 0; i < n; i++) m += x[i];
+    m /= (double)n;
+    for (long i = 0; i < n; i++) s += (x[i] - m) * (x[i] - m);
+    return sqrt(s / (double)n);
+}
+
+static void test_generator_step_agb(void **state)
+{
+    (void)state;
+    const mg_dcinet_cfg cfg = {2, 1, 4, 0.2f};
+    mg_dcinet_init(&net, &cfg, 3);
+    assert_int_equal(mg_critic_init(&critic, 2, 4, H, W, 7), 0);
+    critic.slope = 1.0f; /* smooth: central differences are accurate */
+    setup_batch();
+    mg_adam adam, adam_d;
+    mg_adam_init(&adam, 0.0f, 0.9f, 0.999f, 1e-8f); /* lr 0: the step leaves the weights */
+    mg_adam_init(&adam_d, 0.0f, 0.9f, 0.999f, 1e-8f);
+    mg_agb agb;
+    mg_agb_init(&agb, 4.0, 0.99, 10, 0.1);
+    mg_step s = {.net = &net, .critic = &critic, .adam = &adam, .adam_d = &adam_d, .agb = &agb,
+                 .agb_on = 1, .clip = 1.0f, .P = 1, .Bg = B};
+    mg_step_cpu(&s);
+    mg_dcinet_forward(&net, bat.ku, bat.sens, bat.mask, out0, B, C, H, W);
+    const long n = B * 2 * bat.hw;
+    double *gm = mg_malloc_array((size_t)n, sizeof(double)), *ga = mg_malloc_array((size_t)n, sizeof(double));
+    double mse = 0;
+    for (long i = 0; i < n; i++) {
+        double e = (double)out0[i] - bat.target[i];
+        mse += e * e;
+        gm[i] = 2.0 * 2.0 * e / (double)n; /* d/dG of 2 mean (G - t)^2 */
+    }
+    mse = 2.0 * mse / (double)n;
+    /* a random direction for a directional finite difference of L_adv */
+    float *g = mg_malloc_array((size_t)n, sizeof(float)), *v = mg_malloc_array((size_t)n, sizeof(float));
+    mg_rng r;
+    mg_rng_seed(&r, 9);
+    for (long i = 0; i < n; i++) v[i] = (float)mg_rng_normal(&r);
+    const double beta = agb.beta, eps = 1e-3;
+    for (long i = 0; i < n; i++) g[i] = out0[i] + (float)eps * v[i];
+    const double lp = adv_loss(g, beta);
+    for (long i = 0; i < n; i++) g[i] = out0[i] - (float)eps * v[i];
+    const double lm = adv_loss(g, beta), dir = (lp - lm) / (2 * eps);
+    const double adv = adv_loss(out0, beta);
+    mg_step_log lg = {0, 0, 0, 0, 0, 0};
+    s.generator_step(&s, &bat, &lg);
+    assert_true(fabs(lg.mse - mse) < 1e-5 * mse);
+    assert_true(fabs(lg.gan - adv) < 1e-4 * fabs(adv) + 1e-7);
+    assert_true(fabs(lg.loss - (mse + adv)) < 1e-4 * (mse + fabs(adv)));
+    /* AGB measures the std of the MSE gradient and of the (1/beta-scaled)
+     * adversarial gradient w.r.t. the generated image */
+    double dot = 0;
+    for (long i = 0; i < n; i++) ga[i] = bat.ggan[i], dot += (double)bat.ggan[i] * v[i];
+    fprintf(stderr, "directional derivative: step %.6g, finite differences %.6g\n", dot, dir);
+    assert_true(fabs(dot - dir) < 0.02 * fabs(dir));
+    const double sm = stdev(gm, n), sa = stdev(ga, n);
+    assert_true(fabs(lg.std_mse - sm) < 1e-4 * sm);
+    assert_true(fabs(lg.std_gan - sa) < 1e-4 * sa);
+    /* the generator's gradient is their sum */
+    double worst = 0;
+    for (long i = 0; i < n; i++) worst = fmax(worst, fabs(bat.dout[i] - (gm[i] + ga[i])));
+    assert_true(worst < 1e-6 * sm + 1e-12);
+    /* first update of the moving averages from 0 with factor 0.99 */
+    assert_true(fabs(agb.gma - 0.01 * lg.std_gan) < 1e-12 + 1e-9 * lg.std_gan);
+    assert_true(fabs(agb.pma - 0.01 * lg.std_mse) < 1e-12 + 1e-9 * lg.std_mse);
+    /* the generator's gradient is the sum: a larger beta shrinks the GAN part */
+    mg_agb_init(&agb, 400.0, 0.99, 10, 0.1);
+    mg_step_log lg2 = {0, 0, 0, 0, 0, 0};
+    s.generator_step(&s, &bat, &lg2);
+    assert_true(fabs(lg2.std_gan - lg.std_gan / 100.0) < 1e-3 * lg.std_gan / 100.0 + 1e-12);
+
+    /* the critic step clips every critic parameter to [-clip, clip] */
+    mg_adam_init(&adam_d, 0.05f, 0.9f, 0.999f, 1e-8f);
+    s.clip = 0.01f;
+    s.critic_step(&s, &bat, &lg);
+    int inside = 1;
+    for (int i = 0; i < critic.params.n; i++)
+        for (long j = 0; j < critic.params.p[i]->size; j++) inside &= fabsf(critic.params.p[i]->w[j]) <= 0.01f;
+    assert_true(inside);
+    assert_true(isfinite(lg.w_est));
+    free(g);
+    free(v);
+    free(gm);
+    free(ga);
+    mg_batch_free(&bat);
+    mg_critic_free(&critic);
+    mg_dcinet_free(&net);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_critic_grad),
+        cmocka_unit_test(test_mse_grad),
+        cmocka_unit_test(test_critic_input_layout),
+        cmocka_unit_test(test_generator_step_agb),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
