@@ -76,6 +76,40 @@ static void test_adjoint_A(void **state)
     for (int i = 0; i < N; i++) assert_true(cabsf(zf[i] - Ahy[i]) <= 1e-5f * (1 + cabsf(Ahy[i])));
 }
 
+/* The operator object: adjoint, normal = A^H A, residual = A^H (A x - y),
+ * and the data term, each against the plain functions' composition */
+static void test_sense_op(void **state)
+{
+    (void)state;
+    mg_rng r;
+    mg_rng_seed(&r, 7);
+    float mask[H];
+    assert_int_equal(mg_mask_vd(mask, H, 2.0, 4, 3), 0);
+    cfloat sens[C * N], x[N], y[C * N], Ax[C * N], Ahy[N], AhAx[N], nx[N], res[N], work[C * N];
+    setup_maps(sens, &r);
+    tu_randn_c(x, N, &r);
+    tu_randn_c(y, C * N, &r);
+    mg_sense_op op;
+    mg_sense_op_init(&op, sens, mask, C, H, W, work);
+    mg_sense_op_forward(&op, x, Ax);
+    mg_sense_op_adjoint(&op, y, Ahy);
+    assert_true(tu_reldiff(tu_dot(Ax, y, C * N), tu_dot(x, Ahy, N)) < 1e-5);
+    mg_sense_op_adjoint(&op, Ax, AhAx);
+    mg_sense_op_normal(&op, x, nx);
+    for (int i = 0; i < N; i++) assert_true(cabsf(nx[i] - AhAx[i]) <= 1e-5f * (1 + cabsf(AhAx[i])));
+    /* <x, A^H A x> = ||A x||^2, real and >= 0 */
+    double complex q = tu_dot(x, nx, N);
+    double ax = tu_norm(Ax, C * N);
+    assert_true(fabs(creal(q) - ax * ax) < 1e-4 * ax * ax && fabs(cimag(q)) < 1e-4 * ax * ax);
+    mg_sense_op_residual(&op, x, y, res);
+    for (int i = 0; i < N; i++)
+        assert_true(cabsf(res[i] - (AhAx[i] - Ahy[i])) <= 1e-4f * (1 + cabsf(AhAx[i]) + cabsf(Ahy[i])));
+    double d = 0;
+    for (int i = 0; i < C * N; i++) d += pow(cabsf(Ax[i] - y[i]), 2); /* A x is 0 on unsampled lines */
+    assert_true(fabs(mg_sense_op_data_term(&op, x, y) - 0.5 * d) < 1e-4 * d);
+    mg_sense_op_free(&op);
+}
+
 /* Forward model against a direct DFT of s_c * x with the mask. */
 static void test_forward_direct(void **state)
 {
@@ -136,7 +170,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_adjoint_S),      cmocka_unit_test(test_adjoint_M),
         cmocka_unit_test(test_adjoint_A),      cmocka_unit_test(test_forward_direct),
-        cmocka_unit_test(test_fully_sampled_identity),
+        cmocka_unit_test(test_fully_sampled_identity), cmocka_unit_test(test_sense_op),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     mg_fft_cleanup();

@@ -12,6 +12,53 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* CG on a Hermitian positive definite 6x6 system M = B^H B + I with a known
+ * solution: exact (to float precision) after n iterations; the warm start
+ * at the solution stays there */
+enum { CGN = 6 };
+static double complex cgm[CGN][CGN];
+static void cg_apply(void *ctx, const cfloat *in, cfloat *out)
+{
+    (void)ctx;
+    for (int i = 0; i < CGN; i++) {
+        double complex s = 0;
+        for (int j = 0; j < CGN; j++) s += cgm[i][j] * in[j];
+        out[i] = (cfloat)s;
+    }
+}
+
+static void test_cg(void **state)
+{
+    (void)state;
+    mg_rng r;
+    mg_rng_seed(&r, 11);
+    cfloat bm[CGN * CGN], xt[CGN], b[CGN], x[CGN];
+    tu_randn_c(bm, CGN * CGN, &r);
+    tu_randn_c(xt, CGN, &r);
+    for (int i = 0; i < CGN; i++)
+        for (int j = 0; j < CGN; j++) {
+            double complex s = i == j;
+            for (int k = 0; k < CGN; k++) s += conj((double complex)bm[k * CGN + i]) * bm[k * CGN + j];
+            cgm[i][j] = s;
+        }
+    cg_apply(NULL, xt, b);
+    for (int i = 0; i < CGN; i++) x[i] = 0;
+    assert_int_equal(mg_cg(cg_apply, NULL, b, x, CGN, CGN), CGN);
+    for (int i = 0; i < CGN; i++) assert_true(cabsf(x[i] - xt[i]) < 1e-3f * (1 + cabsf(xt[i])));
+    /* fewer iterations: an error that shrinks in M's norm (what CG minimises) */
+    double prev = 1e30;
+    for (int it = 1; it <= 3; it++) {
+        cfloat q[CGN], e[CGN];
+        for (int i = 0; i < CGN; i++) x[i] = 0;
+        assert_int_equal(mg_cg(cg_apply, NULL, b, x, CGN, it), it);
+        for (int i = 0; i < CGN; i++) e[i] = x[i] - xt[i];
+        cg_apply(NULL, e, q);
+        const double rn = creal(tu_dot(e, q, CGN));
+        assert_true(rn < prev);
+        prev = rn;
+    }
+}
+
 static void test_wavelet_pr_and_orthonormal(void **state)
 {
     (void)state;
@@ -316,6 +363,7 @@ static void test_arc_recovers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cg),
         cmocka_unit_test(test_wavelet_pr_and_orthonormal),
         cmocka_unit_test(test_wavelet_db2_closed_form),
         cmocka_unit_test(test_tv_adjoint),

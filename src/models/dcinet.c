@@ -142,28 +142,13 @@ static void ws_plan(mg_dcinet *net, int n, int C, int H, int W, int keep)
     w->work = mg_malloc_array((size_t)C * hw, sizeof(cfloat));
 }
 
-/* r = A^H (A x - Ku) for sample s (planes in, planes out) */
+/* r = A^H (A x - Ku) for sample s (planes in, planes out): the DC unit's residual */
 static void dc_residual(mg_dcinet_ws *w, int s, const float *x, float *r)
 {
     const long hw = (long)w->H * w->W, C = w->C;
-    const cfloat *ku = w->ku + (long)s * C * hw, *sens = w->sens + (long)s * C * hw;
-    const float *mask = w->mask + (long)s * w->H;
-    mg_planes2c(x, w->cx, hw);
-    mg_sense_forward(w->cx, sens, mask, w->work, C, w->H, w->W);
-    /* M (A x - Ku), one pass over the coils' rows (A x is zero on unsampled lines) */
-    const long W = w->W, H = w->H;
-#pragma omp parallel for schedule(static) if (C * hw >= (1L << 16))
-    for (long row = 0; row < C * H; row++) {
-        cfloat *wr = w->work + row * W;
-        const cfloat *kr = ku + row * W;
-        if (mask[row % H] != 0.0f)
-            for (long j = 0; j < W; j++) wr[j] -= kr[j];
-        else
-            memset(wr, 0, sizeof(cfloat) * (size_t)W);
-    }
-    mg_fft2c(w->work, C, w->H, w->W, MG_FFT_INVERSE);
-    mg_sens_adjoint(w->work, sens, w->cr, C, w->H, w->W);
-    mg_c2planes(w->cr, r, hw);
+    mg_sense_op op;
+    mg_sense_op_init(&op, w->sens + (long)s * C * hw, w->mask + (long)s * w->H, C, w->H, w->W, w->work);
+    mg_dc_residual(&op, w->ku + (long)s * C * hw, x, r, w->cx, w->cr);
 }
 
 /* conv1's input of block b, [dc, y_{b-2}, ..., y_{b-1-ns}] with
@@ -261,21 +246,10 @@ void mg_dcinet_backward(mg_dcinet *net, const float *dout, cfloat *dku)
         double dlam = 0;
         for (int s = 0; s < n; s++) {
             const float *gd = w->ddc + s * img, *r = w->r[b] + s * img;
-            for (long i = 0; i < img; i++) dlam -= (double)gd[i] * r[i];
-            const cfloat *sens = w->sens + (long)s * C * hw;
-            const float *mask = w->mask + (long)s * H;
-            /* dx = gd - lam A^H A gd */
-            mg_planes2c(gd, w->cx, hw);
-            mg_sense_forward(w->cx, sens, mask, w->work, C, H, W);
-            if (dku) /* d/dKu of -lam r = +lam A^H Ku: dKu += lam A gd */
-                for (long i = 0; i < C * hw; i++) dku[(long)s * C * hw + i] += lam * w->work[i];
-            mg_fft2c(w->work, C, H, W, MG_FFT_INVERSE);
-            mg_sens_adjoint(w->work, sens, w->cr, C, H, W);
-            float *dx = w->dy[b] + s * img;
-            for (long i = 0; i < hw; i++) {
-                dx[i] += gd[i] - lam * crealf(w->cr[i]);
-                dx[hw + i] += gd[hw + i] - lam * cimagf(w->cr[i]);
-            }
+            mg_sense_op op;
+            mg_sense_op_init(&op, w->sens + (long)s * C * hw, w->mask + (long)s * H, C, H, W, w->work);
+            mg_dc_backward(&op, lam, gd, r, w->dy[b] + s * img, dku ? dku + (long)s * C * hw : NULL, &dlam, w->cx,
+                           w->cr);
         }
         net->lambda[b]->g[0] += (float)dlam;
     }

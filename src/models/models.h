@@ -14,6 +14,7 @@
 
 #include "../core/core.h"
 #include "../io/io.h"
+#include "../mri/mri.h"
 #include "../nn/nn.h"
 
 typedef struct {
@@ -73,6 +74,16 @@ void mg_critic_free(mg_critic *d);
 void mg_critic_forward(mg_critic *d, const float *x, float *out, int n, int train);
 /* gradients of the last (training) forward: params += ..., dx += ... (dx may be NULL) */
 void mg_critic_backward(mg_critic *d, const float *dout, float *dx);
+
+/* ---------------- the DC unit (dc.c) ----------------
+ * dc = x - lambda A^H (A x - Ku) on the slice's SENSE operator op (mri.h;
+ * its scratch is used); images as 2 planes; cx, cr: H*W complex scratch.
+ * mg_dc_residual: r = A^H (A x - Ku). mg_dc_backward, given the gradient gd
+ * w.r.t. dc and the forward's r: dx += gd - lambda A^H A gd,
+ * *dlam -= <gd, r>, and dku += lambda A gd when dku is not NULL. */
+void mg_dc_residual(mg_sense_op *op, const cfloat *ku, const float *x, float *r, cfloat *cx, cfloat *cr);
+void mg_dc_backward(mg_sense_op *op, float lam, const float *gd, const float *r, float *dx, cfloat *dku,
+                    double *dlam, cfloat *cx, cfloat *cr);
 
 /* ---------------- weights (weights.c) ----------------
  * The generator's tensors of an mrgan checkpoint (train/checkpoint.c writes

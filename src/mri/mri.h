@@ -26,6 +26,26 @@ void mg_sense_adjoint(const cfloat *ksp, const cfloat *sens, const float *mask, 
                       cfloat *work, long C, long H, long W);
 /* Zero-filled reconstruction mz = sum_c conj(s_c) F^-1(M K_c); mask may be
  * NULL for data that are already undersampled (or fully sampled: mf). */
+/* ---- the SENSE operator object (sense_op.c): A = M F S of one slice ----
+ * x: H x W image, y: C x H x W k-space. work: C*H*W scratch (NULL: owned).
+ * mask NULL: every line. */
+typedef struct {
+    const cfloat *sens;
+    const float *mask;
+    long C, H, W;
+    cfloat *ksp; /* scratch */
+    int own;
+} mg_sense_op;
+void mg_sense_op_init(mg_sense_op *op, const cfloat *sens, const float *mask, long C, long H, long W, cfloat *work);
+void mg_sense_op_free(mg_sense_op *op);
+void mg_sense_op_forward(mg_sense_op *op, const cfloat *x, cfloat *y);   /* y = A x */
+void mg_sense_op_adjoint(mg_sense_op *op, const cfloat *y, cfloat *x);   /* x = A^H y */
+void mg_sense_op_normal(mg_sense_op *op, const cfloat *x, cfloat *out);  /* out = A^H A x */
+/* r = A^H (A x - y): the gradient of 1/2 ||A x - y||^2 (the DC unit's residual) */
+void mg_sense_op_residual(mg_sense_op *op, const cfloat *x, const cfloat *y, cfloat *r);
+/* 1/2 ||A x - y||^2 */
+double mg_sense_op_data_term(mg_sense_op *op, const cfloat *x, const cfloat *y);
+
 void mg_zerofill(const cfloat *ksp, const cfloat *sens, const float *mask, cfloat *img, long C,
                  long H, long W);
 

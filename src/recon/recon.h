@@ -9,6 +9,7 @@
 
 #include "../core/core.h"
 #include "../models/models.h"
+#include "../mri/mri.h"
 
 /* ---------------- wavelets ---------------- */
 enum { MG_WAV_HAAR = 0, MG_WAV_DB2 = 1, MG_WAV_DB4 = 2 };
@@ -26,7 +27,15 @@ int mg_wavelet_levels(long H, long W);
 void mg_wavelet_forward(const mg_wavelet *w, cfloat *x, long H, long W, cfloat *tmp);
 void mg_wavelet_inverse(const mg_wavelet *w, cfloat *x, long H, long W, cfloat *tmp);
 
-/* ---------------- compressed sensing ---------------- */
+/* ---------------- conjugate gradient (cg.c) ----------------
+ * x <- solution of A x = b for a Hermitian positive semi-definite A given by
+ * apply(ctx, in, out) = A in, from the x given (warm start), at most iters
+ * iterations (stops early at a zero residual or when p^H A p <= 0). Returns
+ * the iterations run. */
+typedef void (*mg_normal_fn)(void *ctx, const cfloat *in, cfloat *out);
+int mg_cg(mg_normal_fn apply, void *ctx, const cfloat *b, cfloat *x, long n, int iters);
+
+/* ---------------- compressed sensing (cs.c; cs_wavelet.c, cs_tv.c) ---------------- */
 enum { MG_REG_WAVELET = 0, MG_REG_TV = 1 };
 typedef struct {
     int reg;          /* MG_REG_WAVELET (FISTA) or MG_REG_TV (ADMM) */
@@ -51,6 +60,10 @@ float mg_cs_scaling(const cfloat *ksp, const float *mask, long C, long H, long W
  * the result is multiplied back. Returns the scale used. */
 float mg_cs_recon(const cfloat *ksp, const cfloat *sens, const float *mask, long C, long H, long W,
                   const mg_cs_opts *o, cfloat *img);
+/* The solvers on data at scale 1 (A: the slice's SENSE operator, mri.h):
+ * l1-wavelet by FISTA (cs_wavelet.c), TV by ADMM (cs_tv.c). */
+void mg_cs_wavelet_solve(mg_sense_op *op, const cfloat *y, const mg_cs_opts *o, cfloat *img);
+void mg_cs_tv_solve(mg_sense_op *op, const cfloat *y, const mg_cs_opts *o, cfloat *x);
 /* The objective (at data scale 1) and pieces, for tests. */
 double mg_tv_norm(const cfloat *x, long H, long W);
 /* forward differences, circular: g = (x[y+1]-x[y], x[:,x+1]-x[:,x]) (2 x H x W) */
