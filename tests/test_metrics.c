@@ -1,6 +1,6 @@
 /* Metrics against independent values: the LoG kernel against MATLAB's
  * fspecial('log', 15, 1.5) entries (computed outside this code base, quoted
- * in shared/METHODS.md 4.2); SSIM and PSNR against closed forms. */
+ * in docs/methods.md 4.2); SSIM and PSNR against closed forms. */
 #include "testutil.h"
 #include "metrics/metrics.h"
 

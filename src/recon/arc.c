@@ -2,7 +2,7 @@
  * one kernel per distinct pattern of acquired neighbours ("key"), each
  * calibrated by Tikhonov-regularised least squares on the centre lines and
  * applied in hybrid space (readout inverse-transformed), where the kernel's
- * readout taps become a per-x weight. METHODS.md 2.3; docs/baselines.md. */
+ * readout taps become a per-x weight. docs/methods.md 2.3; docs/baselines.md. */
 #include "recon.h"
 #include "../fft/fft.h"
 #include "../mri/mri.h"

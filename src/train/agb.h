@@ -1,4 +1,4 @@
-/* Adaptive Gradient Balancing (paper Alg. 1, METHODS.md 1.3).
+/* Adaptive Gradient Balancing (paper Alg. 1, docs/methods.md 1.3).
  * Each generator step measures the population standard deviation of the two
  * gradients w.r.t. the generated image (the GAN one already divided by beta)
  * from the same forward pass; moving averages gma, pma (factor ma, from 0,
