@@ -110,18 +110,6 @@ static void html_escape(FILE *f, const char *s)
     }
 }
 
-/* split a CSV line in place into at most max fields; returns the count */
-static int split_fields(char *line, char **fld, int max)
-{
-    int k = 0;
-    for (char *q = line; q && k < max; k++) {
-        fld[k] = q;
-        q = strchr(q, ',');
-        if (q) *q++ = 0;
-    }
-    return k;
-}
-
 /* ---------------- training curves ---------------- */
 
 typedef struct {
@@ -220,7 +208,7 @@ static void table_from_csv(report *r)
             continue;
         }
         char *f[8] = {0};
-        int k = split_fields(line, f, 8);
+        int k = mg_split_fields(line, f, 8);
         if (k < 8) continue;
         double v[8];
         for (int i = 1; i < 8; i++) v[i] = *f[i] ? atof(f[i]) : NAN;
@@ -442,7 +430,7 @@ static int table3(report *r, const char **files, int nf, char *html, size_t hn)
                 continue;
             }
             char *fld[7] = {0};
-            int k = split_fields(line, fld, 7);
+            int k = mg_split_fields(line, fld, 7);
             if (k < 7) cli_fail(r->cmd, "%s, line %d: expected 7 fields", files[f], line_no);
             int it = -1;
             for (int i = 0; i < nk; i++)

@@ -67,6 +67,8 @@ int mg_finish_tmp(int ok, char *tmp, const char *path, const char *why);
 /* text into path, and a copy of a file (files.c); both atomic */
 int mg_write_text(const char *path, const char *text);
 int mg_copy_file(const char *from, const char *to);
+/* split a CSV line in place at commas into at most max fields; returns the count */
+int mg_split_fields(char *line, char **fld, int max);
 
 /* ---- small path helpers ---- */
 int mg_has_suffix(const char *s, const char *suffix);

@@ -30,3 +30,14 @@ int mg_copy_file(const char *from, const char *to)
     if (b && fclose(b) != 0) ok = 0;
     return mg_finish_tmp(ok, tmp, to, ok ? NULL : strerror(errno));
 }
+
+int mg_split_fields(char *line, char **fld, int max)
+{
+    int k = 0;
+    for (char *q = line; q && k < max; k++) {
+        fld[k] = q;
+        q = strchr(q, ',');
+        if (q) *q++ = 0;
+    }
+    return k;
+}

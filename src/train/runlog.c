@@ -61,18 +61,6 @@ int mg_log_append(const char *path, const mg_log_row *r)
     return 0;
 }
 
-/* split a line in place at commas; returns the field count */
-static int split(char *line, char **fld, int max)
-{
-    int k = 0;
-    for (char *q = line; q && k < max; k++) {
-        fld[k] = q;
-        q = strchr(q, ',');
-        if (q) *q++ = 0;
-    }
-    return k;
-}
-
 int mg_log_read(const char *path, mg_log_row **rows, long *n)
 {
     *rows = NULL;
@@ -89,7 +77,7 @@ int mg_log_read(const char *path, mg_log_row **rows, long *n)
         size_t len = strlen(line);
         if (len == 0 || line[len - 1] != '\n') break; /* a torn last line */
         line[len - 1] = 0;
-        int k = split(line, fld, 64);
+        int k = mg_split_fields(line, fld, 64);
         if (!strcmp(fld[0], "kind")) {
             nf = k;
             for (int i = 0; i < k; i++) {
