@@ -47,8 +47,7 @@ static const char *help_head =
 
 typedef struct {
     mg_method m;
-    double nmse, psnr, ssim, hfen, secs, fid, kid;
-    int has_fid;
+    mg_eval_row r;
 } row;
 
 static int parse_methods(const char *cmd, const char *list, int *want)
@@ -99,18 +98,8 @@ static void add_model(const char *cmd, row *r, const char *arg)
     free(ck);
 }
 
-static void mag(const cfloat *z, float *m, long n)
-{
-    for (long i = 0; i < n; i++) m[i] = cabsf(z[i]);
-}
-
-static const char *orient_name(int o) { return o == 0 ? "axial" : o == 1 ? "coronal" : o == 2 ? "sagittal" : "-"; }
-
-static void fmt_fid(char *buf, size_t n, const row *r, int kid)
-{
-    if (!r->has_fid) snprintf(buf, n, "n/a");
-    else snprintf(buf, n, "%.2f", kid ? r->kid * 1e3 : r->fid);
-}
+/* the maps and mask of slice s, as zerofill/cs/recon see them */
+static const float *eval_slice(void *ctx, long s, cfloat *sens) { return cli_inputs_slice(ctx, s, sens); }
 
 int cmd_eval(int argc, char **argv)
 {
@@ -200,138 +189,49 @@ int cmd_eval(int argc, char **argv)
     char *imgdir = mg_path_join(outdir, "images");
     if (mkdir(imgdir, 0755) && errno != EEXIST) cli_fail(cmd, "%s: cannot create: %s", imgdir, strerror(errno));
 
-    /* reference images, their magnitudes and the masks */
-    cfloat *ref = mg_malloc_array((size_t)(ns * n), sizeof(cfloat));
-    cfloat *sens = mg_malloc_array((size_t)(C * n), sizeof(cfloat));
-    cfloat *img = mg_malloc_array((size_t)(ns * n), sizeof(cfloat));
-    float *rmag = mg_malloc_array((size_t)(ns * n), sizeof(float)), *xmag = mg_malloc_array((size_t)(ns * n), sizeof(float));
-    cfloat *masks = mg_malloc_array((size_t)(ns * H), sizeof(cfloat));
-    double vmax = 0;
-    long sampled = 0;
-    for (long s = in.s0; s < in.s1; s++) {
-        const float *m = cli_inputs_slice(&in, s, sens);
-        for (long y = 0; y < H; y++) masks[(s - in.s0) * H + y] = m[y];
-        sampled += mg_mask_count(m, H);
-        mg_zerofill(in.d.kspace + s * C * n, sens, NULL, ref + (s - in.s0) * n, C, H, W);
-    }
-    mag(ref, rmag, ns * n);
-    for (long i = 0; i < ns * n; i++) vmax = rmag[i] > vmax ? rmag[i] : vmax;
+    /* the references and masks, then every method (files are written only
+     * when every method has run, so a failure leaves no half-written tables) */
+    mg_eval ev = {.data = &in.d, .s0 = in.s0, .s1 = in.s1, .slice = eval_slice, .ctx = &in,
+                  .fid = have_fid ? &fid : NULL, .quiet = quiet, .per_slice = 1};
+    if (mg_eval_prepare(&ev)) cli_fail_lib(cmd);
     long dref[14] = {W, H, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ns};
     char *p = mg_path_join(imgdir, "reference.cfl");
-    if (mg_cfl_write(p, 14, dref, ref)) cli_fail_lib(cmd);
+    if (mg_cfl_write(p, 14, dref, ev.ref)) cli_fail_lib(cmd);
     free(p);
+    cfloat *masks = mg_malloc_array((size_t)(ns * H), sizeof(cfloat));
+    for (long i = 0; i < ns * H; i++) masks[i] = ev.masks[i];
     long dm[14] = {1, H, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ns};
     p = mg_path_join(imgdir, "masks.cfl");
     if (mg_cfl_write(p, 14, dm, masks)) cli_fail_lib(cmd);
     free(p);
     free(masks);
-    float *fref = NULL;
-    if (have_fid && mg_fid_features(&fid, rmag, ns, H, W, vmax, &fref)) cli_fail_lib(cmd);
-
-    /* per-slice rows are kept in memory: files are written only when every
-     * method has run, so a failure leaves no half-written tables */
-    size_t cap = 1 << 16, len = 0;
-    char *lines = mg_malloc(cap);
-    len = (size_t)snprintf(lines, cap, "method,slice,orientation,index,nmse,psnr,ssim,hfen,seconds\n");
+    cfloat *img = mg_malloc_array((size_t)(ns * n), sizeof(cfloat));
+    mg_eval_row er[MAX_METHODS];
     for (int r = 0; r < nr; r++) {
-        row *R = &rows[r];
-        mg_method_open(&R->m, C, H, W, in.path);
-        mg_progress pr;
-        mg_progress_start(&pr, R->m.name, ns, quiet);
-        mg_nmse_acc acc = {0, 0};
-        mg_hfen_acc hacc = {0, 0};
-        double ssum = 0, tsum = 0;
-        for (long s = in.s0; s < in.s1; s++) {
-            const long i = s - in.s0;
-            const float *m = cli_inputs_slice(&in, s, sens);
-            double t0 = mg_now();
-            if (mg_method_slice(&R->m, in.d.kspace + s * C * n, sens, m, img + i * n, s)) cli_fail_lib(cmd);
-            double dt = mg_now() - t0;
-            tsum += dt;
-            const float *g = rmag + i * n;
-            float *x = xmag + i * n;
-            mag(img + i * n, x, n);
-            mg_nmse_acc a1 = {0, 0};
-            mg_nmse_add_mag(&a1, ref + i * n, img + i * n, (size_t)n);
-            mg_nmse_add_mag(&acc, ref + i * n, img + i * n, (size_t)n);
-            mg_hfen_acc h1 = {0, 0};
-            mg_hfen_add(&h1, g, x, H, W);
-            mg_hfen_add(&hacc, g, x, H, W);
-            double ss = mg_ssim(g, x, H, W, vmax);
-            ssum += ss;
-            int o = in.d.slice_info ? in.d.slice_info[2 * s] : -1;
-            long idx = in.d.slice_info ? in.d.slice_info[2 * s + 1] : s;
-            if (cap - len < 256) lines = mg_realloc(lines, cap *= 2);
-            len += (size_t)snprintf(lines + len, cap - len, "%s,%ld,%s,%ld,%.8g,%.6g,%.6g,%.6g,%.5f\n", R->m.name, s,
-                                    orient_name(o), idx, mg_nmse_value(&a1), mg_psnr(g, x, n, vmax), ss,
-                                    mg_hfen_value(&h1), dt);
-            mg_progress_update(&pr, i + 1);
-        }
-        mg_progress_end(&pr);
-        R->nmse = mg_nmse_value(&acc);
-        R->psnr = mg_psnr(rmag, xmag, ns * n, vmax);
-        R->ssim = ssum / (double)ns;
-        R->hfen = mg_hfen_value(&hacc);
-        R->secs = tsum / (double)ns;
-        if (have_fid) {
-            float *fx = NULL;
-            if (mg_fid_features(&fid, xmag, ns, H, W, vmax, &fx)) cli_fail_lib(cmd);
-            R->fid = mg_fid_distance(fx, ns, fref, ns, MG_FID_DIM);
-            R->kid = mg_kid(fx, ns, fref, ns, MG_FID_DIM);
-            R->has_fid = 1;
-            free(fx);
-        }
+        mg_method_open(&rows[r].m, C, H, W, in.path);
+        if (mg_eval_method(&ev, &rows[r].m, &er[r], img)) cli_fail_lib(cmd);
         char nm[96];
-        snprintf(nm, sizeof nm, "%s.cfl", R->m.name);
+        snprintf(nm, sizeof nm, "%s.cfl", rows[r].m.name);
         p = mg_path_join(imgdir, nm);
         if (mg_cfl_write(p, 14, dref, img)) cli_fail_lib(cmd);
         free(p);
-        char keep[64];
-        snprintf(keep, sizeof keep, "%s", R->m.name);
-        const int kind = R->m.kind;
-        const float lam = R->m.cs.lambda;
-        mg_method_free(&R->m); /* the network's memory goes before the next one loads */
-        snprintf(R->m.name, sizeof R->m.name, "%s", keep);
-        R->m.kind = kind;
-        R->m.cs.lambda = lam;
+        mg_method_free(&rows[r].m); /* the network's memory goes before the next one loads */
     }
-    char *pslice = mg_path_join(outdir, "per_slice.csv"), *tslice;
-    FILE *fs = cli_open_tmp(cmd, pslice, &tslice);
-    fputs(lines, fs);
-    cli_close_tmp(cmd, fs, tslice, pslice);
-    free(pslice);
-    free(lines);
 
     /* tables */
-    char *pmd = mg_path_join(outdir, "table.md"), *pcsv = mg_path_join(outdir, "table.csv"), *tmd, *tcsv;
-    FILE *fm = cli_open_tmp(cmd, pmd, &tmd), *fc = cli_open_tmp(cmd, pcsv, &tcsv);
-    const double R_net = (double)H * (double)ns / (double)sampled;
-    fprintf(fm, "Test split %s: %ld slices of %ldx%ld, %ld coils; R = %.2f (%s mask, %ld centre lines, seed %llu)\n\n",
-            in.path, ns, H, W, C, R_net, in.mask_file ? "file" : in.mo.type == 0 ? "1D variable-density" :
-            in.mo.type == 1 ? "random" : "equispaced", in.mo.center, (unsigned long long)in.mo.seed);
-    fprintf(fm, "| method | NMSE x1e3 | PSNR dB | SSIM | HFEN | FID | KID x1e3 | s/slice |\n|---|---|---|---|---|---|---|---|\n");
-    fprintf(fc, "method,nmse,psnr,ssim,hfen,fid,kid,seconds_per_slice\n");
-    for (int r = 0; r < nr; r++) {
-        const row *R = &rows[r];
-        char f1[32], f2[32];
-        fmt_fid(f1, sizeof f1, R, 0);
-        fmt_fid(f2, sizeof f2, R, 1);
-        fprintf(fm, "| %s | %.2f | %.2f | %.4f | %.4f | %s | %s | %.3f |\n", R->m.name, R->nmse * 1e3, R->psnr,
-                R->ssim, R->hfen, f1, f2, R->secs);
-        if (R->has_fid)
-            fprintf(fc, "%s,%.8g,%.6g,%.6g,%.6g,%.6g,%.6g,%.5f\n", R->m.name, R->nmse, R->psnr, R->ssim, R->hfen,
-                    R->fid, R->kid, R->secs);
-        else
-            fprintf(fc, "%s,%.8g,%.6g,%.6g,%.6g,,,%.5f\n", R->m.name, R->nmse, R->psnr, R->ssim, R->hfen, R->secs);
-    }
+    const double R_net = (double)H * (double)ns / (double)ev.sampled;
+    char title[1024], foot[1024];
+    snprintf(title, sizeof title, "Test split %s: %ld slices of %ldx%ld, %ld coils; R = %.2f (%s mask, %ld centre lines, seed %llu)",
+             in.path, ns, H, W, C, R_net, in.mask_file ? "file" : in.mo.type == 0 ? "1D variable-density" :
+             in.mo.type == 1 ? "random" : "equispaced", in.mo.center, (unsigned long long)in.mo.seed);
     if (have_fid)
-        fprintf(fm, "\nFID/KID: Inception-v3 pool3 features (pytorch-fid variant) of the %ld reconstructions vs the %ld "
-                    "references; weights %s, SHA-256 %s. With %ld images FID is biased upwards (docs/metrics.md).\n",
-                ns, ns, fidw, fid.sha256, ns);
+        snprintf(foot, sizeof foot, "FID/KID: Inception-v3 pool3 features (pytorch-fid variant) of the %ld reconstructions "
+                 "vs the %ld references; weights %s, SHA-256 %s. With %ld images FID is biased upwards (docs/metrics.md).",
+                 ns, ns, fidw, fid.sha256, ns);
     else
-        fprintf(fm, "\n%s\n", fid_note);
-    cli_close_tmp(cmd, fm, tmd, pmd);
-    cli_close_tmp(cmd, fc, tcsv, pcsv);
+        snprintf(foot, sizeof foot, "%s", fid_note);
+    char *table;
+    if (mg_eval_write(&ev, er, nr, outdir, title, foot, &table)) cli_fail_lib(cmd);
 
     /* settings, for the report and for provenance */
     cJSON *js = cJSON_CreateObject();
@@ -348,10 +248,10 @@ int cmd_eval(int argc, char **argv)
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)in.mo.seed);
     cJSON_AddStringToObject(js, "seed", seed);
     if (in.mask_file) cJSON_AddStringToObject(js, "mask", in.mask_file);
-    cJSON_AddNumberToObject(js, "volume_max", vmax);
+    cJSON_AddNumberToObject(js, "volume_max", ev.vmax);
     if (have_fid) cJSON_AddStringToObject(js, "fid_weights_sha256", fid.sha256);
     cJSON *ms = cJSON_AddArrayToObject(js, "methods");
-    for (int r = 0; r < nr; r++) cJSON_AddItemToArray(ms, cJSON_CreateString(rows[r].m.name));
+    for (int r = 0; r < nr; r++) cJSON_AddItemToArray(ms, cJSON_CreateString(er[r].name));
     char *text = cJSON_Print(js);
     cJSON_Delete(js);
     char *pj = mg_path_join(outdir, "eval.json"), *tj;
@@ -360,13 +260,10 @@ int cmd_eval(int argc, char **argv)
     cli_close_tmp(cmd, fj, tj, pj);
     free(text);
 
-    FILE *show = fopen(pmd, "r");
-    char line[512];
-    while (show && fgets(line, sizeof line, show)) fputs(line, stdout);
-    if (show) fclose(show);
+    fputs(table, stdout);
     printf("eval: %s/table.md, table.csv, per_slice.csv, images/\n", outdir);
-    free(pmd); free(pcsv); free(pj); free(imgdir);
-    free(ref); free(sens); free(img); free(rmag); free(xmag); free(fref);
+    free(table); free(pj); free(imgdir); free(img);
+    mg_eval_free(&ev);
     if (have_fid) mg_fid_free(&fid);
     cli_inputs_free(&in);
     return 0;

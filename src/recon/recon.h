@@ -10,6 +10,8 @@
 #include "../core/core.h"
 #include "../models/models.h"
 #include "../mri/mri.h"
+#include "../io/io.h"
+#include "../metrics/metrics.h"
 
 /* ---------------- wavelets ---------------- */
 enum { MG_WAV_HAAR = 0, MG_WAV_DB2 = 1, MG_WAV_DB4 = 2 };
@@ -123,5 +125,47 @@ void mg_method_open(mg_method *m, long C, long H, long W, const char *path);
  * already undersampled); 0, or -1 with an error naming the file and slice */
 int mg_method_slice(void *m, const cfloat *k, const cfloat *sens, const float *mask, cfloat *img, long s);
 void mg_method_free(mg_method *m);
+
+/* ---------------- the evaluation protocol (evaluate.c) ----------------
+ * Slices s0..s1-1 of the fully sampled data, each undersampled with the mask
+ * and reconstructed with the maps that slice(ctx, s, sens) gives (it returns
+ * the mask, or NULL with an error), compared with the fully sampled SENSE
+ * combination S^H F^-1 k on magnitudes as one volume: NMSE, PSNR and HFEN
+ * over the volume, SSIM averaged over slices (7x7, data range = the volume's
+ * maximum), FID/KID against the references when fid is given. */
+typedef const float *(*mg_eval_slice_fn)(void *ctx, long s, cfloat *sens);
+typedef struct {
+    /* set by the caller */
+    const mg_kdata *data;
+    long s0, s1;
+    mg_eval_slice_fn slice;
+    void *ctx;
+    const mg_fid_model *fid; /* NULL: no FID/KID */
+    int quiet;               /* no progress lines */
+    int per_slice;           /* collect per-slice CSV lines in `lines` */
+    int nmse_only;           /* NMSE alone (validation): no SSIM, PSNR, HFEN */
+    /* after mg_eval_prepare: references (complex, magnitudes), masks,
+     * their sampled line count, the volume maximum, FID features */
+    cfloat *ref, *sens;
+    float *rmag, *xmag, *masks, *fref;
+    double vmax;
+    long sampled;
+    char *lines;             /* per-slice CSV rows (no header) */
+    size_t len, cap;
+} mg_eval;
+typedef struct {
+    char name[64];
+    double nmse, psnr, ssim, hfen, secs, fid, kid;
+    int has_fid;
+} mg_eval_row;
+int mg_eval_prepare(mg_eval *e);
+/* method m (opened for the data's shape) over the slices: reconstructions
+ * into img ((s1 - s0) x H x W), metrics into row. 0, or -1 with an error. */
+int mg_eval_method(mg_eval *e, mg_method *m, mg_eval_row *row, cfloat *img);
+void mg_eval_free(mg_eval *e);
+/* OUTDIR/table.md (title, the table, footnote), table.csv and per_slice.csv,
+ * each atomically; *table_md (if not NULL): the table.md text (caller frees) */
+int mg_eval_write(const mg_eval *e, const mg_eval_row *rows, int nr, const char *outdir, const char *title,
+                  const char *footnote, char **table_md);
 
 #endif

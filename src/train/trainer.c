@@ -127,6 +127,7 @@ static int check_replicas(trainer *t)
 
 void mg_trainer_free(trainer *t)
 {
+    mg_trainer_validate_free(t);
     mg_prefetch_free(t->pre);
     t->pre = NULL;
     if (t->step.release) t->step.release(&t->step);
@@ -139,7 +140,6 @@ void mg_trainer_free(trainer *t)
     free(t->cfg_json);
     free(t->val_series);
     free(t->fid_series);
-    free(t->fid_ref);
     if (t->has_fid) mg_fid_free(&t->fid);
     free(t->p_cfg); free(t->p_last); free(t->p_best); free(t->p_csv); free(t->p_epochs); free(t->p_grid);
 }

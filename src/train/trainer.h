@@ -9,6 +9,7 @@
 #include "step.h"
 #include "train.h"
 #include "../metrics/metrics.h"
+#include "../recon/recon.h"
 
 typedef struct {
     mg_train_cfg cfg;
@@ -29,7 +30,6 @@ typedef struct {
     long nval;
     mg_fid_model fid;   /* validation FID (rank 0) */
     int has_fid;
-    float *fid_ref;     /* the validation references' features, computed once */
     long saved_step;    /* global step of the newest last.safetensors */
     /* data parallelism (docs/mpi.md): P ranks, this one is R; the global
      * batch Bg is split in P parts of b.B samples, this rank's starting at r0 */
@@ -38,6 +38,12 @@ typedef struct {
     double step_s, comm_s; /* seconds in steps after the first, and in their collectives */
     long nsteps;
     double prep_s;      /* seconds preparing samples on the CPU */
+    /* validation (validate.c): the evaluation protocol, opened at first use */
+    mg_eval ev;
+    mg_method vnet, vzf; /* the network (on the step's backend), zero filling */
+    cfloat *vimg, *zimg;
+    float *vmask;
+    int ev_open;
 } trainer;
 
 /* mode, models, optimisers, AGB and the step's shared state (trainer.c) */
@@ -54,6 +60,7 @@ void mg_trainer_free(trainer *t);
  * first slices (rows: zero-filled, reconstruction, reference); fid: the
  * validation FID with weights (NAN otherwise). */
 int mg_trainer_validate(trainer *t, double *nmse, double *zf, const char *grid, double *fid);
+void mg_trainer_validate_free(trainer *t);
 
 /* Model selection (select.c, paper B.3) */
 int mg_trainer_select_start(const trainer *t);

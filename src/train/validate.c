@@ -1,5 +1,6 @@
-/* Validation after each epoch (trainer.h): the validation split through the
- * step's network with the fixed evaluation masks. */
+/* Validation after each epoch (trainer.h): the evaluation protocol of
+ * `mrgan eval` (recon/evaluate.c) on the validation split with its fixed
+ * masks, the network run by the step's backend. */
 #include "trainer.h"
 #include "../mri/mri.h"
 
@@ -7,78 +8,89 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* tile layout: G rows of [zf | recon | reference] */
-static void tile(cfloat *tiles, long s, const cfloat *zfi, const cfloat *pred, const cfloat *ref, long H, long W)
+/* the validation maps and the fixed evaluation mask of slice s */
+static const float *val_slice(void *ctx, long s, cfloat *sens)
 {
-    for (long y = 0; y < H; y++)
-        for (long x = 0; x < W; x++) {
-            long row = (s * H + y) * 3 * W;
-            tiles[row + x] = zfi[y * W + x];
-            tiles[row + W + x] = pred[y * W + x];
-            tiles[row + 2 * W + x] = ref[y * W + x];
-        }
+    trainer *t = ctx;
+    const mg_kdata *v = &t->va;
+    const long n = v->coils * v->h * v->w;
+    memcpy(sens, v->sens + s * n, sizeof(cfloat) * (size_t)n);
+    if (mg_mask_make(t->cfg.mask_type, t->vmask, v->h, t->cfg.accel, t->cfg.center, -1,
+                     mg_mask_slice_seed(t->cfg.eval_seed, s)))
+        return NULL;
+    return t->vmask;
 }
 
-/* FID of the reconstructions' magnitudes against the references' (features
- * of the references computed once) */
-static int validation_fid(trainer *t, const float *pm, const float *rm, double *fid)
+/* the step's network as an inference engine for the evaluation's method */
+static void step_infer(mg_engine *e, const cfloat *ku, const cfloat *sens, const float *mask, float *out, int n, int C,
+                       int H, int W)
+{
+    mg_step *s = e->dev;
+    const long k = (long)C * H * W;
+    for (int i = 0; i < n; i++) s->infer(s, ku + i * k, sens + i * k, mask + (long)i * H, out + 2L * i * H * W, C, H, W);
+}
+
+static void step_release(mg_engine *e) { (void)e; }
+
+static int open_validation(trainer *t)
 {
     const mg_kdata *v = &t->va;
-    const long n = v->nslices * v->h * v->w;
-    double vmax = 0;
-    for (long i = 0; i < n; i++) vmax = rm[i] > vmax ? rm[i] : vmax;
-    float *fp = NULL;
-    int rc = t->fid_ref ? 0 : mg_fid_features(&t->fid, rm, v->nslices, (int)v->h, (int)v->w, vmax, &t->fid_ref);
-    if (!rc) rc = mg_fid_features(&t->fid, pm, v->nslices, (int)v->h, (int)v->w, vmax, &fp);
-    if (!rc) *fid = mg_fid_distance(fp, v->nslices, t->fid_ref, v->nslices, MG_FID_DIM);
-    free(fp);
+    const long C = v->coils, H = v->h, W = v->w;
+    t->vmask = mg_malloc_array((size_t)H, sizeof(float));
+    t->vimg = mg_malloc_array((size_t)(v->nslices * H * W), sizeof(cfloat));
+    t->zimg = mg_malloc_array((size_t)(v->nslices * H * W), sizeof(cfloat));
+    t->ev = (mg_eval){.data = v, .s0 = 0, .s1 = v->nslices, .slice = val_slice, .ctx = t,
+                      .fid = t->has_fid ? &t->fid : NULL, .quiet = 1, .nmse_only = !t->has_fid};
+    mg_method_init(&t->vnet, MG_M_DCINET, "dci-net");
+    t->vnet.eng = (mg_engine){.net = &t->net, .name = t->step.name, .infer = step_infer, .release = step_release,
+                              .dev = &t->step};
+    mg_method_open(&t->vnet, C, H, W, "validation");
+    mg_method_init(&t->vzf, MG_M_ZF, "zero-filled");
+    mg_method_open(&t->vzf, C, H, W, "validation");
+    t->ev_open = 1;
+    return mg_eval_prepare(&t->ev);
+}
+
+void mg_trainer_validate_free(trainer *t)
+{
+    if (!t->ev_open) return;
+    mg_eval_free(&t->ev);
+    mg_method_free(&t->vnet);
+    mg_method_free(&t->vzf);
+    free(t->vmask);
+    free(t->vimg);
+    free(t->zimg);
+    t->ev_open = 0;
+}
+
+/* G rows of [zero-filled | reconstruction | reference] */
+static int write_grid(trainer *t, const char *path, int G)
+{
+    const long H = t->va.h, W = t->va.w;
+    cfloat *tiles = mg_calloc((size_t)(3 * G) * (size_t)(H * W), sizeof(cfloat));
+    const cfloat *src[3] = {t->zimg, t->vimg, t->ev.ref};
+    for (long s = 0; s < G; s++)
+        for (int k = 0; k < 3; k++)
+            for (long y = 0; y < H; y++)
+                memcpy(tiles + (s * H + y) * 3 * W + k * W, src[k] + (s * H + y) * W, sizeof(cfloat) * (size_t)W);
+    int rc = mg_png_write_mag(path, tiles, G * H, 3 * W, 0.0f, 0.0f);
+    free(tiles);
     return rc;
 }
 
 int mg_trainer_validate(trainer *t, double *nmse, double *zf, const char *grid, double *fid)
 {
-    mg_batch *b = &t->b;
-    const mg_kdata *v = &t->va;
-    mg_nmse_acc acc = {0, 0}, acc_zf = {0, 0};
-    const long hw = b->hw;
-    cfloat *pred = mg_malloc_array((size_t)hw, sizeof(cfloat)), *ref = mg_malloc_array((size_t)hw, sizeof(cfloat));
-    cfloat *zfi = mg_malloc_array((size_t)hw, sizeof(cfloat));
-    const int G = grid ? (int)(t->cfg.grid < v->nslices ? t->cfg.grid : v->nslices) : 0;
-    cfloat *tiles = G ? mg_calloc((size_t)(3 * G) * (size_t)hw, sizeof(cfloat)) : NULL;
-    const int want_fid = fid && t->has_fid;
-    float *pm = want_fid ? mg_malloc_array((size_t)(v->nslices * hw), sizeof(float)) : NULL;
-    float *rm = want_fid ? mg_malloc_array((size_t)(v->nslices * hw), sizeof(float)) : NULL;
-    int rc = 0;
-    for (long s = 0; s < v->nslices && !rc; s++) {
-        rc = mg_mask_make(t->cfg.mask_type, b->mask, b->H, t->cfg.accel, t->cfg.center, -1,
-                          mg_mask_slice_seed(t->cfg.eval_seed, s));
-        if (rc) break;
-        const cfloat *k = v->kspace + s * b->n, *sens = v->sens + s * b->n;
-        float sc = mg_sample_prepare(k, sens, b->mask, b->ku, b->target, zfi, b->work, b->C, b->H, b->W);
-        t->step.infer(&t->step, b->ku, sens, b->mask, b->out, b->C, b->H, b->W);
-        mg_planes2c(b->out, pred, hw);
-        mg_planes2c(b->target, ref, hw);
-        for (long i = 0; i < hw; i++) {
-            pred[i] *= sc;
-            ref[i] *= sc;
-            zfi[i] *= sc;
-        }
-        mg_nmse_add_mag(&acc, ref, pred, (size_t)hw);
-        mg_nmse_add_mag(&acc_zf, ref, zfi, (size_t)hw);
-        if (want_fid)
-            for (long i = 0; i < hw; i++) pm[s * hw + i] = cabsf(pred[i]), rm[s * hw + i] = cabsf(ref[i]);
-        if (s < G) tile(tiles, s, zfi, pred, ref, b->H, b->W);
+    if (!t->ev_open && open_validation(t)) return -1;
+    const int G = grid ? (int)(t->cfg.grid < t->va.nslices ? t->cfg.grid : t->va.nslices) : 0;
+    t->ev.fid = fid && t->has_fid ? &t->fid : NULL;
+    mg_eval_row row;
+    if (mg_eval_method(&t->ev, &t->vnet, &row, t->vimg)) return -1;
+    *nmse = row.nmse;
+    if (fid) *fid = row.has_fid ? row.fid : NAN;
+    if (zf || G) {
+        t->ev.fid = NULL;
+        if (mg_eval_method(&t->ev, &t->vzf, &row, t->zimg)) return -1;
+        if (zf) *zf = row.nmse;
     }
-    if (!rc && G) rc = mg_png_write_mag(grid, tiles, G * b->H, 3 * b->W, 0.0f, 0.0f);
-    if (!rc && want_fid) rc = validation_fid(t, pm, rm, fid);
-    free(pm);
-    free(rm);
-    free(pred);
-    free(ref);
-    free(zfi);
-    free(tiles);
-    *nmse = mg_nmse_value(&acc);
-    if (zf) *zf = mg_nmse_value(&acc_zf);
-    if (fid && !want_fid) *fid = NAN;
-    return rc;
+    return G ? write_grid(t, grid, G) : 0;
 }

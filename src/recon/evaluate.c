@@ -1,0 +1,167 @@
+/* The evaluation protocol (recon.h; docs/report.md, docs/metrics.md): the
+ * undersampled slices of a fully sampled split through a method, compared
+ * with the fully sampled SENSE-combined reference on magnitudes, fastMRI
+ * style, the split as one volume. `mrgan eval` and the trainer's validation
+ * both run it. */
+#include "recon.h"
+#include "../io/io.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *orient_name(int o) { return o == 0 ? "axial" : o == 1 ? "coronal" : o == 2 ? "sagittal" : "-"; }
+
+static void mag(const cfloat *z, float *m, long n)
+{
+    for (long i = 0; i < n; i++) m[i] = cabsf(z[i]);
+}
+
+int mg_eval_prepare(mg_eval *e)
+{
+    const mg_kdata *d = e->data;
+    const long C = d->coils, H = d->h, W = d->w, n = H * W, ns = e->s1 - e->s0;
+    e->ref = mg_malloc_array((size_t)(ns * n), sizeof(cfloat));
+    e->rmag = mg_malloc_array((size_t)(ns * n), sizeof(float));
+    e->xmag = mg_malloc_array((size_t)(ns * n), sizeof(float));
+    e->sens = mg_malloc_array((size_t)(C * n), sizeof(cfloat));
+    e->masks = mg_malloc_array((size_t)(ns * H), sizeof(float));
+    e->vmax = 0;
+    e->sampled = 0;
+    for (long s = e->s0; s < e->s1; s++) {
+        const float *m = e->slice(e->ctx, s, e->sens);
+        if (!m) return -1;
+        memcpy(e->masks + (s - e->s0) * H, m, sizeof(float) * (size_t)H);
+        e->sampled += mg_mask_count(m, H);
+        mg_zerofill(d->kspace + s * C * n, e->sens, NULL, e->ref + (s - e->s0) * n, C, H, W);
+    }
+    mag(e->ref, e->rmag, ns * n);
+    for (long i = 0; i < ns * n; i++) e->vmax = e->rmag[i] > e->vmax ? e->rmag[i] : e->vmax;
+    if (e->fid && mg_fid_features(e->fid, e->rmag, ns, H, W, e->vmax, &e->fref)) return -1;
+    return 0;
+}
+
+/* one line of the per-slice CSV */
+static void per_slice_line(mg_eval *e, const char *name, long s, double nmse, double psnr, double ssim, double hfen,
+                           double dt)
+{
+    const mg_kdata *d = e->data;
+    const int o = d->slice_info ? d->slice_info[2 * s] : -1;
+    const long idx = d->slice_info ? d->slice_info[2 * s + 1] : s;
+    if (e->cap - e->len < 256) {
+        e->cap = e->cap ? 2 * e->cap : 1 << 16;
+        e->lines = mg_realloc(e->lines, e->cap);
+        if (e->len == 0) e->lines[0] = 0;
+    }
+    e->len += (size_t)snprintf(e->lines + e->len, e->cap - e->len, "%s,%ld,%s,%ld,%.8g,%.6g,%.6g,%.6g,%.5f\n", name, s,
+                               orient_name(o), idx, nmse, psnr, ssim, hfen, dt);
+}
+
+int mg_eval_method(mg_eval *e, mg_method *m, mg_eval_row *row, cfloat *img)
+{
+    const mg_kdata *d = e->data;
+    const long C = d->coils, H = d->h, W = d->w, n = H * W, ns = e->s1 - e->s0;
+    memset(row, 0, sizeof *row);
+    snprintf(row->name, sizeof row->name, "%s", m->name);
+    mg_progress pr;
+    mg_progress_start(&pr, m->name, ns, e->quiet);
+    mg_nmse_acc acc = {0, 0};
+    mg_hfen_acc hacc = {0, 0};
+    double ssum = 0, tsum = 0;
+    for (long s = e->s0; s < e->s1; s++) {
+        const long i = s - e->s0;
+        const float *mk = e->slice(e->ctx, s, e->sens);
+        if (!mk) return -1;
+        double t0 = mg_now();
+        if (mg_method_slice(m, d->kspace + s * C * n, e->sens, mk, img + i * n, s)) return -1;
+        double dt = mg_now() - t0;
+        tsum += dt;
+        const float *g = e->rmag + i * n;
+        float *x = e->xmag + i * n;
+        mag(img + i * n, x, n);
+        mg_nmse_acc a1 = {0, 0};
+        mg_nmse_add_mag(&a1, e->ref + i * n, img + i * n, (size_t)n);
+        mg_nmse_add_mag(&acc, e->ref + i * n, img + i * n, (size_t)n);
+        mg_progress_update(&pr, i + 1);
+        if (e->nmse_only) continue;
+        mg_hfen_acc h1 = {0, 0};
+        mg_hfen_add(&h1, g, x, H, W);
+        mg_hfen_add(&hacc, g, x, H, W);
+        const double ss = mg_ssim(g, x, H, W, e->vmax);
+        ssum += ss;
+        if (e->per_slice) per_slice_line(e, m->name, s, mg_nmse_value(&a1), mg_psnr(g, x, n, e->vmax), ss,
+                                         mg_hfen_value(&h1), dt);
+    }
+    mg_progress_end(&pr);
+    row->nmse = mg_nmse_value(&acc);
+    row->psnr = mg_psnr(e->rmag, e->xmag, ns * n, e->vmax);
+    row->ssim = ssum / (double)ns;
+    row->hfen = mg_hfen_value(&hacc);
+    row->secs = tsum / (double)ns;
+    if (e->fid) {
+        float *fx = NULL;
+        if (mg_fid_features(e->fid, e->xmag, ns, H, W, e->vmax, &fx)) return -1;
+        row->fid = mg_fid_distance(fx, ns, e->fref, ns, MG_FID_DIM);
+        row->kid = mg_kid(fx, ns, e->fref, ns, MG_FID_DIM);
+        row->has_fid = 1;
+        free(fx);
+    }
+    return 0;
+}
+
+void mg_eval_free(mg_eval *e)
+{
+    free(e->ref);
+    free(e->rmag);
+    free(e->xmag);
+    free(e->sens);
+    free(e->masks);
+    free(e->fref);
+    free(e->lines);
+    e->ref = NULL, e->rmag = e->xmag = e->masks = e->fref = NULL, e->sens = NULL, e->lines = NULL;
+}
+
+/* text written atomically to dir/name */
+static int write_file(const char *dir, const char *name, const char *text)
+{
+    char *p = mg_path_join(dir, name);
+    int rc = mg_write_text(p, text);
+    free(p);
+    return rc;
+}
+
+int mg_eval_write(const mg_eval *e, const mg_eval_row *rows, int nr, const char *outdir, const char *title,
+                  const char *footnote, char **table_md)
+{
+    size_t cap = 4096 + (size_t)nr * 256 + strlen(title) + strlen(footnote), o = 0, oc = 0;
+    char *md = mg_malloc(cap), *csv = mg_malloc(cap);
+    o += (size_t)snprintf(md + o, cap - o, "%s\n\n| method | NMSE x1e3 | PSNR dB | SSIM | HFEN | FID | KID x1e3 | s/slice |\n"
+                                           "|---|---|---|---|---|---|---|---|\n", title);
+    oc += (size_t)snprintf(csv + oc, cap - oc, "method,nmse,psnr,ssim,hfen,fid,kid,seconds_per_slice\n");
+    for (int r = 0; r < nr; r++) {
+        const mg_eval_row *R = &rows[r];
+        char f1[32] = "n/a", f2[32] = "n/a", c1[32] = "", c2[32] = "";
+        if (R->has_fid) {
+            snprintf(f1, sizeof f1, "%.2f", R->fid);
+            snprintf(f2, sizeof f2, "%.2f", R->kid * 1e3);
+            snprintf(c1, sizeof c1, "%.6g", R->fid);
+            snprintf(c2, sizeof c2, "%.6g", R->kid);
+        }
+        o += (size_t)snprintf(md + o, cap - o, "| %s | %.2f | %.2f | %.4f | %.4f | %s | %s | %.3f |\n", R->name,
+                              R->nmse * 1e3, R->psnr, R->ssim, R->hfen, f1, f2, R->secs);
+        oc += (size_t)snprintf(csv + oc, cap - oc, "%s,%.8g,%.6g,%.6g,%.6g,%s,%s,%.5f\n", R->name, R->nmse, R->psnr,
+                               R->ssim, R->hfen, c1, c2, R->secs);
+    }
+    o += (size_t)snprintf(md + o, cap - o, "\n%s\n", footnote);
+    const char *hdr = "method,slice,orientation,index,nmse,psnr,ssim,hfen,seconds\n";
+    char *ps = mg_malloc(strlen(hdr) + e->len + 1);
+    strcpy(ps, hdr);
+    if (e->lines) strcat(ps, e->lines);
+    int rc = write_file(outdir, "per_slice.csv", ps) || write_file(outdir, "table.md", md) ||
+             write_file(outdir, "table.csv", csv) ? -1 : 0;
+    free(ps);
+    free(csv);
+    if (table_md && !rc) *table_md = md;
+    else free(md);
+    return rc;
+}
