@@ -1,18 +1,14 @@
 /* mrgan simulate: multi-coil k-space data sets from a real brain volume.
  * The split and every step are documented in docs/data.md. */
 #include "cli.h"
-#include "fft/fft.h"
-#include "mri/mri.h"
+#include "data/data.h"
 
-#include <cjson/cJSON.h>
-#include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#define DEFAULT_VOLUME "/usr/share/mricron/templates/ch2.nii.gz"
+#define DEFAULT_VOLUME MG_DEFAULT_VOLUME
+static const char *orient_names[3] = {"axial", "coronal", "sagittal"};
 
 static const char *help =
     "usage: mrgan simulate [options] OUTDIR\n"
@@ -37,114 +33,6 @@ static const char *help =
     "  --seed S         random seed (default 1)\n"
     "  -q, --quiet      no progress output\n"
     "  -h, --help       this text\n";
-
-enum { SPLIT_TRAIN = 0, SPLIT_VAL = 1, SPLIT_TEST = 2, SPLIT_DROP = 3 };
-static const char *split_names[3] = {"train", "val", "test"};
-static const char *orient_names[3] = {"axial", "coronal", "sagittal"};
-
-/* The chosen slices of each orientation are cut into 10 contiguous segments
- * with roles T T V T T E T T T E (train 70 %, val 10 %, test 20 %). */
-static int block_role(long j)
-{
-    static const int cycle[10] = {0, 0, 1, 0, 0, 2, 0, 0, 0, 2};
-    return cycle[j % 10];
-}
-
-typedef struct { long rows, cols, count; } plane_geom;
-
-static plane_geom geom(const mg_volume *v, int o)
-{
-    if (o == 0) return (plane_geom){v->ny, v->nx, v->nz};
-    if (o == 1) return (plane_geom){v->nz, v->nx, v->ny};
-    return (plane_geom){v->nz, v->ny, v->nx};
-}
-
-/* Extract slice `idx` of orientation o, superior / anterior up. */
-static void extract(const mg_volume *v, int o, long idx, float *out)
-{
-    plane_geom g = geom(v, o);
-    for (long r = 0; r < g.rows; r++)
-        for (long c = 0; c < g.cols; c++) {
-            long x, y, z;
-            if (o == 0) { x = c; y = g.rows - 1 - r; z = idx; }
-            else if (o == 1) { x = c; y = idx; z = g.rows - 1 - r; }
-            else { x = idx; y = c; z = g.rows - 1 - r; }
-            out[r * g.cols + c] = v->data[(z * v->ny + y) * v->nx + x];
-        }
-}
-
-typedef struct { long n; int *orient; long *index; } slice_list;
-
-static void list_push(slice_list *l, int o, long idx)
-{
-    l->orient = realloc(l->orient, sizeof(int) * (size_t)(l->n + 1));
-    l->index = realloc(l->index, sizeof(long) * (size_t)(l->n + 1));
-    if (!l->orient || !l->index) cli_fail("simulate", "out of memory");
-    l->orient[l->n] = o;
-    l->index[l->n] = idx;
-    l->n++;
-}
-
-static int write_split(const char *path, const mg_volume *v, const slice_list *l, long N, long C,
-                       double noise, double phase_amp, uint64_t seed, float vmax, mg_progress *pr,
-                       long *done)
-{
-    mg_kdata d = {0};
-    d.nslices = l->n;
-    d.coils = C;
-    d.h = d.w = N;
-    const long n = N * N;
-    d.kspace = mg_malloc_array((size_t)(l->n * C * n), sizeof(cfloat));
-    d.sens = mg_malloc_array((size_t)(l->n * C * n), sizeof(cfloat));
-    d.rss = mg_malloc_array((size_t)(l->n * n), sizeof(float));
-    d.slice_info = mg_malloc_array((size_t)(2 * l->n), sizeof(int32_t));
-    long F = v->nx > v->ny ? v->nx : v->ny;
-    if (v->nz > F) F = v->nz;
-    float *plane = mg_malloc_array((size_t)(F * F), sizeof(float));
-    float *square = mg_malloc_array((size_t)(F * F), sizeof(float));
-    float *mag = mg_malloc_array((size_t)n, sizeof(float));
-    cfloat *img = mg_malloc_array((size_t)n, sizeof(cfloat));
-    cfloat *coil = mg_malloc_array((size_t)(C * n), sizeof(cfloat));
-    for (long s = 0; s < l->n; s++) {
-        int o = l->orient[s];
-        plane_geom g = geom(v, o);
-        extract(v, o, l->index[s], plane);
-        memset(square, 0, sizeof(float) * (size_t)(F * F));
-        long r0 = (F - g.rows) / 2, c0 = (F - g.cols) / 2;
-        for (long r = 0; r < g.rows; r++)
-            for (long c = 0; c < g.cols; c++) square[(r + r0) * F + c + c0] = plane[r * g.cols + c] / vmax;
-        mg_resample_fourier(square, F, F, mag, N, N);
-        mg_rng rng;
-        mg_rng_seed(&rng, mg_seed_mix(seed, (uint64_t)o, (uint64_t)l->index[s]));
-        for (long i = 0; i < n; i++) img[i] = mag[i];
-        mg_random_phase(img, N, N, phase_amp, &rng);
-        double rot = 2.0 * M_PI / (double)C * mg_rng_uniform(&rng);
-        cfloat *sens = d.sens + s * C * n, *k = d.kspace + s * C * n;
-        mg_birdcage_maps(sens, C, N, N, 1.5, rot);
-        mg_simulate_kspace(img, sens, C, N, N, noise, &rng, k);
-        memcpy(coil, k, sizeof(cfloat) * (size_t)(C * n));
-        mg_fft2c(coil, C, N, N, MG_FFT_INVERSE);
-        for (long i = 0; i < n; i++) {
-            double a = 0;
-            for (long c = 0; c < C; c++) {
-                cfloat x = coil[c * n + i];
-                a += (double)(crealf(x) * crealf(x) + cimagf(x) * cimagf(x));
-            }
-            d.rss[s * n + i] = (float)sqrt(a);
-        }
-        d.slice_info[2 * s] = o;
-        d.slice_info[2 * s + 1] = (int32_t)l->index[s];
-        mg_progress_update(pr, ++*done);
-    }
-    int rc = mg_kdata_write_h5(path, &d);
-    free(plane);
-    free(square);
-    free(mag);
-    free(img);
-    free(coil);
-    mg_kdata_free(&d);
-    return rc;
-}
 
 int cmd_simulate(int argc, char **argv)
 {
@@ -190,111 +78,15 @@ int cmd_simulate(int argc, char **argv)
     const char *outdir = argv[optind];
     if (N % 2) cli_fail(cmd, "option --matrix: %ld must be even", N);
 
-    mg_volume v;
-    if (mg_nifti_read(input, &v)) cli_fail_lib(cmd);
-    if (v.nx < 8 || v.ny < 8 || v.nz < 8)
-        cli_fail(cmd, "%s: volume %ldx%ldx%ld is too small (need at least 8 voxels per axis)", input, v.nx, v.ny, v.nz);
-    if (fabsf(v.dx - v.dy) > 0.01f * v.dx || fabsf(v.dx - v.dz) > 0.01f * v.dx)
-        fprintf(stderr, "mrgan simulate: warning: %s has voxels %gx%gx%g mm; they are treated as isotropic\n",
-                input, (double)v.dx, (double)v.dy, (double)v.dz);
-    float vmax = 0;
-    for (long i = 0; i < v.nx * v.ny * v.nz; i++) vmax = v.data[i] > vmax ? v.data[i] : vmax;
-    if (!(vmax > 0)) cli_fail(cmd, "%s: volume is empty (maximum %g)", input, (double)vmax);
-    if (mkdir(outdir, 0755) && errno != EEXIST) cli_fail(cmd, "%s: cannot create directory: %s", outdir, strerror(errno));
-
-    /* choose slices: usable = head fraction >= 30% of the orientation's peak */
-    slice_list lists[3] = {{0}};
-    long F = v.nx > v.ny ? v.nx : v.ny;
-    if (v.nz > F) F = v.nz;
-    float *plane = mg_malloc_array((size_t)(F * F), sizeof(float));
-    for (int o = 0; o < 3; o++) {
-        if (!use[o]) continue;
-        plane_geom g = geom(&v, o);
-        double *frac = mg_malloc_array((size_t)g.count, sizeof(double));
-        double best = 0;
-        for (long i = 0; i < g.count; i++) {
-            extract(&v, o, i, plane);
-            long k = 0;
-            for (long p = 0; p < g.rows * g.cols; p++) k += plane[p] > 0.1f * vmax;
-            frac[i] = (double)k / (double)(g.rows * g.cols);
-            if (frac[i] > best) best = frac[i];
-        }
-        long first = -1, last = -1;
-        for (long i = 0; i < g.count; i++)
-            if (frac[i] >= 0.3 * best) {
-                if (first < 0) first = i;
-                last = i;
-            }
-        long nchosen = 0, *chosen = mg_malloc_array((size_t)g.count, sizeof(long));
-        for (long i = first; i >= 0 && i <= last; i += stride) chosen[nchosen++] = i;
-        int *role = mg_malloc_array((size_t)(nchosen ? nchosen : 1), sizeof(int));
-        for (long j = 0; j < nchosen; j++) role[j] = block_role(10 * j / nchosen);
-        /* guard: a training slice next to a val/test slice is dropped */
-        for (long j = 0; j < nchosen; j++) {
-            if (role[j] != SPLIT_TRAIN) continue;
-            int near = (j > 0 && (role[j - 1] == SPLIT_VAL || role[j - 1] == SPLIT_TEST)) ||
-                       (j + 1 < nchosen && (role[j + 1] == SPLIT_VAL || role[j + 1] == SPLIT_TEST));
-            if (near) role[j] = SPLIT_DROP;
-        }
-        for (long j = 0; j < nchosen; j++)
-            if (role[j] != SPLIT_DROP) list_push(&lists[role[j]], o, chosen[j]);
-        free(frac);
-        free(chosen);
-        free(role);
-    }
-    free(plane);
-    long total = lists[0].n + lists[1].n + lists[2].n;
-    for (int s = 0; s < 3; s++)
-        if (lists[s].n == 0)
-            cli_fail(cmd, "%s: the %s split is empty (volume too small or --stride %ld too large)",
-                     input, split_names[s], stride);
-
-    mg_progress pr;
-    mg_progress_start(&pr, "simulate", total, quiet);
-    long done = 0;
-    for (int s = 0; s < 3; s++) {
-        size_t len = strlen(outdir) + 16;
-        char *path = mg_malloc(len);
-        snprintf(path, len, "%s/%s.h5", outdir, split_names[s]);
-        if (write_split(path, &v, &lists[s], N, C, noise, phase_amp, seed, vmax, &pr, &done))
-            cli_fail_lib(cmd);
-        free(path);
-    }
-    mg_progress_end(&pr);
-
-    /* record of what was made */
-    size_t len = strlen(outdir) + 32;
-    char *jpath = mg_malloc(len);
-    snprintf(jpath, len, "%s/simulate.json", outdir);
-    char *tmp = mg_tmp_path(jpath);
-    FILE *f = fopen(tmp, "w");
-    if (!f) cli_fail(cmd, "%s: cannot create: %s", jpath, strerror(errno));
-    cJSON *jin = cJSON_CreateString(input); /* the path, JSON-escaped */
-    char *qin = cJSON_PrintUnformatted(jin);
-    fprintf(f, "{\n  \"input\": %s,\n  \"matrix\": %ld,\n  \"coils\": %ld,\n  \"stride\": %ld,\n"
-               "  \"noise\": %g,\n  \"phase\": %g,\n  \"seed\": %llu,\n  \"volume_max\": %g,\n"
-               "  \"split_rule\": \"chosen slices of each orientation cut into 10 contiguous segments with "
-               "roles T T V T T E T T T E; training slices adjacent to val/test slices dropped\",\n",
-            qin, N, C, stride, noise, phase_amp, (unsigned long long)seed, (double)vmax);
-    cJSON_free(qin);
-    cJSON_Delete(jin);
-    for (int s = 0; s < 3; s++) {
-        fprintf(f, "  \"%s\": [", split_names[s]);
-        for (long i = 0; i < lists[s].n; i++)
-            fprintf(f, "%s[\"%s\", %ld]", i ? ", " : "", orient_names[lists[s].orient[i]], lists[s].index[i]);
-        fprintf(f, "]%s\n", s < 2 ? "," : "");
-    }
-    fprintf(f, "}\n");
-    if (fclose(f)) cli_fail(cmd, "%s: write failed", jpath);
-    if (mg_commit_tmp(tmp, jpath)) cli_fail_lib(cmd);
-    printf("simulate: %s -> %s: train %ld, val %ld, test %ld slices of %ldx%ld, %ld coils\n", input,
-           outdir, lists[0].n, lists[1].n, lists[2].n, N, N, C);
-    for (int s = 0; s < 3; s++) {
-        free(lists[s].orient);
-        free(lists[s].index);
-    }
-    free(tmp);
-    free(jpath);
-    mg_volume_free(&v);
+    mg_simulate_opts so;
+    mg_simulate_defaults(&so);
+    so.input = input;
+    so.matrix = N, so.coils = C, so.stride = stride;
+    so.noise = noise, so.phase = phase_amp, so.seed = seed, so.quiet = quiet;
+    memcpy(so.use, use, sizeof use);
+    long counts[3];
+    if (mg_simulate_dataset(&so, outdir, counts)) cli_fail_lib(cmd);
+    printf("simulate: %s -> %s: train %ld, val %ld, test %ld slices of %ldx%ld, %ld coils\n", input, outdir, counts[0],
+           counts[1], counts[2], N, N, C);
     return 0;
 }
