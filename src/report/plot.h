@@ -4,7 +4,7 @@
 #ifndef MRGAN_PLOT_H
 #define MRGAN_PLOT_H
 
-#include "io/io.h"
+#include "../io/io.h"
 
 typedef struct {
     int w, h;
