@@ -58,6 +58,15 @@ void mg_gpu_bn_forward(mg_gpu_bn *g, const float *gamma, const float *beta, cons
 void mg_gpu_bn_backward(mg_gpu_bn *g, const float *gamma, const float *x, const float *dy, float *dx,
                         float *dgamma, float *dbeta, int n, int h, int w);
 
+/* ---------------- the DC unit (gpu_dc.c, the twin of models/dc.c) ----------------
+ * dc = x - lambda A^H (A x - Ku) for the batch; r = A^H (A x - Ku). The
+ * backward: *dlam -= <gd, r>, dx += gd - lambda A^H A gd, dku += lambda A gd
+ * (dku may be NULL); lam and dlam are device scalars. */
+void mg_gpu_dc_unit_forward(mg_gpu_sense *A, const float *x, const float *ku, const float *sens, const float *mask,
+                            const float *lam, float *r, float *dc);
+void mg_gpu_dc_unit_backward(mg_gpu_sense *A, const float *gd, const float *r, const float *sens, const float *mask,
+                             const float *lam, float *dlam, float *dx, float *dku, long nimg);
+
 /* ---------------- models ---------------- */
 typedef struct mg_gpu_dcinet mg_gpu_dcinet;
 /* Mirrors net's parameters on the device (net stays the host copy; sync with

@@ -35,7 +35,7 @@ void mg_planes2c(const float *p, cfloat *z, long hw)
     for (long i = 0; i < hw; i++) z[i] = p[i] + I * p[hw + i];
 }
 
-static int n_skips(const mg_dcinet_cfg *c, int b) { return b < c->growth ? b : c->growth; }
+int mg_dcinet_skips(const mg_dcinet_cfg *c, int b) { return b < c->growth ? b : c->growth; }
 
 void mg_dcinet_init(mg_dcinet *net, const mg_dcinet_cfg *cfg, uint64_t seed)
 {
@@ -52,7 +52,7 @@ void mg_dcinet_init(mg_dcinet *net, const mg_dcinet_cfg *cfg, uint64_t seed)
         snprintf(nm, sizeof nm, "block%d.dc.lambda", b);
         net->lambda[b] = mg_params_add(&net->params, nm, 1, one);
         net->lambda[b]->w[0] = 1.0f;
-        int cin = 2 * (1 + n_skips(cfg, b));
+        int cin = 2 * (1 + mg_dcinet_skips(cfg, b));
         snprintf(nm, sizeof nm, "block%d.conv1", b);
         mg_conv2d_init(&net->conv[3 * b], &net->params, nm, cin, K, 5, 1, 2, 1, &rng);
         snprintf(nm, sizeof nm, "block%d.conv2", b);
@@ -157,7 +157,7 @@ static void dc_residual(mg_dcinet_ws *w, int s, const float *x, float *r)
 static void block_input(const mg_dcinet *net, const mg_dcinet_ws *w, int b, const float *r, float *in)
 {
     const long hw = (long)w->H * w->W, img = 2 * hw;
-    const int ns = n_skips(&net->cfg, b), cin = 2 * (1 + ns);
+    const int ns = mg_dcinet_skips(&net->cfg, b), cin = 2 * (1 + ns);
     const float lam = net->lambda[b]->w[0], *x = w->y[b];
     for (int s = 0; s < w->n; s++)
         for (long i = 0; i < img; i++) in[(long)s * cin * hw + i] = x[s * img + i] - lam * r[s * img + i];
@@ -223,7 +223,7 @@ void mg_dcinet_backward(mg_dcinet *net, const float *dout, cfloat *dku)
     for (int j = 0; j <= N; j++) memset(w->dy[j], 0, sizeof(float) * (size_t)nimg);
     memcpy(w->dy[N], dout, sizeof(float) * (size_t)nimg);
     for (int b = N - 1; b >= 0; b--) {
-        const int ns = n_skips(&net->cfg, b), cin = 2 * (1 + ns);
+        const int ns = mg_dcinet_skips(&net->cfg, b), cin = 2 * (1 + ns);
         const float *g = w->dy[b + 1];
         memcpy(w->ddc, g, sizeof(float) * (size_t)nimg); /* residual path */
         const long nk = (long)n * mg_blk_channels(K) * hw; /* a1, a2, da1, da2: blocked, padding zero */
@@ -266,7 +266,7 @@ double mg_dcinet_flops(const mg_dcinet_cfg *cfg, int C, int H, int W)
     const double hw = (double)H * W, K = cfg->kernels;
     double f = 0;
     for (int b = 0; b < cfg->blocks; b++) {
-        double cin = 2.0 * (1 + n_skips(cfg, b));
+        double cin = 2.0 * (1 + mg_dcinet_skips(cfg, b));
         f += 2.0 * 25.0 * hw * (cin * K + K * K + K * 2.0); /* 2 flops per multiply-add */
         f += 2.0 * C * 5.0 * hw * log2(hw);                /* two FFTs per coil, ~5 N log N */
     }

@@ -34,6 +34,8 @@ typedef struct {
 } mg_dcinet;
 
 void mg_dcinet_init(mg_dcinet *net, const mg_dcinet_cfg *cfg, uint64_t seed);
+/* dense skips block b sees: min(b, G) (its conv1 takes 2 (1 + that) channels) */
+int mg_dcinet_skips(const mg_dcinet_cfg *c, int b);
 void mg_dcinet_free(mg_dcinet *net);
 
 /* Forward for a batch of n samples: ku n x C x H x W (undersampled k-space),
