@@ -106,15 +106,7 @@ int cmd_demo(int argc, char **argv)
     }
     char src[1200];
     snprintf(src, sizeof src, "%s/table.md", evald);
-    FILE *f = fopen(src, "rb");
-    if (!f) cli_fail(cmd, "%s: cannot open", src);
-    char *tmp;
-    FILE *g = cli_open_tmp(cmd, table, &tmp);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, n, g);
-    fclose(f);
-    cli_close_tmp(cmd, g, tmp, table);
+    if (mg_copy_file(src, table)) cli_fail_lib(cmd);
     printf("\n== 4/4 report (%.0f s)\n", mg_now() - t0);
     fflush(stdout);
     {

@@ -1,11 +1,9 @@
 /* mrgan fid: FID and KID between two image sets (as pytorch-fid's command). */
 #include "cli.h"
 
-#include <dirent.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char *help =
     "usage: mrgan fid --weights FILE [options] REF IMAGES\n"
@@ -24,66 +22,6 @@ static const char *help =
     "                       255 for PNG)\n"
     "  --features-out F     also write both sets' features as cfl [2048 n] (F_ref, F_img)\n"
     "  -h, --help           this text\n";
-
-/* n images of H x W magnitudes from a cfl stack or a directory of PNGs */
-static float *load_set(const char *cmd, const char *path, long *n, long *H, long *W, int *png)
-{
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        char **names = NULL;
-        long k = 0;
-        while (d && (e = readdir(d)))
-            if (mg_has_suffix(e->d_name, ".png")) {
-                names = realloc(names, sizeof(char *) * (size_t)(k + 1));
-                names[k++] = mg_strdup(e->d_name);
-            }
-        if (d) closedir(d);
-        if (k == 0) cli_fail(cmd, "%s: no .png files", path);
-        for (long i = 0; i < k; i++) /* sorted, for a stable feature order */
-            for (long j = i + 1; j < k; j++)
-                if (strcmp(names[j], names[i]) < 0) {
-                    char *t = names[i];
-                    names[i] = names[j];
-                    names[j] = t;
-                }
-        float *out = NULL;
-        for (long i = 0; i < k; i++) {
-            char full[4096];
-            snprintf(full, sizeof full, "%s/%s", path, names[i]);
-            unsigned char *pix;
-            long h, w;
-            if (mg_png_read_gray(full, &pix, &h, &w)) cli_fail_lib(cmd);
-            if (i == 0) {
-                *H = h, *W = w;
-                out = mg_malloc_array((size_t)(k * h * w), sizeof(float));
-            } else if (h != *H || w != *W) {
-                cli_fail(cmd, "%s: %ldx%ld, but the first image is %ldx%ld", full, h, w, *H, *W);
-            }
-            for (long j = 0; j < h * w; j++) out[i * h * w + j] = pix[j];
-            free(pix);
-            free(names[i]);
-        }
-        free(names);
-        *n = k;
-        *png = 1;
-        return out;
-    }
-    int nd;
-    long dims[MG_MAX_DIMS];
-    cfloat *z;
-    if (mg_cfl_read(path, &nd, dims, &z)) cli_fail_lib(cmd);
-    long tot = 1;
-    for (int i = 2; i < MG_MAX_DIMS; i++) tot *= dims[i];
-    *W = dims[0], *H = dims[1], *n = tot;
-    if (*W < 8 || *H < 8) cli_fail(cmd, "%s: images of %ldx%ld are too small (dims [W H] first)", path, *W, *H);
-    float *out = mg_malloc_array((size_t)(tot * *H * *W), sizeof(float));
-    for (long i = 0; i < tot * *H * *W; i++) out[i] = cabsf(z[i]);
-    free(z);
-    *png = 0;
-    return out;
-}
 
 static void write_features(const char *cmd, const char *base, const char *suffix, const float *f, long n)
 {
@@ -119,8 +57,10 @@ int cmd_fid(int argc, char **argv)
     if (mg_fid_load(weights, &m)) cli_fail_lib(cmd);
     long na, nb, Ha, Wa, Hb, Wb;
     int pa, pb;
-    float *a = load_set(cmd, argv[optind], &na, &Ha, &Wa, &pa);
-    float *b = load_set(cmd, argv[optind + 1], &nb, &Hb, &Wb, &pb);
+    float *a = mg_image_set_read(argv[optind], &na, &Ha, &Wa, &pa);
+    if (!a) cli_fail_lib(cmd);
+    float *b = mg_image_set_read(argv[optind + 1], &nb, &Hb, &Wb, &pb);
+    if (!b) cli_fail_lib(cmd);
     if (na < 2 || nb < 2) cli_fail(cmd, "need at least 2 images per set (%ld and %ld)", na, nb);
     if (vmax == 0) {
         if (pa) vmax = 255;

@@ -60,6 +60,11 @@ int mg_sens_read_cfl(const char *path, long coils, long h, long w, cfloat **sens
 int mg_mask_read_cfl(const char *path, long h, float **mask);
 int mg_mask_write_cfl(const char *path, const float *mask, long h);
 
+/* n images of H x W magnitudes from a cfl stack ([W H] x images in the
+ * remaining dims) or a directory of 8-bit grey PNGs of one size (sorted by
+ * name; *png = 1). NULL with an error naming the file. Caller frees. */
+float *mg_image_set_read(const char *path, long *n, long *H, long *W, int *png);
+
 /* A fastMRI-style reconstruction file: `reconstruction` float32 slices x W x H. */
 int mg_h5_write_recon(const char *path, const float *mag, long S, long H, long W);
 
