@@ -60,6 +60,21 @@ expect_fail "matrix out of range" "--matrix" -- "$MRGAN" simulate --matrix 4 "$T
 expect_fail "unknown orientation" "--orient" -- "$MRGAN" simulate --orient transverse "$T/sim"
 expect_fail "unknown command" "unknown command" -- "$MRGAN" frobnicate
 
+# an output that is one of the command's inputs is refused before any work,
+# by device and inode (another spelling, a hard link, BART's BASE vs BASE.cfl)
+cp "$T/k.cfl" "$T/in.cfl"; cp "$T/k.hdr" "$T/in.hdr"; ln "$T/in.cfl" "$T/alias.cfl"; cp "$T/k.hdr" "$T/alias.hdr"
+sum_before=$(sha256sum "$T/in.cfl" "$T/in.hdr" | sha256sum)
+expect_fail "output is the input (cfl)" "is also an input" -- "$MRGAN" zerofill --accel 2 "$T/in" "$T/in.cfl"
+expect_fail "output is the input by another name" "is also an input" -- "$MRGAN" cs "$T/in.cfl" "$T/./in"
+expect_fail "output is a hard link to the input" "is also an input" -- "$MRGAN" arc --accel 2 "$T/in" "$T/alias"
+expect_fail "--ksp-out is the input" "is also an input" -- "$MRGAN" zerofill --accel 2 --ksp-out "$T/in" "$T/in" "$T/z.cfl"
+expect_fail "--sens-out is the --sens input" "is also an input" -- "$MRGAN" zerofill --sens "$T/m4" --sens-out "$T/m4.cfl" "$T/k" "$T/z.cfl"
+expect_fail "sens MAPS is the k-space" "is also an input" -- "$MRGAN" sens "$T/in" "$T/in"
+expect_fail "output is a directory" "is a directory" -- "$MRGAN" zerofill "$T/k" "$T"
+expect_fail "output name empty" "output name is empty" -- "$MRGAN" zerofill "$T/k" ""
+n=$((n+1))
+if [ "$(sha256sum "$T/in.cfl" "$T/in.hdr" | sha256sum)" != "$sum_before" ]; then echo "FAIL: an input was changed"; fails=$((fails+1)); fi
+
 n=$((n+1))
 if [ "$(cat "$T/keep.png")" != "precious" ]; then echo "FAIL: output damaged by a failed run"; fails=$((fails+1)); fi
 # the valid maps work (control: the errors above come from the bad inputs)

@@ -43,6 +43,7 @@ int cmd_recon(int argc, char **argv)
     if (argc - optind != 2) cli_fail(cmd, "expected KSPACE and OUT (see 'mrgan recon --help')");
     if (!model) cli_fail(cmd, "--model CKPT is required");
     const char *out = argv[optind + 1];
+    if (mg_check_output(out, &model, 1)) cli_fail_lib(cmd);
     mg_method r;
     mg_method_init(&r, MG_M_DCINET, "dci-net");
     if (mg_method_load(&r, model)) cli_fail_lib(cmd);

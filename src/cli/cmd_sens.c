@@ -40,6 +40,7 @@ int cmd_sens(int argc, char **argv)
     }
     if (argc - optind != 2) cli_fail(cmd, "expected KSPACE and MAPS (see 'mrgan sens --help')");
     const char *in = argv[optind], *out = argv[optind + 1];
+    if (mg_check_output(out, &in, 1)) cli_fail_lib(cmd);
     mg_kdata d;
     if (mg_kdata_read(in, &d)) cli_fail_lib(cmd);
     const long C = d.coils, H = d.h, W = d.w, n = C * H * W;

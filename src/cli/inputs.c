@@ -59,11 +59,21 @@ int cli_inputs_option(cli_inputs *in, int c, const char *arg)
     }
 }
 
+/* no output may be an input (nothing on disk is damaged: docs/reliability.md) */
+static void check_outputs(const cli_inputs *in, const char *out)
+{
+    const char *ins[3] = {in->path, in->mask_file, in->sens_file};
+    const char *outs[4] = {out, in->ksp_out, in->sens_out, in->mask_out};
+    for (int i = 0; i < 4; i++)
+        if (outs[i] && mg_check_output(outs[i], ins, 3)) cli_fail_lib(in->cmd);
+}
+
 void cli_inputs_open(cli_inputs *in, const char *path)
 {
     const char *cmd = in->cmd;
     if (in->mask_file && in->mo.accel > 0) cli_fail(cmd, "give either --mask or --accel, not both");
     in->path = path;
+    check_outputs(in, NULL);
     if (mg_kdata_read(path, &in->d)) cli_fail_lib(cmd);
     const long C = in->d.coils, H = in->d.h, W = in->d.w;
     if (in->only >= in->d.nslices)
@@ -157,6 +167,7 @@ void cli_inputs_print_help(const char *head)
 double cli_inputs_run(cli_inputs *in, int quiet, cli_slice_fn fn, void *ctx, const char *out,
                       mg_nmse_acc *acc)
 {
+    check_outputs(in, out);
     const long C = in->d.coils, H = in->d.h, W = in->d.w, n = H * W, ns = in->s1 - in->s0;
     cfloat *img = mg_malloc_array((size_t)(ns * n), sizeof(cfloat));
     cfloat *ref = mg_malloc_array((size_t)n, sizeof(cfloat));

@@ -67,6 +67,13 @@ int mg_finish_tmp(int ok, char *tmp, const char *path, const char *why);
 /* text into path, and a copy of a file (files.c); both atomic */
 int mg_write_text(const char *path, const char *text);
 int mg_copy_file(const char *from, const char *to);
+/* 1 when a and b name the same existing file (device and inode) */
+int mg_same_file(const char *a, const char *b);
+/* An output must not be one of the command's inputs (compared by device and
+ * inode, so links and other spellings count; BART's BASE names BASE.cfl and
+ * BASE.hdr), nor a directory, nor empty: 0, or -1 with an error. NULL
+ * inputs are skipped. */
+int mg_check_output(const char *out, const char *const *inputs, int n);
 /* split a CSV line in place at commas into at most max fields; returns the count */
 int mg_split_fields(char *line, char **fld, int max);
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int mg_write_text(const char *path, const char *text)
 {
@@ -40,4 +41,51 @@ int mg_split_fields(char *line, char **fld, int max)
         if (q) *q++ = 0;
     }
     return k;
+}
+
+/* the files a path may name: itself and, for BART's pair, BASE.cfl and BASE.hdr */
+static int path_files(const char *p, char out[3][4096])
+{
+    snprintf(out[0], 4096, "%s", p);
+    char base[4096];
+    snprintf(base, sizeof base, "%s", p);
+    size_t n = strlen(base);
+    if (n > 4 && (!strcmp(base + n - 4, ".cfl") || !strcmp(base + n - 4, ".hdr"))) base[n - 4] = 0;
+    snprintf(out[1], 4096, "%s.cfl", base);
+    snprintf(out[2], 4096, "%s.hdr", base);
+    return 3;
+}
+
+int mg_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int mg_check_output(const char *out, const char *const *inputs, int n)
+{
+    if (!out) return 0;
+    if (!*out) {
+        mg_set_error("output name is empty");
+        return -1;
+    }
+    struct stat st;
+    if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
+        mg_set_error("%s: is a directory (give a file name)", out);
+        return -1;
+    }
+    char fo[3][4096], fi[3][4096];
+    const int no = path_files(out, fo);
+    for (int i = 0; i < n; i++) {
+        if (!inputs[i]) continue;
+        const int ni = path_files(inputs[i], fi);
+        for (int a = 0; a < no; a++)
+            for (int b = 0; b < ni; b++)
+                if (mg_same_file(fo[a], fi[b])) {
+                    mg_set_error("%s: is also an input (%s): it would be overwritten; write the result elsewhere", out,
+                                 inputs[i]);
+                    return -1;
+                }
+    }
+    return 0;
 }
