@@ -92,8 +92,28 @@ check_fail "missing" "$MRGAN" recon --model "$T/missing.safetensors" "$T/d/test.
 printf 'garbage' > "$T/bad.safetensors"
 check_fail "bad.safetensors" "$MRGAN" recon --model "$T/bad.safetensors" "$T/d/test.h5" "$T/x.png"
 check_fail "--model" "$MRGAN" recon "$T/d/test.h5" "$T/x.png"
-check_fail "already holds a checkpoint" "$MRGAN" train -q --data "$T/d" $ARCH --epochs 1 "$T/run"
-check_fail "train.h5" "$MRGAN" train -q --data "$T/nodata" "$T/run2"
+check_fail "not empty (last.safetensors" "$MRGAN" train -q --data "$T/d" $ARCH --epochs 1 "$T/run"
+check_fail "nodata: cannot open the data directory" "$MRGAN" train -q --data "$T/nodata" "$T/run2"
+mkdir -p "$T/nodata2"
+check_fail "train.h5" "$MRGAN" train -q --data "$T/nodata2" "$T/run2"
+# a finished run whose last.safetensors is gone is not trained over
+cp -r "$T/run" "$T/runx" && rm "$T/runx/last.safetensors"
+check_fail "not empty" "$MRGAN" train -q --data "$T/d" $ARCH --epochs 1 "$T/runx"
+# --resume checks --data (validation sets must stay the same)
+cp -r "$T/d" "$T/d2"
+check_fail "not on --data" "$MRGAN" train -q --resume --data "$T/d2" "$T/run"
+# two processes in one run directory: the second is refused
+flock "$T/run/.lock" sleep 2 & holder=$!
+sleep 0.5
+check_fail "in use by another mrgan process" "$MRGAN" train -q --resume --data "$T/d" "$T/run"
+wait $holder
+check_fail "--select-start 3" "$MRGAN" train -q --data "$T/d" $ARCH --epochs 3 --select-start 3 "$T/run4"
+# --resume honours --lr (recorded in config.json) and names the options it ignores
+"$MRGAN" train --resume --data "$T/d" --epochs 5 --lr 0.0001 --blocks 7 "$T/run" 2>"$T/err" >/dev/null || fail "resume with --lr: $(cat "$T/err")"
+grep -q "ignoring --blocks" "$T/err" || fail "resume did not name the ignored option: $(cat "$T/err")"
+grep -q -- "--lr 0.0001 from here on" "$T/err" || fail "resume did not take --lr: $(cat "$T/err")"
+grep -Eq '"lr":[[:space:]]*(0.0001|9.9999997[0-9]*e-05)' "$T/run/config.json" || fail "config.json lr: $(grep lr "$T/run/config.json")"
+n=$((n+1)); echo "ok: --resume --lr 0.0001 taken, --blocks ignored with a note"
 check_fail "--mode" "$MRGAN" train --mode gan --data "$T/d" "$T/run3"
 check_fail "--lr" "$MRGAN" train --lr 0 --data "$T/d" "$T/run3"
 echo "$n passed, 0 failed"

@@ -186,6 +186,7 @@ int cmd_eval(int argc, char **argv)
     if (nmax > 0 && in.s0 + nmax < in.s1) in.s1 = in.s0 + nmax;
     const long C = in.d.coils, H = in.d.h, W = in.d.w, n = H * W, ns = in.s1 - in.s0;
     if (mkdir(outdir, 0755) && errno != EEXIST) cli_fail(cmd, "%s: cannot create: %s", outdir, strerror(errno));
+    if (mg_lock_dir(outdir) < 0) cli_fail_lib(cmd); /* held until the process ends */
     char *imgdir = mg_path_join(outdir, "images");
     if (mkdir(imgdir, 0755) && errno != EEXIST) cli_fail(cmd, "%s: cannot create: %s", imgdir, strerror(errno));
 

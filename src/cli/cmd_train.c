@@ -58,7 +58,10 @@ static const char *help =
     "  --init CKPT        start the generator from CKPT's weights (e.g. an MSE run's\n"
     "                     best.safetensors; the paper trains from scratch)\n"
     "  --resume           continue RUN from RUN/last.safetensors with RUN/config.json\n"
-    "                     (an explicit --epochs may extend the run)\n"
+    "                     and the same --data (an explicit --epochs may extend the\n"
+    "                     run, --lr sets the learning rate from here on; other\n"
+    "                     options are ignored, with a note). Without --resume RUN\n"
+    "                     must be new or empty. RUN is locked while training.\n"
     "  --gpu[=N]          steps and validation on CUDA device N (default 0): cuDNN,\n"
     "                     cuFFT, cuBLAS; samples are still prepared on the CPU. Not\n"
     "                     saved in the run: --resume may switch (docs/gpu.md)\n"
@@ -90,9 +93,18 @@ int cmd_train(int argc, char **argv)
     mg_train_cfg cfg;
     mg_train_defaults(&cfg);
     const char *data = NULL;
-    int resume = 0, epochs_given = 0, c;
+    int resume = 0, epochs_given = 0, lr_given = 0, c;
+    char ignored[512] = ""; /* options --resume does not change */
+    size_t io = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
+    int idx;
+    while ((c = getopt_long(argc, argv, "hq", opts, &idx)) != -1) {
+        if (c != '?' && c != 'h' && !strchr("demrqul", c) && io < sizeof ignored - 32) {
+            const char *nm = "";
+            for (int i = 0; opts[i].name; i++)
+                if (opts[i].val == c) nm = opts[i].name;
+            io += (size_t)snprintf(ignored + io, sizeof ignored - io, "%s--%s", io ? ", " : "", nm);
+        }
         switch (c) {
         case 'd': data = optarg; break;
         case 'x':
@@ -107,7 +119,7 @@ int cmd_train(int argc, char **argv)
         case 'P': cfg.net.blocks = 20, cfg.net.growth = 5, cfg.net.kernels = 40; break;
         case 'e': cfg.epochs = (int)cli_long(cmd, "--epochs", optarg, 1, 1000000); epochs_given = 1; break;
         case 'b': cfg.batch = (int)cli_long(cmd, "--batch", optarg, 1, 4096); break;
-        case 'l': cfg.lr = (float)cli_double(cmd, "--lr", optarg, 1e-9, 1.0); break;
+        case 'l': cfg.lr = (float)cli_double(cmd, "--lr", optarg, 1e-9, 1.0), lr_given = 1; break;
         case '1': cfg.beta1 = (float)cli_double(cmd, "--beta1", optarg, 0.0, 0.9999); break;
         case 'R': cfg.accel = cli_double(cmd, "--accel", optarg, 1.0, 1e6); break;
         case 'c': cfg.center = cli_long(cmd, "--center", optarg, 0, 1 << 16); break;
@@ -143,6 +155,11 @@ int cmd_train(int argc, char **argv)
     if (argc - optind != 1) cli_fail(cmd, "expected one run directory (see 'mrgan train --help')");
     if (!data) cli_fail(cmd, "--data DIR is required (a directory with train.h5 and val.h5)");
     if (resume && !epochs_given) cfg.epochs = 0; /* keep the run's own epoch count */
+    if (resume) {
+        cfg.resume_lr = lr_given ? cfg.lr : 0;
+        if (ignored[0] && !cfg.quiet)
+            fprintf(stderr, "mrgan train: --resume keeps the run's config.json; ignoring %s\n", ignored);
+    }
     if (mg_dist_init(&argc, &argv)) cli_fail_lib(cmd);
     int rc = mg_train_run(&cfg, data, argv[optind], resume);
     if (rc < 0) {

@@ -74,6 +74,14 @@ int mg_same_file(const char *a, const char *b);
  * BASE.hdr), nor a directory, nor empty: 0, or -1 with an error. NULL
  * inputs are skipped. */
 int mg_check_output(const char *out, const char *const *inputs, int n);
+/* An exclusive lock on DIR (flock of DIR/.lock), held until mg_unlock_dir or
+ * the process ends: the fd, or -1 with "DIR: in use by another mrgan
+ * process" when another holds it. */
+int mg_lock_dir(const char *dir);
+void mg_unlock_dir(int fd);
+/* The number of entries of dir (its .lock not counted) and the first few
+ * names, comma-separated, into buf; -1 when dir cannot be read. */
+int mg_dir_list(const char *dir, char *buf, size_t n);
 /* split a CSV line in place at commas into at most max fields; returns the count */
 int mg_split_fields(char *line, char **fld, int max);
 

@@ -1,9 +1,14 @@
 /* Whole-file writes and copies, atomic (core.h). */
 #include "core.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int mg_write_text(const char *path, const char *text)
 {
@@ -88,4 +93,50 @@ int mg_check_output(const char *out, const char *const *inputs, int n)
                 }
     }
     return 0;
+}
+
+int mg_lock_dir(const char *dir)
+{
+    char *p = mg_path_join(dir, ".lock");
+    int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        mg_set_error("%s: cannot create a lock: %s", p, strerror(errno));
+        free(p);
+        return -1;
+    }
+    free(p);
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            mg_set_error("%s: in use by another mrgan process (train, eval or report); wait for it or use another "
+                         "directory", dir);
+        else
+            mg_set_error("%s: cannot lock: %s", dir, strerror(e));
+        return -1;
+    }
+    return fd;
+}
+
+void mg_unlock_dir(int fd)
+{
+    if (fd >= 0) close(fd);
+}
+
+int mg_dir_list(const char *dir, char *buf, size_t n)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    struct dirent *e;
+    int k = 0;
+    size_t o = 0;
+    buf[0] = 0;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, ".lock")) continue;
+        if (k < 4 && o < n) o += (size_t)snprintf(buf + o, n - o, "%s%s", k ? ", " : "", e->d_name);
+        k++;
+    }
+    closedir(d);
+    if (k > 4 && o < n) snprintf(buf + o, n - o, ", ... (%d entries)", k);
+    return k;
 }

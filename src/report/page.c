@@ -377,12 +377,13 @@ int mg_report_build(const mg_report_opts *o, char **index)
     static char t3[32768];
     t3[0] = 0;
     curves cv = {0};
-    int rc = -1;
+    int rc = -1, lock = -1;
     if (read_curves(pcsv, &cv) || load_eval(r) || table_from_csv(r)) goto out;
     if (mkdir(r->out, 0755) && errno != EEXIST) {
         mg_set_error("%s: cannot create: %s", r->out, strerror(errno));
         goto out;
     }
+    if ((lock = mg_lock_dir(r->out)) < 0) goto out;
     /* panels */
     long sl[16];
     int nsl, rx = 0, ry = 0, rs = 0;
@@ -421,6 +422,7 @@ int mg_report_build(const mg_report_opts *o, char **index)
     ph = NULL;
     rc = 0;
 out:
+    mg_unlock_dir(lock);
     free(ph);
     free(pkey);
     free(cfg);

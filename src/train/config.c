@@ -81,6 +81,7 @@ char *mg_train_config_json(const mg_train_cfg *c)
     cJSON_AddStringToObject(o, "eval_seed", seed);
     if (c->init) cJSON_AddStringToObject(o, "init", c->init);
     if (c->fid_weights[0]) cJSON_AddStringToObject(o, "fid_weights", c->fid_weights);
+    if (c->data[0]) cJSON_AddStringToObject(o, "data", c->data);
     char *s = cJSON_Print(o);
     cJSON_Delete(o);
     return s;
@@ -145,6 +146,9 @@ int mg_train_config_read(const char *path, mg_train_cfg *c)
     d.init = NULL; /* only used when a run starts */
     const cJSON *fw = cJSON_GetObjectItemCaseSensitive(o, "fid_weights");
     if (cJSON_IsString(fw)) snprintf(d.fid_weights, sizeof d.fid_weights, "%s", fw->valuestring);
+    const cJSON *dd = cJSON_GetObjectItemCaseSensitive(o, "data");
+    if (cJSON_IsString(dd)) snprintf(d.data, sizeof d.data, "%s", dd->valuestring); /* older runs: "" */
+    d.resume_lr = c->resume_lr;
     *c = d;
     cJSON_Delete(o);
     return 0;

@@ -129,3 +129,20 @@ int mg_log_trim(const char *path, long step, long epoch)
     free(rows);
     return mg_finish_tmp(ok, tmp, path, ok ? NULL : strerror(errno));
 }
+
+int mg_log_epoch_loss(const char *path, long epoch, long step, double *sum, long *n)
+{
+    *sum = 0;
+    *n = 0;
+    mg_log_row *rows;
+    long nr;
+    if (mg_log_read(path, &rows, &nr)) return -1;
+    for (long i = 0; i < nr; i++)
+        if (rows[i].kind == 's' && rows[i].v[MG_LOG_EPOCH] == (double)epoch && rows[i].v[MG_LOG_STEP] <= (double)step &&
+            isfinite(rows[i].v[MG_LOG_LOSS])) {
+            *sum += rows[i].v[MG_LOG_LOSS];
+            (*n)++;
+        }
+    free(rows);
+    return 0;
+}

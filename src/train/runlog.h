@@ -32,5 +32,8 @@ int mg_log_read(const char *path, mg_log_row **rows, long *n);
  * row: keep the header and the step rows up to global step `step` and the
  * epoch rows up to `epoch`. A missing file is fine. */
 int mg_log_trim(const char *path, long step, long epoch);
+/* The sum and count of the training losses of epoch `epoch`'s step rows up
+ * to global step `step` (a resumed epoch's mean covers its whole epoch). */
+int mg_log_epoch_loss(const char *path, long epoch, long step, double *sum, long *n);
 
 #endif

@@ -34,6 +34,8 @@ typedef struct {
     const char *init;   /* generator weights to start from (NULL: random) */
     char fid_weights[512]; /* Inception-v3 weights: validation FID per epoch ("" none) */
     int gpu;            /* CUDA device for the steps and validation (-1: the CPU); not saved */
+    char data[1024];    /* the data directory's real path: recorded, and --resume must match it */
+    float resume_lr;    /* --lr given with --resume: the learning rate from the resumed step on (0: keep) */
 } mg_train_cfg;
 
 void mg_train_defaults(mg_train_cfg *c);

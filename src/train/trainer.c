@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
 
 static volatile sig_atomic_t stop_flag;
@@ -206,9 +207,10 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
     t->p_epochs = mg_path_join(run_dir, "epochs");
     t->p_grid = mg_path_join(run_dir, "val_grid");
     long *perm = NULL;
-    int rc = -1;
+    int rc = -1, lock = -1;
     struct stat st;
     mg_train_cfg *cfg = &t->cfg;
+    char data_real[PATH_MAX];
     t->P = mg_dist_size();
     t->R = mg_dist_rank();
     const int lead = t->R == 0; /* rank 0 writes files and prints */
@@ -221,12 +223,31 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         }
     }
 
+    if (!realpath(data_dir, data_real)) {
+        mg_set_error("%s: cannot open the data directory: %s", data_dir, strerror(errno));
+        goto out;
+    }
     if (resume) {
+        if (lead && (lock = mg_lock_dir(run_dir)) < 0) goto out;
         if (mg_train_config_read(t->p_cfg, cfg)) goto out;
         if (cfg_in->epochs > cfg->epochs) cfg->epochs = cfg_in->epochs; /* allow extending a run */
+        if (cfg->data[0] && strcmp(cfg->data, data_real)) {
+            mg_set_error("%s: the run trained on %s, not on --data %s (its validation NMSE and model selection "
+                         "would compare different sets); resume with that --data, or start a new run",
+                         run_dir, cfg->data, data_real);
+            goto out;
+        }
+        if (cfg->resume_lr > 0 && cfg->resume_lr != cfg->lr) {
+            if (!cfg->quiet) fprintf(stderr, "train: --lr %g from here on (the run had %g)\n", (double)cfg->resume_lr,
+                                     (double)cfg->lr);
+            cfg->lr = cfg->resume_lr;
+        }
     } else {
-        if (stat(t->p_last, &st) == 0) {
-            mg_set_error("%s: run directory already holds a checkpoint (use --resume, or a new directory)", run_dir);
+        char seen[512];
+        int k = mg_dir_list(run_dir, seen, sizeof seen);
+        if (k > 0) {
+            mg_set_error("%s: not empty (%s): continue a run with --resume, or train into a new directory", run_dir,
+                         seen);
             goto out;
         }
         mg_dist_barrier(); /* every rank has looked before rank 0 writes */
@@ -234,6 +255,18 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
             mg_set_error("%s: cannot create run directory: %s", run_dir, strerror(errno));
             goto out;
         }
+        if (lead && (lock = mg_lock_dir(run_dir)) < 0) goto out;
+    }
+    cfg->resume_lr = 0;
+    if (strlen(data_real) >= sizeof cfg->data) {
+        mg_set_error("%s: path too long", data_real);
+        goto out;
+    }
+    memcpy(cfg->data, data_real, strlen(data_real) + 1);
+    if (cfg->select_start >= cfg->epochs) {
+        mg_set_error("--select-start %d: not below the %d epochs, so no epoch could be selected", cfg->select_start,
+                     cfg->epochs);
+        goto out;
     }
     if (mg_trainer_mode(t)) goto out;
     if (lead && ((mkdir(t->p_epochs, 0755) && errno != EEXIST) ||
@@ -263,7 +296,7 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         if (bad) goto out;
     }
     t->cfg_json = mg_train_config_json(cfg);
-    if (lead && !resume && mg_write_text(t->p_cfg, t->cfg_json)) goto out;
+    if (lead && mg_write_text(t->p_cfg, t->cfg_json)) goto out; /* on --resume: the data path and --lr recorded */
 
     int cin;
     if (mg_trainer_models(t, H, W, &cin)) {
@@ -342,6 +375,9 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         mg_progress_start(&pr, label, spe, cfg->quiet);
         double loss_sum = 0;
         long loss_n = 0;
+        if (t->pos.step_in_epoch > 0 && lead && /* resumed inside this epoch: its earlier steps count too */
+            mg_log_epoch_loss(t->p_csv, t->pos.epoch + 1, t->pos.global_step, &loss_sum, &loss_n))
+            goto restore;
         while (t->pos.step_in_epoch < spe) {
             double t0 = mg_now(), c0 = mg_dist_seconds();
             mg_step_log lg = {0, 0, 0, 0, 0, 0};
@@ -451,6 +487,7 @@ out:
     t->pre = NULL;
     free(perm);
     mg_trainer_free(t);
+    mg_unlock_dir(lock);
     return rc;
 }
 
