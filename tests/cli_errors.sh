@@ -72,6 +72,24 @@ expect_fail "--sens-out is the --sens input" "is also an input" -- "$MRGAN" zero
 expect_fail "sens MAPS is the k-space" "is also an input" -- "$MRGAN" sens "$T/in" "$T/in"
 expect_fail "output is a directory" "is a directory" -- "$MRGAN" zerofill "$T/k" "$T"
 expect_fail "output name empty" "output name is empty" -- "$MRGAN" zerofill "$T/k" ""
+# a zero reference has no NMSE: an error, never 0
+"$FIX" scale "$T/k" "$T/kzero" 0 || exit 1
+expect_fail "compare against an all-zero reference" "all zero" -- "$MRGAN" compare "$T/kzero" "$T/k"
+expect_fail "undersampling all-zero k-space" "all zero" -- "$MRGAN" zerofill --accel 2 --center 4 "$T/kzero" "$T/z2.cfl"
+# maps that are not unit-norm (scaled by 1.5) are normalised, with a note: CS gives the unit-norm result
+"$FIX" scale "$T/m4" "$T/m4x" 1.5 || exit 1
+n=$((n+1))
+"$MRGAN" cs --accel 2 --center 4 --sens "$T/m4" "$T/k" "$T/cs1.cfl" >/dev/null 2>&1 &&
+    "$MRGAN" cs --accel 2 --center 4 --sens "$T/m4x" "$T/k" "$T/cs2.cfl" >/dev/null 2>"$T/note" &&
+    grep -q "not unit-norm" "$T/note" &&
+    nr=$("$MRGAN" compare "$T/cs1" "$T/cs2" | sed 's/.*NRMSE \([0-9.e+-]*\).*/\1/') &&
+    awk -v x="$nr" 'BEGIN { exit !(x < 1e-4) }' || { echo "FAIL: scaled maps: NRMSE ${nr:-?}, $(cat "$T/note")"; fails=$((fails+1)); }
+# k-space scaled by 1e19 (float squares used to overflow): the same zero-filled image, scaled
+"$FIX" scale "$T/k" "$T/kbig" 1e19 || exit 1
+n=$((n+1))
+"$MRGAN" zerofill --accel 2 --center 4 "$T/k" "$T/zf1.cfl" >/dev/null 2>&1 && "$MRGAN" zerofill --accel 2 --center 4 "$T/kbig" "$T/zfb.cfl" >/dev/null 2>&1 &&
+    "$FIX" scale "$T/zfb" "$T/zfb1" 1e-19 && nr=$("$MRGAN" compare "$T/zf1" "$T/zfb1" | sed 's/.*NRMSE \([0-9.e+-]*\).*/\1/') &&
+    awk -v x="$nr" 'BEGIN { exit !(x < 1e-4) }' || { echo "FAIL: k-space x 1e19: NRMSE ${nr:-?}"; fails=$((fails+1)); }
 n=$((n+1))
 if [ "$(sha256sum "$T/in.cfl" "$T/in.hdr" | sha256sum)" != "$sum_before" ]; then echo "FAIL: an input was changed"; fails=$((fails+1)); fi
 

@@ -161,8 +161,24 @@ int main(int argc, char **argv)
         if (rc) fprintf(stderr, "mkfixture: %s\n", mg_error());
         return rc ? 1 : 0;
     }
+    if (argc == 5 && !strcmp(argv[1], "scale")) { /* a cfl times a factor: scale IN OUT FACTOR */
+        int nd;
+        long dims[MG_MAX_DIMS];
+        cfloat *z;
+        int rc = mg_cfl_read(argv[2], &nd, dims, &z);
+        if (!rc) {
+            long n = 1;
+            for (int i = 0; i < nd; i++) n *= dims[i];
+            const double f = atof(argv[4]);
+            for (long i = 0; i < n; i++) z[i] = (cfloat)((double complex)z[i] * f);
+            rc = mg_cfl_write(argv[3], nd, dims, z);
+            free(z);
+        }
+        if (rc) fprintf(stderr, "mkfixture: %s\n", mg_error());
+        return rc ? 1 : 0;
+    }
     if (argc < 3) {
-        fprintf(stderr, "usage: mkfixture phantom|nancfl|zeromask|kspace|maps|niftidtype|niftihuge|h5real OUT [COILS] | ckptdiff A B [GLOB] | pngstats PNG | incweights OUT\n");
+        fprintf(stderr, "usage: mkfixture phantom|nancfl|zeromask|kspace|maps|niftidtype|niftihuge|h5real OUT [COILS] | ckptdiff A B [GLOB] | pngstats PNG | incweights OUT | scale IN OUT FACTOR\n");
         return 2;
     }
     int rc = 0;

@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define H 64
 #define W 64
@@ -64,6 +65,62 @@ static void run(int method, double max_nrmse)
 static void test_direct(void **state) { (void)state; run(MG_SENS_DIRECT, 0.06); }
 static void test_walsh(void **state) { (void)state; run(MG_SENS_WALSH, 0.06); }
 
+/* Maps do not depend on the data's scale: k-space from 1e-20 to 1e19 gives
+ * the same Walsh and direct maps (float squares used to overflow at 1e10) */
+static void test_scale_invariance(void **state)
+{
+    (void)state;
+    cfloat *truth = mg_malloc_array(C * N, sizeof(cfloat)), *k = mg_malloc_array(C * N, sizeof(cfloat));
+    cfloat *ks = mg_malloc_array(C * N, sizeof(cfloat)), *s0 = mg_malloc_array(C * N, sizeof(cfloat));
+    cfloat *s1 = mg_malloc_array(C * N, sizeof(cfloat)), m[N];
+    mg_rng r;
+    mg_rng_seed(&r, 2);
+    phantom(m);
+    mg_birdcage_maps(truth, C, H, W, 1.5, 0.4);
+    mg_simulate_kspace(m, truth, C, H, W, 0.001, &r, k);
+    const double scales[4] = {1e-20, 1e10, 1e15, 1e19};
+    for (int method = MG_SENS_DIRECT; method <= MG_SENS_WALSH; method++) {
+        assert_int_equal(mg_sens_estimate(k, C, H, W, 12, method, s0), 0);
+        for (int j = 0; j < 4; j++) {
+            for (long i = 0; i < C * N; i++) ks[i] = (cfloat)((double complex)k[i] * scales[j]);
+            assert_int_equal(mg_sens_estimate(ks, C, H, W, 12, method, s1), 0);
+            double worst = 0;
+            for (long i = 0; i < C * N; i++) /* inside the object (outside, the noise sets the maps) */
+                if (cabsf(m[i % N]) >= 0.3f) worst = fmax(worst, cabsf(s1[i] - s0[i]));
+            if (worst > 1e-4) fail_msg("method %d, k-space x %g: maps differ by %g", method, scales[j], worst);
+        }
+    }
+    free(truth), free(k), free(ks), free(s0), free(s1);
+}
+
+/* mg_sens_normalize: maps scaled by 1.5, or each coil to its own maximum,
+ * come back unit-norm; unit-norm maps are left bit for bit */
+static void test_normalize(void **state)
+{
+    (void)state;
+    cfloat *s = mg_malloc_array(C * N, sizeof(cfloat)), *t = mg_malloc_array(C * N, sizeof(cfloat));
+    mg_birdcage_maps(s, C, H, W, 1.5, 0.1);
+    memcpy(t, s, sizeof(cfloat) * C * N);
+    double dev = mg_sens_normalize(t, C, H, W, 1e-3);
+    assert_true(dev <= 1e-3);
+    assert_memory_equal(s, t, sizeof(cfloat) * C * N);
+    for (long i = 0; i < C * N; i++) t[i] = 1.5f * s[i];
+    assert_true(fabs(mg_sens_normalize(t, C, H, W, 1e-3) - 0.5) < 1e-3);
+    for (long i = 0; i < C * N; i++) assert_true(cabsf(t[i] - s[i]) < 1e-5f);
+    for (int c = 0; c < C; c++) { /* each coil scaled to a maximum of 1 */
+        float mx = 0;
+        for (long i = 0; i < N; i++) mx = fmaxf(mx, cabsf(s[c * N + i]));
+        for (long i = 0; i < N; i++) t[c * N + i] = s[c * N + i] / mx;
+    }
+    assert_true(mg_sens_normalize(t, C, H, W, 1e-3) > 0.1);
+    for (long i = 0; i < N; i++) {
+        double e = 0;
+        for (int c = 0; c < C; c++) e += pow(cabsf(t[c * N + i]), 2);
+        assert_true(fabs(e - 1.0) < 1e-4);
+    }
+    free(s), free(t);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -75,7 +132,8 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_direct), cmocka_unit_test(test_walsh), cmocka_unit_test(test_errors)};
+        cmocka_unit_test(test_direct), cmocka_unit_test(test_walsh), cmocka_unit_test(test_scale_invariance),
+        cmocka_unit_test(test_normalize), cmocka_unit_test(test_errors)};
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     mg_fft_cleanup();
     return rc;

@@ -64,7 +64,7 @@ typedef struct {
     mg_kdata d;
     cli_mask_opts mo;
     const char *mask_file, *mask_out, *sens_file, *ksp_out, *sens_out;
-    int method, force_est, undersample;
+    int method, force_est, undersample, norm_noted;
     long acs, only, s0, s1, lines;
     float *fixed, *mask;
     cfloat *ext_sens;

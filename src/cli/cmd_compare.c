@@ -38,6 +38,7 @@ int cmd_compare(int argc, char **argv)
             cli_fail(cmd, "%s: dims differ from %s in dim %d (%ld vs %ld)", argv[2], argv[1], i, db[i], da[i]);
         n *= da[i];
     }
+    if (mg_first_nonfinite_c(a, (size_t)n) >= 0) cli_fail(cmd, "%s: non-finite values", argv[1]);
     if (mg_first_nonfinite_c(b, (size_t)n) >= 0) cli_fail(cmd, "%s: non-finite values", argv[2]);
     const long W = da[0], H = da[1], hw = W * H, ns = n / hw;
     float *ma = mg_malloc_array((size_t)n, sizeof(float)), *mb = mg_malloc_array((size_t)n, sizeof(float));
@@ -50,6 +51,7 @@ int cmd_compare(int argc, char **argv)
         ec += pow(cabsf(a[i] - b[i]), 2);
         if (ma[i] > mx) mx = ma[i];
     }
+    if (!(r > 0)) cli_fail(cmd, "%s: the reference is all zero: NMSE is undefined", argv[1]);
     double ssim = 0;
     mg_hfen_acc hf = {0, 0};
     for (long s = 0; s < ns; s++) {

@@ -193,7 +193,8 @@ int cmd_eval(int argc, char **argv)
     /* the references and masks, then every method (files are written only
      * when every method has run, so a failure leaves no half-written tables) */
     mg_eval ev = {.data = &in.d, .s0 = in.s0, .s1 = in.s1, .slice = eval_slice, .ctx = &in,
-                  .fid = have_fid ? &fid : NULL, .quiet = quiet, .per_slice = 1};
+                  .fid = have_fid ? &fid : NULL, .quiet = quiet, .per_slice = 1,
+                  .path = in.path};
     if (mg_eval_prepare(&ev)) cli_fail_lib(cmd);
     long dref[14] = {W, H, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ns};
     char *p = mg_path_join(imgdir, "reference.cfl");

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "mri/mri.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,9 +132,16 @@ const float *cli_inputs_slice(cli_inputs *in, long s, cfloat *sens)
         free(ku);
         if (rc) cli_fail_lib(in->cmd);
     }
-    if (in->ext_sens) memcpy(sens, in->ext_sens, sizeof(cfloat) * (size_t)n);
-    else if (in->d.sens && !in->force_est) memcpy(sens, in->d.sens + s * n, sizeof(cfloat) * (size_t)n);
-    else if (mg_sens_estimate(in->d.kspace + s * n, C, H, W, in->acs, in->method, sens)) cli_fail_lib(in->cmd);
+    if (in->ext_sens || (in->d.sens && !in->force_est)) { /* a user's maps: unit norm, as every method assumes */
+        memcpy(sens, in->ext_sens ? in->ext_sens : in->d.sens + s * n, sizeof(cfloat) * (size_t)n);
+        const double dev = mg_sens_normalize(sens, C, H, W, 1e-3);
+        if (dev > 1e-3 && !in->norm_noted) {
+            fprintf(stderr, "%s: note: the coil maps of %s are not unit-norm (root-sum-of-squares off by up to %.3g); "
+                            "normalised per pixel (docs/reliability.md)\n",
+                    in->cmd, in->ext_sens ? in->sens_file : in->path, dev);
+            in->norm_noted = 1;
+        }
+    } else if (mg_sens_estimate(in->d.kspace + s * n, C, H, W, in->acs, in->method, sens)) cli_fail_lib(in->cmd);
     if (in->sens_out && mg_cfl_write(in->sens_out, 4, dims, sens)) cli_fail_lib(in->cmd);
     return m;
 }
@@ -143,6 +151,7 @@ void cli_inputs_report(const cli_inputs *in, const mg_nmse_acc *acc)
     const long ns = in->s1 - in->s0;
     if (!in->undersample) return;
     double nmse = mg_nmse_value(acc);
+    if (!isfinite(nmse)) cli_fail(in->cmd, "%s: the fully sampled image is all zero: NMSE is undefined", in->path);
     printf("%s: mean sampled lines %.1f of %ld (net R = %.3f); NMSE vs fully sampled = %.5f "
            "(x1e3: %.2f)\n",
            in->cmd, (double)in->lines / (double)ns, in->d.h,
@@ -181,6 +190,8 @@ double cli_inputs_run(cli_inputs *in, int quiet, cli_slice_fn fn, void *ctx, con
         cfloat *x = img + (s - in->s0) * n;
         double t0 = mg_now();
         if (fn(ctx, k, sens, m, x, s)) cli_fail_lib(in->cmd);
+        if (mg_first_nonfinite_c(x, (size_t)n) >= 0)
+            cli_fail(in->cmd, "%s: not written: the reconstruction of slice %ld of %s is not finite", out, s, in->path);
         t += mg_now() - t0;
         if (in->undersample) {
             mg_zerofill(k, sens, NULL, ref, C, H, W);
@@ -189,6 +200,8 @@ double cli_inputs_run(cli_inputs *in, int quiet, cli_slice_fn fn, void *ctx, con
         mg_progress_update(&pr, s - in->s0 + 1);
     }
     mg_progress_end(&pr);
+    if (in->undersample && !isfinite(mg_nmse_value(acc))) /* before anything is written */
+        cli_fail(in->cmd, "%s: the fully sampled image is all zero: NMSE is undefined", in->path);
     if (mg_images_write(out, img, ns, H, W)) cli_fail_lib(in->cmd);
     free(img);
     free(ref);

@@ -105,4 +105,4 @@ void mg_hfen_add(mg_hfen_acc *acc, const float *gt, const float *x, long H, long
     free(b);
 }
 
-double mg_hfen_value(const mg_hfen_acc *acc) { return acc->ref > 0 ? sqrt(acc->err / acc->ref) : 0.0; }
+double mg_hfen_value(const mg_hfen_acc *acc) { return acc->ref > 0 ? sqrt(acc->err / acc->ref) : NAN; }

@@ -1,5 +1,7 @@
 #include "metrics.h"
 
+#include <math.h>
+
 void mg_nmse_add_mag(mg_nmse_acc *acc, const cfloat *gt, const cfloat *pred, size_t n)
 {
     double e = 0, r = 0;
@@ -12,4 +14,4 @@ void mg_nmse_add_mag(mg_nmse_acc *acc, const cfloat *gt, const cfloat *pred, siz
     acc->ref += r;
 }
 
-double mg_nmse_value(const mg_nmse_acc *acc) { return acc->ref > 0 ? acc->err / acc->ref : 0.0; }
+double mg_nmse_value(const mg_nmse_acc *acc) { return acc->ref > 0 ? acc->err / acc->ref : NAN; }

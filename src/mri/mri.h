@@ -26,6 +26,12 @@ void mg_sense_adjoint(const cfloat *ksp, const cfloat *sens, const float *mask, 
                       cfloat *work, long C, long H, long W);
 /* Zero-filled reconstruction mz = sum_c conj(s_c) F^-1(M K_c); mask may be
  * NULL for data that are already undersampled (or fully sampled: mf). */
+/* Maps to sum_c |s_c|^2 = 1 at every pixel where they are not (near) zero,
+ * in place, when their root-sum-of-squares is off by more than tol anywhere
+ * (maps within tol are left untouched): the SENSE operator, FISTA's step and
+ * the DC units assume unit-norm maps. Returns the largest deviation before. */
+double mg_sens_normalize(cfloat *sens, long C, long H, long W, double tol);
+
 /* ---- the SENSE operator object (sense_op.c): A = M F S of one slice ----
  * x: H x W image, y: C x H x W k-space. work: C*H*W scratch (NULL: owned).
  * mask NULL: every line. */

@@ -55,7 +55,7 @@ static void normalise_rss(cfloat *s, long C, long n)
         double a = 0;
         for (long c = 0; c < C; c++) {
             cfloat v = s[c * n + i];
-            a += (double)(crealf(v) * crealf(v) + cimagf(v) * cimagf(v));
+            a += ((double)crealf(v) * crealf(v) + (double)cimagf(v) * cimagf(v));
         }
         rss[i] = (float)sqrt(a);
         if (rss[i] > maxr) maxr = rss[i];
@@ -97,7 +97,7 @@ static void walsh(const cfloat *lr, const cfloat *ref, long C, long H, long W, l
             double nv = 0;
             for (long c = 0; c < C; c++) {
                 v[c] = ref[c * n + p];
-                nv += (double)(crealf(v[c]) * crealf(v[c]) + cimagf(v[c]) * cimagf(v[c]));
+                nv += ((double)crealf(v[c]) * crealf(v[c]) + (double)cimagf(v[c]) * cimagf(v[c]));
             }
             if (nv == 0) {
                 for (long c = 0; c < C; c++) v[c] = 1.0f;
@@ -108,7 +108,7 @@ static void walsh(const cfloat *lr, const cfloat *ref, long C, long H, long W, l
                     cfloat acc = 0;
                     for (long b = 0; b < C; b++) acc += R[a * C + b] * v[b];
                     t[a] = acc;
-                    nn += (double)(crealf(acc) * crealf(acc) + cimagf(acc) * cimagf(acc));
+                    nn += ((double)crealf(acc) * crealf(acc) + (double)cimagf(acc) * cimagf(acc));
                 }
                 if (nn == 0) break;
                 float inv = (float)(1.0 / sqrt(nn));
@@ -122,7 +122,7 @@ static void walsh(const cfloat *lr, const cfloat *ref, long C, long H, long W, l
             double nn = 0;
             for (long c = 0; c < C; c++) {
                 v[c] *= rot;
-                nn += (double)(crealf(v[c]) * crealf(v[c]) + cimagf(v[c]) * cimagf(v[c]));
+                nn += ((double)crealf(v[c]) * crealf(v[c]) + (double)cimagf(v[c]) * cimagf(v[c]));
             }
             float inv = nn > 0 ? (float)(1.0 / sqrt(nn)) : 0.0f;
             for (long c = 0; c < C; c++) s[c * n + p] = v[c] * inv;
@@ -147,6 +147,13 @@ int mg_sens_estimate(const cfloat *ksp, long C, long H, long W, long acs, int me
     const long n = H * W;
     cfloat *lr = mg_malloc_array((size_t)(C * n), sizeof(cfloat));
     lowres_images(ksp, C, H, W, acs, calw, lr);
+    /* maps do not depend on the data's scale: bring the low-resolution images
+     * to a maximum magnitude of 1 first, so the float covariances neither
+     * overflow (k-space around 1e10 and up) nor underflow */
+    double mx = 0;
+    for (long i = 0; i < C * n; i++) mx = fmax(mx, cabsf(lr[i]));
+    if (mx > 0 && isfinite(mx))
+        for (long i = 0; i < C * n; i++) lr[i] = (cfloat)((double complex)lr[i] / mx);
     if (method == MG_SENS_DIRECT) {
         memcpy(sens, lr, sizeof(cfloat) * (size_t)(C * n));
         normalise_rss(sens, C, n);
@@ -174,8 +181,8 @@ double mg_sens_projection_nrmse(const cfloat *ksp, const cfloat *sens, long C, l
         for (long i = 0; i < n; i++) {
             cfloat xi = x[c * n + i];
             cfloat d = xi - sens[c * n + i] * m[i];
-            num += (double)(crealf(d) * crealf(d) + cimagf(d) * cimagf(d));
-            den += (double)(crealf(xi) * crealf(xi) + cimagf(xi) * cimagf(xi));
+            num += ((double)crealf(d) * crealf(d) + (double)cimagf(d) * cimagf(d));
+            den += ((double)crealf(xi) * crealf(xi) + (double)cimagf(xi) * cimagf(xi));
         }
     free(x);
     free(m);

@@ -2,6 +2,7 @@
 #include "mri.h"
 #include "../fft/fft.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,4 +65,27 @@ void mg_zerofill(const cfloat *ksp, const cfloat *sens, const float *mask, cfloa
                  long H, long W)
 {
     mg_sense_adjoint(ksp, sens, mask, img, NULL, C, H, W);
+}
+
+double mg_sens_normalize(cfloat *sens, long C, long H, long W, double tol)
+{
+    const long n = H * W;
+    double worst = 0, mx = 0;
+    double *e = mg_malloc_array((size_t)n, sizeof(double));
+    for (long i = 0; i < n; i++) {
+        double a = 0;
+        for (long c = 0; c < C; c++) a += (double)crealf(sens[c * n + i]) * crealf(sens[c * n + i]) +
+                                          (double)cimagf(sens[c * n + i]) * cimagf(sens[c * n + i]);
+        e[i] = a;
+        mx = fmax(mx, a);
+    }
+    for (long i = 0; i < n; i++)
+        if (e[i] > 1e-12 * mx) worst = fmax(worst, fabs(sqrt(e[i]) - 1.0));
+    for (long i = 0; i < n && worst > tol; i++) {
+        if (!(e[i] > 1e-12 * mx)) continue; /* outside the maps' support: stays (near) zero */
+        const double inv = 1.0 / sqrt(e[i]);
+        for (long c = 0; c < C; c++) sens[c * n + i] = (cfloat)((double complex)sens[c * n + i] * inv);
+    }
+    free(e);
+    return worst;
 }

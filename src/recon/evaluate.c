@@ -37,6 +37,11 @@ int mg_eval_prepare(mg_eval *e)
     }
     mag(e->ref, e->rmag, ns * n);
     for (long i = 0; i < ns * n; i++) e->vmax = e->rmag[i] > e->vmax ? e->rmag[i] : e->vmax;
+    if (!(e->vmax > 0) || !isfinite(e->vmax)) {
+        mg_set_error("%s: the fully sampled reference of slices %ld..%ld is %s: the metrics are undefined",
+                     e->path ? e->path : "input", e->s0, e->s1 - 1, e->vmax > 0 ? "not finite" : "all zero");
+        return -1;
+    }
     if (e->fid && mg_fid_features(e->fid, e->rmag, ns, H, W, e->vmax, &e->fref)) return -1;
     return 0;
 }
@@ -53,8 +58,15 @@ static void per_slice_line(mg_eval *e, const char *name, long s, double nmse, do
         e->lines = mg_realloc(e->lines, e->cap);
         if (e->len == 0) e->lines[0] = 0;
     }
-    e->len += (size_t)snprintf(e->lines + e->len, e->cap - e->len, "%s,%ld,%s,%ld,%.8g,%.6g,%.6g,%.6g,%.5f\n", name, s,
-                               orient_name(o), idx, nmse, psnr, ssim, hfen, dt);
+    /* a slice without signal has no NMSE or HFEN: an empty field, never nan */
+    char v[4][32];
+    const double x[4] = {nmse, psnr, ssim, hfen};
+    for (int i = 0; i < 4; i++) {
+        if (isfinite(x[i])) snprintf(v[i], sizeof v[i], i == 0 ? "%.8g" : "%.6g", x[i]);
+        else v[i][0] = 0;
+    }
+    e->len += (size_t)snprintf(e->lines + e->len, e->cap - e->len, "%s,%ld,%s,%ld,%s,%s,%s,%s,%.5f\n", name, s,
+                               orient_name(o), idx, v[0], v[1], v[2], v[3], dt);
 }
 
 int mg_eval_method(mg_eval *e, mg_method *m, mg_eval_row *row, cfloat *img)
@@ -74,6 +86,10 @@ int mg_eval_method(mg_eval *e, mg_method *m, mg_eval_row *row, cfloat *img)
         if (!mk) return -1;
         double t0 = mg_now();
         if (mg_method_slice(m, d->kspace + s * C * n, e->sens, mk, img + i * n, s)) return -1;
+        if (mg_first_nonfinite_c(img + i * n, (size_t)n) >= 0) {
+            mg_set_error("%s: %s, slice %ld: the reconstruction is not finite", e->path ? e->path : "input", m->name, s);
+            return -1;
+        }
         double dt = mg_now() - t0;
         tsum += dt;
         const float *g = e->rmag + i * n;
@@ -98,6 +114,11 @@ int mg_eval_method(mg_eval *e, mg_method *m, mg_eval_row *row, cfloat *img)
     row->ssim = ssum / (double)ns;
     row->hfen = mg_hfen_value(&hacc);
     row->secs = tsum / (double)ns;
+    if (!isfinite(row->nmse) || (!e->nmse_only && (!isfinite(row->ssim) || !isfinite(row->hfen)))) {
+        mg_set_error("%s: %s: a metric is not finite (NMSE %g, SSIM %g, HFEN %g)", e->path ? e->path : "input", m->name,
+                     row->nmse, row->ssim, row->hfen);
+        return -1;
+    }
     if (e->fid) {
         float *fx = NULL;
         if (mg_fid_features(e->fid, e->xmag, ns, H, W, e->vmax, &fx)) return -1;

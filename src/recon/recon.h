@@ -141,6 +141,7 @@ typedef struct {
     mg_eval_slice_fn slice;
     void *ctx;
     const mg_fid_model *fid; /* NULL: no FID/KID */
+    const char *path;        /* the data's file, for messages */
     int quiet;               /* no progress lines */
     int per_slice;           /* collect per-slice CSV lines in `lines` */
     int nmse_only;           /* NMSE alone (validation): no SSIM, PSNR, HFEN */

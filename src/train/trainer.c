@@ -25,6 +25,14 @@ static int load_split(const char *dir, const char *name, long acs, mg_kdata *d)
 {
     char *p = mg_path_join(dir, name);
     int rc = mg_kdata_read(p, d);
+    if (!rc && d->sens) { /* the file's maps: unit norm, as the DC units assume */
+        const long n = d->coils * d->h * d->w;
+        double dev = 0;
+        for (long s = 0; s < d->nslices; s++) dev = fmax(dev, mg_sens_normalize(d->sens + s * n, d->coils, d->h, d->w, 1e-3));
+        if (dev > 1e-3)
+            fprintf(stderr, "train: note: the coil maps of %s are not unit-norm (root-sum-of-squares off by up to %.3g); "
+                            "normalised per pixel\n", p, dev);
+    }
     if (!rc && !d->sens) { /* estimate maps from the centre lines once */
         const long n = d->coils * d->h * d->w;
         d->sens = mg_malloc_array((size_t)(d->nslices * n), sizeof(cfloat));
