@@ -40,6 +40,13 @@ check_fail "two methods are named 'run'" "$MRGAN" eval --methods none --model "$
 check_fail "missing.safetensors" "$MRGAN" eval --model "$T/missing.safetensors" "$T/d/test.h5" "$T/e2"
 check_fail "not converted Inception-v3" "$MRGAN" eval --fid-weights "$T/run/best.safetensors" "$T/d/test.h5" "$T/e2"
 check_fail "nothing to evaluate" "$MRGAN" eval --methods none "$T/d/test.h5" "$T/e2"
+check_fail "the name 'reference' is reserved" "$MRGAN" eval --methods none --model reference="$T/run" "$T/d/test.h5" "$T/e2"
+check_fail "the name 'masks' is reserved" "$MRGAN" eval --methods none --model masks="$T/run" "$T/d/test.h5" "$T/e2"
+# a path with '=' in it is a path, not NAME=PATH
+cp -r "$T/run" "$T/lr=1e-3"
+"$MRGAN" eval -q --center 8 --methods none --model "$T/lr=1e-3" --slices 2 "$T/d/test.h5" "$T/e3" >/dev/null || fail "eval of a run named lr=1e-3"
+[ -f "$T/e3/images/lr=1e-3.cfl" ] || fail "eval named the model wrongly: $(ls "$T/e3/images")"
+n=$((n+1)); echo "ok: a run directory named lr=1e-3 is a path"
 [ ! -e "$T/e2" ] || fail "a failed eval created its output directory"
 check_fail "--weights FILE is required" "$MRGAN" fid "$E/images/reference.cfl" "$E/images/run.cfl"
 echo "$n passed, 0 failed"

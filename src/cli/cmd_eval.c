@@ -71,7 +71,11 @@ static int parse_methods(const char *cmd, const char *list, int *want)
 /* --model [NAME=]PATH: a checkpoint, or a run directory (its best.safetensors) */
 static void add_model(const char *cmd, row *r, const char *arg)
 {
+    /* NAME=PATH: NAME is what precedes the first '=' when that is a plain name
+     * (no '/'); an existing path containing '=' is a path */
     const char *eq = strchr(arg, '=');
+    struct stat st0;
+    if (eq && (memchr(arg, '/', (size_t)(eq - arg)) || stat(arg, &st0) == 0)) eq = NULL;
     const char *path = eq ? eq + 1 : arg;
     char name[64];
     struct stat st;
@@ -91,8 +95,14 @@ static void add_model(const char *cmd, row *r, const char *arg)
         }
         snprintf(name, sizeof name, "%.63s", b);
     }
-    for (char *p = name; *p; p++) /* names go into file names and CSV */
-        if (*p == '/' || *p == ',' || *p == ' ' || *p == '|') *p = '_';
+    for (char *p = name; *p; p++) /* names go into file names, CSV, markdown and HTML */
+        if (*p == '/' || *p == ',' || *p == ' ' || *p == '|' || *p == '<' || *p == '>' || *p == '&' || *p == '"' ||
+            *p == '\'' || (unsigned char)*p < 32)
+            *p = '_';
+    if (!name[0] || name[0] == '.' || !strcmp(name, "reference") || !strcmp(name, "masks") ||
+        !strcmp(name, "zero-filled") || !strcmp(name, "cs-wavelet") || !strcmp(name, "cs-tv") || !strcmp(name, "arc"))
+        cli_fail(cmd, "option --model: the name '%s' is reserved or empty (eval writes images/%s.cfl itself); "
+                      "name the model with --model NAME=CKPT", name, name);
     mg_method_init(&r->m, MG_M_DCINET, name);
     if (mg_method_load(&r->m, ck)) cli_fail_lib(cmd);
     free(ck);

@@ -62,14 +62,25 @@ int cmd_fid(int argc, char **argv)
     float *b = mg_image_set_read(argv[optind + 1], &nb, &Hb, &Wb, &pb);
     if (!b) cli_fail_lib(cmd);
     if (na < 2 || nb < 2) cli_fail(cmd, "need at least 2 images per set (%ld and %ld)", na, nb);
+    double vmax_b = vmax;
     if (vmax == 0) {
         if (pa) vmax = 255;
         else
             for (long i = 0; i < na * Ha * Wa; i++) vmax = a[i] > vmax ? a[i] : vmax;
+        vmax_b = vmax;
+        if (pa != pb) { /* 8-bit PNGs and magnitudes are on different scales: each set its own */
+            vmax_b = 0;
+            if (pb) vmax_b = 255;
+            else
+                for (long i = 0; i < nb * Hb * Wb; i++) vmax_b = b[i] > vmax_b ? b[i] : vmax_b;
+            fprintf(stderr, "mrgan fid: note: one set is PNG, the other cfl: each mapped by its own maximum "
+                            "(%g and %g; --vmax sets one for both)\n", vmax, vmax_b);
+        }
     }
+    if (!(vmax > 0) || !(vmax_b > 0)) cli_fail(cmd, "an image set is all zero (no intensity scale)");
     float *fa, *fb;
     double t0 = mg_now();
-    if (mg_fid_features(&m, a, na, Ha, Wa, vmax, &fa) || mg_fid_features(&m, b, nb, Hb, Wb, vmax, &fb))
+    if (mg_fid_features(&m, a, na, Ha, Wa, vmax, &fa) || mg_fid_features(&m, b, nb, Hb, Wb, vmax_b, &fb))
         cli_fail_lib(cmd);
     double dt = mg_now() - t0;
     if (fout) {

@@ -53,6 +53,17 @@ void mg_report_escape(FILE *f, const char *s)
     }
 }
 
+void mg_report_escape_buf(const char *s, char *out, size_t n)
+{
+    size_t o = 0;
+    for (; *s && o + 7 < n; s++) {
+        const char *e = *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : *s == '&' ? "&amp;" : *s == '"' ? "&quot;" : NULL;
+        if (e) o += (size_t)snprintf(out + o, n - o, "%s", e);
+        else out[o++] = *s;
+    }
+    out[o] = 0;
+}
+
 int mg_report_img(const report *r, FILE *f, const char *file, const char *alt)
 {
     char *p = mg_path_join(r->out, file);
@@ -166,7 +177,8 @@ static int load_eval(report *r)
     const cJSON *m;
     cJSON_ArrayForEach(m, ms)
     {
-        if (!cJSON_IsString(m) || r->nm == MAXM) {
+        if (!cJSON_IsString(m) || r->nm == MAXM || !m->valuestring[0] || m->valuestring[0] == '.' ||
+            strchr(m->valuestring, '/')) {
             mg_set_error("%s: bad methods list", pj);
             goto out;
         }
@@ -223,13 +235,14 @@ static int table_from_csv(report *r)
         if (k < 8) continue;
         double v[8];
         for (int i = 1; i < 8; i++) v[i] = *f[i] ? atof(f[i]) : NAN;
-        char fid[32], kid[32];
+        char fid[32], kid[32], name[400];
+        mg_report_escape_buf(f[0], name, 61 * 6);
         snprintf(fid, sizeof fid, isfinite(v[5]) ? "%.2f" : "n/a", v[5]);
         snprintf(kid, sizeof kid, isfinite(v[6]) ? "%.2f" : "n/a", v[6] * 1e3);
         o += (size_t)snprintf(r->table_html + o, cap - o,
-                              "<tr><td>%.60s</td><td>%.2f</td><td>%.2f</td><td>%.4f</td><td>%.4f</td><td>%s</td><td>%s</td>"
+                              "<tr><td>%s</td><td>%.2f</td><td>%.2f</td><td>%.4f</td><td>%.4f</td><td>%s</td><td>%s</td>"
                               "<td>%.3f</td></tr>\n",
-                              f[0], v[1] * 1e3, v[2], v[3], v[4], fid, kid, v[7]);
+                              name, v[1] * 1e3, v[2], v[3], v[4], fid, kid, v[7]);
     }
     snprintf(r->table_html + o, cap - o, "</table>\n");
     free(txt);

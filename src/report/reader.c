@@ -195,7 +195,9 @@ int mg_report_table3(report *r, const char *const *files, int nf, char *html, si
                                           "<th>contrast</th><th>artifacts</th><th>overall</th></tr>\n");
     for (int m = 0; m < nmn; m++) {
         fprintf(fm, "| %s |", mnames[m]);
-        o += (size_t)snprintf(html + o, hn - o, "<tr><td>%s</td>", mnames[m]);
+        char esc[400];
+        mg_report_escape_buf(mnames[m], esc, sizeof esc);
+        o += (size_t)snprintf(html + o, hn - o, "<tr><td>%s</td>", esc);
         for (int c = 0; c < 5; c++) {
             double mu = cnt[m][c] ? sum[m][c] / cnt[m][c] : NAN;
             double sd = cnt[m][c] > 1 ? sqrt(fmax(0, (sq[m][c] - cnt[m][c] * mu * mu) / (cnt[m][c] - 1))) : NAN;

@@ -25,6 +25,7 @@ char *mg_report_slurp(const char *path, size_t *len);
 /* <img> with OUT/file's PNG inlined; -1 with an error */
 int mg_report_img(const report *r, FILE *f, const char *file, const char *alt);
 void mg_report_escape(FILE *f, const char *s);
+void mg_report_escape_buf(const char *s, char *out, size_t n); /* the same into a buffer */
 /* 8-bit grey of magnitude v in the window [0, hi] */
 unsigned char mg_report_to8(double v, double hi);
 /* a text file written atomically: open PATH's temporary (NULL with an error),
