@@ -72,6 +72,14 @@ expect_fail "--sens-out is the --sens input" "is also an input" -- "$MRGAN" zero
 expect_fail "sens MAPS is the k-space" "is also an input" -- "$MRGAN" sens "$T/in" "$T/in"
 expect_fail "output is a directory" "is a directory" -- "$MRGAN" zerofill "$T/k" "$T"
 expect_fail "output name empty" "output name is empty" -- "$MRGAN" zerofill "$T/k" ""
+# a tiny HDF5 file declaring 32768 x 65536 unstored k-space: refused before allocating
+"$FIX" h5huge "$T/huge.h5" && "$FIX" h5swap "$T/swap.h5" || exit 1
+expect_fail "HDF5 declaring 17 GB it does not store" "huge.h5: dataset 'kspace' declares" -- "$MRGAN" zerofill "$T/huge.h5" "$T/z3.cfl"
+# complex members found by name: {i, r} reads as the same k-space as the cfl
+n=$((n+1))
+"$MRGAN" zerofill "$T/k" "$T/zk.cfl" >/dev/null 2>&1 && "$MRGAN" zerofill "$T/swap.h5" "$T/zs.cfl" >/dev/null 2>&1 &&
+    nr=$("$MRGAN" compare "$T/zk" "$T/zs" | sed 's/.*NRMSE \([0-9.e+-]*\).*/\1/') &&
+    awk -v x="$nr" 'BEGIN { exit !(x < 1e-6) }' || { echo "FAIL: {i, r} HDF5: NRMSE ${nr:-?}"; fails=$((fails+1)); }
 # a zero reference has no NMSE: an error, never 0
 "$FIX" scale "$T/k" "$T/kzero" 0 || exit 1
 expect_fail "compare against an all-zero reference" "all zero" -- "$MRGAN" compare "$T/kzero" "$T/k"

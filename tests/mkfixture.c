@@ -73,6 +73,45 @@ static int h5_real(const char *out)
     return rc;
 }
 
+/* kspace as a compound with the imaginary member first ({i, r}, swap) or a
+ * tiny file declaring 32768 x 65536 unstored k-space (huge) */
+static void disc_kspace(cfloat *k, long C);
+static int h5_special(const char *out, int huge)
+{
+    hid_t f = H5Fcreate(out, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) return -1;
+    hid_t t = H5Tcreate(H5T_COMPOUND, 8);
+    H5Tinsert(t, "i", 0, H5T_NATIVE_FLOAT);
+    H5Tinsert(t, "r", 4, H5T_NATIVE_FLOAT);
+    int rc = 0;
+    if (huge) {
+        hsize_t dims[4] = {1, 1, 32768, 65536};
+        hid_t sp = H5Screate_simple(4, dims, NULL), pl = H5Pcreate(H5P_DATASET_CREATE);
+        H5Pset_alloc_time(pl, H5D_ALLOC_TIME_LATE);
+        hid_t ds = H5Dcreate2(f, "kspace", t, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
+        rc = ds < 0 ? -1 : 0;
+        H5Dclose(ds), H5Pclose(pl), H5Sclose(sp);
+    } else { /* the disc phantom, 4 coils 16x16, stored {i, r} */
+        cfloat k[4 * 256];
+        float buf[2 * 4 * 256];
+        disc_kspace(k, 4);
+        for (int c = 0; c < 4; c++) /* file [c][R = W][Cc = H]: phase encodes along the last axis */
+            for (int y = 0; y < 16; y++)
+                for (int x = 0; x < 16; x++) {
+                    cfloat v = k[(c * 16 + y) * 16 + x];
+                    buf[2 * ((c * 16 + x) * 16 + y)] = cimagf(v), buf[2 * ((c * 16 + x) * 16 + y) + 1] = crealf(v);
+                }
+        hsize_t dims[4] = {1, 4, 16, 16};
+        hid_t sp = H5Screate_simple(4, dims, NULL);
+        hid_t ds = H5Dcreate2(f, "kspace", t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        rc = H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0 ? -1 : 0;
+        H5Dclose(ds), H5Sclose(sp);
+    }
+    H5Tclose(t);
+    H5Fclose(f);
+    return rc;
+}
+
 static void disc_kspace(cfloat *k, long C)
 {
     const long H = 16, W = 16, n = H * W;
@@ -191,6 +230,8 @@ int main(int argc, char **argv)
         rc = mg_cfl_write(argv[2], 4, dims, k);
     } else if (!strcmp(argv[1], "niftidtype") || !strcmp(argv[1], "niftihuge")) {
         rc = nifti_bad(argv[2], !strcmp(argv[1], "niftihuge"));
+    } else if (!strcmp(argv[1], "h5swap") || !strcmp(argv[1], "h5huge")) {
+        rc = h5_special(argv[2], !strcmp(argv[1], "h5huge"));
     } else if (!strcmp(argv[1], "h5real")) {
         rc = h5_real(argv[2]);
     } else if (!strcmp(argv[1], "zeromask")) {

@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
@@ -47,17 +48,29 @@ static hid_t complex_type_like(hid_t ftype, const char *path, const char *name)
         mg_set_error("%s: dataset '%s' is not complex (expected a compound of two floats)", path, name);
         return -1;
     }
-    hid_t mt = H5Tcreate(H5T_COMPOUND, sizeof(cfloat));
+    /* by member name (h5py writes {r, i}; others {real, imag} or {re, im}),
+     * in whichever order the file stores them */
+    static const char *re_names[] = {"r", "real", "re"}, *im_names[] = {"i", "imag", "im"};
+    const char *found[2] = {NULL, NULL};
     for (unsigned i = 0; i < 2; i++) {
         if (H5Tget_member_class(ftype, i) != H5T_FLOAT) {
             mg_set_error("%s: dataset '%s' has a non-float complex member", path, name);
-            H5Tclose(mt);
             return -1;
         }
         char *mn = H5Tget_member_name(ftype, i);
-        H5Tinsert(mt, mn, i * sizeof(float), H5T_NATIVE_FLOAT);
+        for (int k = 0; k < 3; k++) {
+            if (!strcmp(mn, re_names[k])) found[0] = re_names[k];
+            if (!strcmp(mn, im_names[k])) found[1] = im_names[k];
+        }
         H5free_memory(mn);
     }
+    if (!found[0] || !found[1]) {
+        mg_set_error("%s: dataset '%s': complex members are not named r/i, real/imag or re/im", path, name);
+        return -1;
+    }
+    hid_t mt = H5Tcreate(H5T_COMPOUND, sizeof(cfloat));
+    H5Tinsert(mt, found[0], 0, H5T_NATIVE_FLOAT);
+    H5Tinsert(mt, found[1], sizeof(float), H5T_NATIVE_FLOAT);
     return mt;
 }
 
@@ -95,6 +108,22 @@ static int read_ds(hid_t f, const char *path, const char *name, int rank_min, in
             goto out;
         }
         tot *= (long)dims[i];
+    }
+    {
+        /* what the file declares must be what it stores (no allocation for a
+         * tiny file that declares gigabytes) and fit in this machine's memory */
+        const double bytes = (double)tot * (is_complex ? 8.0 : 4.0), stored = (double)H5Dget_storage_size(ds);
+        const double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+        if (bytes > 64e6 && stored < bytes / 1000) {
+            mg_set_error("%s: dataset '%s' declares %.0f MB but stores %.0f bytes (truncated or crafted file)", path,
+                         name, bytes / 1e6, stored);
+            goto out;
+        }
+        if (phys > 0 && 2 * bytes > phys) {
+            mg_set_error("%s: dataset '%s' needs %.1f GB, more than half of this machine's %.1f GB of memory", path,
+                         name, bytes / 1e9, phys / 1e9);
+            goto out;
+        }
     }
     if (is_complex) {
         mt = complex_type_like(ft, path, name);
