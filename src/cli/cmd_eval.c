@@ -219,9 +219,16 @@ int cmd_eval(int argc, char **argv)
     free(masks);
     cfloat *img = mg_malloc_array((size_t)(ns * n), sizeof(cfloat));
     mg_eval_row er[MAX_METHODS];
+    char arc_note[256] = "";
     for (int r = 0; r < nr; r++) {
         mg_method_open(&rows[r].m, C, H, W, in.path);
         if (mg_eval_method(&ev, &rows[r].m, &er[r], img)) cli_fail_lib(cmd);
+        if (rows[r].m.kind == MG_M_ARC && rows[r].m.empty > 0) { /* said in the table, not only on the terminal */
+            snprintf(arc_note, sizeof arc_note, "ARC: %ld missing lines over the %ld slices had no source lines within "
+                     "the %ld calibration lines and stay zero (the row is partly zero filling; a larger --center helps).",
+                     rows[r].m.empty, ns, rows[r].m.arc.acs);
+            fprintf(stderr, "mrgan eval: note: %s\n", arc_note);
+        }
         char nm[96];
         snprintf(nm, sizeof nm, "%s.cfl", rows[r].m.name);
         p = mg_path_join(imgdir, nm);
@@ -242,6 +249,7 @@ int cmd_eval(int argc, char **argv)
                  ns, ns, fidw, fid.sha256, ns);
     else
         snprintf(foot, sizeof foot, "%s", fid_note);
+    if (arc_note[0]) snprintf(foot + strlen(foot), sizeof foot - strlen(foot), "\n\n%s", arc_note);
     char *table;
     if (mg_eval_write(&ev, er, nr, outdir, title, foot, &table)) cli_fail_lib(cmd);
 

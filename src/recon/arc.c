@@ -141,6 +141,13 @@ long mg_arc(const cfloat *ksp, const float *mask, long C, long H, long W, const 
     const long n = C * H * W;
     memcpy(out, ksp, sizeof(cfloat) * (size_t)n);
     mg_mask_apply(out, mask, C, H, W);
+    /* ARC is linear: work at unit maximum so the float normal equations
+     * neither underflow (k-space around 1e-20) nor overflow, then scale back */
+    double mx = 0;
+    for (long i = 0; i < n; i++) mx = fmax(mx, cabsf(out[i]));
+    const int rescale = mx > 0 && isfinite(mx);
+    if (rescale)
+        for (long i = 0; i < n; i++) out[i] = (cfloat)((double complex)out[i] / mx);
     cfloat *hyb = mg_malloc_array((size_t)n, sizeof(cfloat));
     memcpy(hyb, out, sizeof(cfloat) * (size_t)n);
     mg_fft1c(hyb, C * H, W, MG_FFT_INVERSE);
@@ -196,6 +203,14 @@ long mg_arc(const cfloat *ksp, const float *mask, long C, long H, long W, const 
         mg_fft1c(line, C, W, MG_FFT_FORWARD);
         for (long c = 0; c < C; c++) memcpy(out + (c * H + y) * W, line + c * W, sizeof(cfloat) * (size_t)W);
     }
+    if (rescale) /* back to the data's scale; acquired lines exactly as measured */
+        for (long c = 0; c < C; c++)
+            for (long y = 0; y < H; y++) {
+                cfloat *row = out + (c * H + y) * W;
+                if (mask[y] != 0.0f) memcpy(row, ksp + (c * H + y) * W, sizeof(cfloat) * (size_t)W);
+                else
+                    for (long x = 0; x < W; x++) row[x] = (cfloat)((double complex)row[x] * mx);
+            }
     for (int i = 0; i < nkeys; i++) free(kern[i]);
     free(kern);
     free(keys);
