@@ -157,8 +157,7 @@ int cmd_train(int argc, char **argv)
     if (resume && !epochs_given) cfg.epochs = 0; /* keep the run's own epoch count */
     if (resume) {
         cfg.resume_lr = lr_given ? cfg.lr : 0;
-        if (ignored[0] && !cfg.quiet)
-            fprintf(stderr, "mrgan train: --resume keeps the run's config.json; ignoring %s\n", ignored);
+        if (ignored[0]) snprintf(cfg.resume_note, sizeof cfg.resume_note, "%s", ignored);
     }
     if (mg_dist_init(&argc, &argv)) cli_fail_lib(cmd);
     int rc = mg_train_run(&cfg, data, argv[optind], resume);

@@ -149,6 +149,7 @@ int mg_train_config_read(const char *path, mg_train_cfg *c)
     const cJSON *dd = cJSON_GetObjectItemCaseSensitive(o, "data");
     if (cJSON_IsString(dd)) snprintf(d.data, sizeof d.data, "%s", dd->valuestring); /* older runs: "" */
     d.resume_lr = c->resume_lr;
+    memcpy(d.resume_note, c->resume_note, sizeof d.resume_note);
     *c = d;
     cJSON_Delete(o);
     return 0;

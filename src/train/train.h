@@ -36,6 +36,7 @@ typedef struct {
     int gpu;            /* CUDA device for the steps and validation (-1: the CPU); not saved */
     char data[1024];    /* the data directory's real path: recorded, and --resume must match it */
     float resume_lr;    /* --lr given with --resume: the learning rate from the resumed step on (0: keep) */
+    char resume_note[512]; /* options given with --resume that it ignores (said once the run resumes) */
 } mg_train_cfg;
 
 void mg_train_defaults(mg_train_cfg *c);

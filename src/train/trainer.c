@@ -236,6 +236,10 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         goto out;
     }
     if (resume) {
+        if (stat(t->p_cfg, &st) != 0) {
+            mg_set_error("%s: nothing to resume (no config.json: not a run directory of 'mrgan train')", run_dir);
+            goto out;
+        }
         if (lead && (lock = mg_lock_dir(run_dir)) < 0) goto out;
         if (mg_train_config_read(t->p_cfg, cfg)) goto out;
         if (cfg_in->epochs > cfg->epochs) cfg->epochs = cfg_in->epochs; /* allow extending a run */
@@ -333,6 +337,8 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         if (!cfg->quiet)
             fprintf(stderr, "train: resuming %s at epoch %ld, step %ld (global step %ld)\n", run_dir,
                     t->pos.epoch + 1, t->pos.step_in_epoch, t->pos.global_step);
+        if (!cfg->quiet && cfg_in->resume_note[0])
+            fprintf(stderr, "train: --resume keeps the run's config.json; ignoring %s\n", cfg_in->resume_note);
     }
     t->Bg = cfg->batch;
     mg_batch_alloc(&t->b, cfg->batch / t->P, C, H, W, cin);
