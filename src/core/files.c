@@ -56,8 +56,8 @@ static int path_files(const char *p, char out[3][4096])
     snprintf(base, sizeof base, "%s", p);
     size_t n = strlen(base);
     if (n > 4 && (!strcmp(base + n - 4, ".cfl") || !strcmp(base + n - 4, ".hdr"))) base[n - 4] = 0;
-    snprintf(out[1], 4096, "%s.cfl", base);
-    snprintf(out[2], 4096, "%s.hdr", base);
+    snprintf(out[1], 4096, "%.4090s.cfl", base);
+    snprintf(out[2], 4096, "%.4090s.hdr", base);
     return 3;
 }
 
