@@ -47,6 +47,7 @@ int cmd_mask(int argc, char **argv)
     }
     if (argc - optind != 1) cli_fail(cmd, "expected one output file (see 'mrgan mask --help')");
     const char *out = argv[optind];
+    if (mg_check_output(out, NULL, 0)) cli_fail_lib(cmd);
     if (mo.center > n) cli_fail(cmd, "option --center: %ld centre lines exceed --lines %ld", mo.center, n);
     float *mask = mg_malloc_array((size_t)n, sizeof(float));
     /* slice index 0: `mrgan mask --seed S` equals the mask zerofill uses for slice 0 */

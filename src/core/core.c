@@ -29,9 +29,21 @@ void mg_set_error(const char *fmt, ...)
 const char *mg_error(void) { return err_buf[0] ? err_buf : "unknown error"; }
 
 /* ---- allocation ---- */
+static _Thread_local const char *alloc_file; /* the file being read, for the message */
+
+const char *mg_alloc_context(const char *path)
+{
+    const char *old = alloc_file;
+    alloc_file = path;
+    return old;
+}
+
 static void oom(size_t n)
 {
-    fprintf(stderr, "mrgan: out of memory allocating %zu bytes\n", n);
+    if (alloc_file)
+        fprintf(stderr, "mrgan: %s: out of memory allocating %.1f MB for its data\n", alloc_file, (double)n / 1e6);
+    else
+        fprintf(stderr, "mrgan: out of memory allocating %.1f MB\n", (double)n / 1e6);
     exit(1);
 }
 

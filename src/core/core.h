@@ -25,6 +25,10 @@ void *mg_malloc_array(size_t count, size_t size); /* overflow-checked */
 void *mg_realloc(void *p, size_t n);
 char *mg_strdup(const char *s);
 
+/* The file whose data the next allocations hold (NULL: none), named in the
+ * out-of-memory message; returns the previous one, to restore. */
+const char *mg_alloc_context(const char *path);
+
 /* Multiply sizes with overflow detection; returns 0 on overflow. */
 int mg_mul_size(size_t a, size_t b, size_t *out);
 

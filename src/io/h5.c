@@ -303,8 +303,10 @@ static int read_cfl_kspace(const char *path, mg_kdata *d)
 int mg_kdata_read(const char *path, mg_kdata *d)
 {
     memset(d, 0, sizeof *d);
-    if (mg_has_suffix(path, ".h5") || mg_has_suffix(path, ".hdf5")) return read_h5(path, d);
-    return read_cfl_kspace(path, d);
+    const char *ctx = mg_alloc_context(path);
+    int rc = mg_has_suffix(path, ".h5") || mg_has_suffix(path, ".hdf5") ? read_h5(path, d) : read_cfl_kspace(path, d);
+    mg_alloc_context(ctx);
+    return rc;
 }
 
 /* ---- writing ---- */

@@ -48,7 +48,7 @@ void mg_volume_free(mg_volume *v)
     v->data = NULL;
 }
 
-int mg_nifti_read(const char *path, mg_volume *v)
+static int nifti_read_body(const char *path, mg_volume *v)
 {
     memset(v, 0, sizeof *v);
     gzFile f = gzopen(path, "rb");
@@ -256,4 +256,12 @@ int mg_nifti_write(const char *path, long nx, long ny, long nz, const float *dat
     }
     if (gzclose(f) != Z_OK) ok = 0;
     return mg_finish_tmp(ok, tmp, path, "write failed (disk full?)");
+}
+
+int mg_nifti_read(const char *path, mg_volume *v)
+{
+    const char *ctx = mg_alloc_context(path);
+    int rc = nifti_read_body(path, v);
+    mg_alloc_context(ctx);
+    return rc;
 }

@@ -87,7 +87,7 @@ void mg_st_free(mg_st_file *f)
     memset(f, 0, sizeof *f);
 }
 
-int mg_st_read(const char *path, mg_st_file *out)
+static int st_read_body(const char *path, mg_st_file *out)
 {
     memset(out, 0, sizeof *out);
     FILE *fp = fopen(path, "rb");
@@ -224,4 +224,12 @@ const char *mg_st_meta(const mg_st_file *f, const char *key)
     for (int i = 0; i < f->nmeta; i++)
         if (!strcmp(f->meta[2 * i], key)) return f->meta[2 * i + 1];
     return NULL;
+}
+
+int mg_st_read(const char *path, mg_st_file *out)
+{
+    const char *ctx = mg_alloc_context(path);
+    int rc = st_read_body(path, out);
+    mg_alloc_context(ctx);
+    return rc;
 }
