@@ -40,6 +40,13 @@ check_fail "two methods are named 'run'" "$MRGAN" eval --methods none --model "$
 check_fail "missing.safetensors" "$MRGAN" eval --model "$T/missing.safetensors" "$T/d/test.h5" "$T/e2"
 check_fail "not converted Inception-v3" "$MRGAN" eval --fid-weights "$T/run/best.safetensors" "$T/d/test.h5" "$T/e2"
 check_fail "nothing to evaluate" "$MRGAN" eval --methods none "$T/d/test.h5" "$T/e2"
+flock "$E/.lock" sleep 2 & holder=$!
+sleep 0.5
+check_fail "in use by another mrgan process" "$MRGAN" eval --methods zero-filled "$T/d/test.h5" "$E"
+wait $holder
+"$MRGAN" eval -q --center 2 --methods arc --slices 2 "$T/d/test.h5" "$T/e4" >/dev/null 2>"$T/arc.err" || fail "eval arc: $(cat "$T/arc.err")"
+grep -q "ARC: .* stay zero" "$T/e4/table.md" || fail "no ARC note in table.md: $(cat "$T/e4/table.md")"
+n=$((n+1)); echo "ok: eval says in the table when ARC leaves lines empty"
 check_fail "the name 'reference' is reserved" "$MRGAN" eval --methods none --model reference="$T/run" "$T/d/test.h5" "$T/e2"
 check_fail "the name 'masks' is reserved" "$MRGAN" eval --methods none --model masks="$T/run" "$T/d/test.h5" "$T/e2"
 # a path with '=' in it is a path, not NAME=PATH

@@ -54,6 +54,14 @@ last=$(grep '^step,' "$T/kill/metrics.csv" | tail -1 | cut -d, -f3)
 [ "$(grep -c '^step,' "$T/kill/metrics.csv")" = "$last" ] || fail "step rows duplicated or missing after SIGKILLs"
 [ -z "$(grep '^step,' "$T/kill/metrics.csv" | cut -d, -f3 | sort -n | uniq -d)" ] || fail "duplicate step rows"
 ok "SIGKILL x4 at random moments: checkpoint always loadable, resume completes, $last steps logged once"
+# each epoch row's train loss is the mean over all its steps, also for epochs
+# that were resumed part-way (rows found by the header's names)
+awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+         $1 == "step" { s[$col["epoch"]] += $col["loss"]; c[$col["epoch"]]++ }
+         $1 == "epoch" { m = s[$col["epoch"]] / c[$col["epoch"]]; d = $col["loss"] - m; if (d < 0) d = -d
+                         if (d > 1e-6 * m) { print "epoch " $col["epoch"] ": logged " $col["loss"] ", mean of steps " m; bad = 1 } }
+         END { exit bad }' "$T/kill/metrics.csv" || fail "epoch losses after resumes are not the means of their steps"
+ok "epoch losses after resumes are the means of all their steps"
 
 # divergence guard: a NaN loss in epoch 2 stops the run with a message, the
 # epoch-1 checkpoint stays byte-for-byte as it was, and --resume finishes
