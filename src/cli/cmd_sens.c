@@ -48,7 +48,8 @@ int cmd_sens(int argc, char **argv)
     cfloat *maps = mg_malloc_array((size_t)(d.nslices * n), sizeof(cfloat));
     double t0 = mg_now(), sum = 0, sum_file = 0;
     for (long s = 0; s < d.nslices; s++) {
-        if (mg_sens_estimate(d.kspace + s * n, C, H, W, acs, method, maps + s * n)) cli_fail_lib(cmd);
+        if (mg_sens_estimate(d.kspace + s * n, C, H, W, acs, method, maps + s * n))
+            cli_fail(cmd, "%s, slice %ld: %s", in, s, mg_error());
         sum += mg_sens_projection_nrmse(d.kspace + s * n, maps + s * n, C, H, W);
         if (d.sens) sum_file += mg_sens_projection_nrmse(d.kspace + s * n, d.sens + s * n, C, H, W);
     }

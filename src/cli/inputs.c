@@ -141,7 +141,9 @@ const float *cli_inputs_slice(cli_inputs *in, long s, cfloat *sens)
                     in->cmd, in->ext_sens ? in->sens_file : in->path, dev);
             in->norm_noted = 1;
         }
-    } else if (mg_sens_estimate(in->d.kspace + s * n, C, H, W, in->acs, in->method, sens)) cli_fail_lib(in->cmd);
+    } else if (mg_sens_estimate(in->d.kspace + s * n, C, H, W, in->acs, in->method, sens)) {
+        cli_fail(in->cmd, "%s, slice %ld: %s", in->path, s, mg_error());
+    }
     if (in->sens_out && mg_cfl_write(in->sens_out, 4, dims, sens)) cli_fail_lib(in->cmd);
     return m;
 }

@@ -152,8 +152,12 @@ int mg_sens_estimate(const cfloat *ksp, long C, long H, long W, long acs, int me
      * overflow (k-space around 1e10 and up) nor underflow */
     double mx = 0;
     for (long i = 0; i < C * n; i++) mx = fmax(mx, cabsf(lr[i]));
-    if (mx > 0 && isfinite(mx))
-        for (long i = 0; i < C * n; i++) lr[i] = (cfloat)((double complex)lr[i] / mx);
+    if (!(mx > 0) || !isfinite(mx)) {
+        free(lr);
+        mg_set_error("sensitivity estimation: the %ld calibration lines are %s", acs, mx > 0 ? "not finite" : "all zero");
+        return -1;
+    }
+    for (long i = 0; i < C * n; i++) lr[i] = (cfloat)((double complex)lr[i] / mx);
     if (method == MG_SENS_DIRECT) {
         memcpy(sens, lr, sizeof(cfloat) * (size_t)(C * n));
         normalise_rss(sens, C, n);

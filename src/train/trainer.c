@@ -37,7 +37,8 @@ static int load_split(const char *dir, const char *name, long acs, mg_kdata *d)
         const long n = d->coils * d->h * d->w;
         d->sens = mg_malloc_array((size_t)(d->nslices * n), sizeof(cfloat));
         for (long s = 0; s < d->nslices && !rc; s++)
-            rc = mg_sens_estimate(d->kspace + s * n, d->coils, d->h, d->w, acs, MG_SENS_WALSH, d->sens + s * n);
+            if ((rc = mg_sens_estimate(d->kspace + s * n, d->coils, d->h, d->w, acs, MG_SENS_WALSH, d->sens + s * n)))
+                mg_set_error("%s, slice %ld: %s", p, s, mg_error());
     }
     free(p);
     return rc;
