@@ -83,7 +83,7 @@ n=$((n+1))
 # a zero reference has no NMSE: an error, never 0
 "$FIX" scale "$T/k" "$T/kzero" 0 || exit 1
 expect_fail "compare against an all-zero reference" "all zero" -- "$MRGAN" compare "$T/kzero" "$T/k"
-expect_fail "undersampling all-zero k-space" "calibration lines are all zero" -- "$MRGAN" zerofill --accel 2 --center 4 "$T/kzero" "$T/z2.cfl"
+expect_fail "undersampling all-zero k-space" "k-space is all zero" -- "$MRGAN" zerofill --accel 2 --center 4 "$T/kzero" "$T/z2.cfl"
 # maps that are not unit-norm (scaled by 1.5) are normalised, with a note: CS gives the unit-norm result
 "$FIX" scale "$T/m4" "$T/m4x" 1.5 || exit 1
 n=$((n+1))

@@ -64,7 +64,8 @@ typedef struct {
     mg_kdata d;
     cli_mask_opts mo;
     const char *mask_file, *mask_out, *sens_file, *ksp_out, *sens_out;
-    int method, force_est, undersample, norm_noted;
+    int method, force_est, undersample;
+    char note[512];           /* a note for the end of a successful run */
     long acs, only, s0, s1, lines;
     float *fixed, *mask;
     cfloat *ext_sens;
@@ -83,6 +84,8 @@ void cli_inputs_open(cli_inputs *in, const char *path);
 const float *cli_inputs_slice(cli_inputs *in, long s, cfloat *sens);
 /* Prints the mean line count and the NMSE when a mask was applied. */
 void cli_inputs_report(const cli_inputs *in, const mg_nmse_acc *acc);
+/* print the notes held back until the command has succeeded */
+void cli_inputs_notes(cli_inputs *in);
 void cli_inputs_free(cli_inputs *in);
 void cli_inputs_print_help(const char *head);
 /* One reconstruction per slice: img (H x W) from k-space k, maps and mask

@@ -230,7 +230,6 @@ int cmd_eval(int argc, char **argv)
             snprintf(arc_note, sizeof arc_note, "ARC: %ld missing lines over the %ld slices had no source lines within "
                      "the %ld calibration lines and stay zero (the row is partly zero filling; a larger --center helps).",
                      rows[r].m.empty, ns, rows[r].m.arc.acs);
-            fprintf(stderr, "mrgan eval: note: %s\n", arc_note);
         }
         char nm[96];
         snprintf(nm, sizeof nm, "%s.cfl", rows[r].m.name);
@@ -284,6 +283,8 @@ int cmd_eval(int argc, char **argv)
     free(text);
 
     fputs(table, stdout);
+    cli_inputs_notes(&in);
+    if (arc_note[0]) fprintf(stderr, "mrgan eval: note: %s\n", arc_note);
     printf("eval: %s/table.md, table.csv, per_slice.csv, images/\n", outdir);
     free(table); free(pj); free(imgdir); free(img);
     mg_eval_free(&ev);

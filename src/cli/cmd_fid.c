@@ -63,6 +63,7 @@ int cmd_fid(int argc, char **argv)
     if (!b) cli_fail_lib(cmd);
     if (na < 2 || nb < 2) cli_fail(cmd, "need at least 2 images per set (%ld and %ld)", na, nb);
     double vmax_b = vmax;
+    char note[256] = ""; /* said after the result: an error stays one line */
     if (vmax == 0) {
         if (pa) vmax = 255;
         else
@@ -73,8 +74,8 @@ int cmd_fid(int argc, char **argv)
             if (pb) vmax_b = 255;
             else
                 for (long i = 0; i < nb * Hb * Wb; i++) vmax_b = b[i] > vmax_b ? b[i] : vmax_b;
-            fprintf(stderr, "mrgan fid: note: one set is PNG, the other cfl: each mapped by its own maximum "
-                            "(%g and %g; --vmax sets one for both)\n", vmax, vmax_b);
+            snprintf(note, sizeof note, "mrgan fid: note: one set is PNG, the other cfl: each mapped by its own "
+                     "maximum (%g and %g; --vmax sets one for both)", vmax, vmax_b);
         }
     }
     if (!(vmax > 0) || !(vmax_b > 0)) cli_fail(cmd, "an image set is all zero (no intensity scale)");
@@ -90,6 +91,7 @@ int cmd_fid(int argc, char **argv)
     printf("FID %.6g  KID %.6g  (%ld vs %ld images, vmax %g; %.3f s per image; weights SHA-256 %s)\n",
            mg_fid_distance(fb, nb, fa, na, MG_FID_DIM), mg_kid(fb, nb, fa, na, MG_FID_DIM), na, nb, vmax,
            dt / (double)(na + nb), m.sha256);
+    if (note[0]) fprintf(stderr, "%s\n", note);
     free(a); free(b); free(fa); free(fb);
     mg_fid_free(&m);
     return 0;

@@ -76,6 +76,12 @@ void cli_inputs_open(cli_inputs *in, const char *path)
     in->path = path;
     check_outputs(in, NULL);
     if (mg_kdata_read(path, &in->d)) cli_fail_lib(cmd);
+    {
+        const long nk = in->d.nslices * in->d.coils * in->d.h * in->d.w;
+        long nz = 0;
+        for (long i = 0; i < nk && !nz; i++) nz = in->d.kspace[i] != 0.0f;
+        if (!nz) cli_fail(cmd, "%s: k-space is all zero", path);
+    }
     const long C = in->d.coils, H = in->d.h, W = in->d.w;
     if (in->only >= in->d.nslices)
         cli_fail(cmd, "option --slice: %ld is out of range (%s has %ld slices)", in->only, path, in->d.nslices);
@@ -135,12 +141,10 @@ const float *cli_inputs_slice(cli_inputs *in, long s, cfloat *sens)
     if (in->ext_sens || (in->d.sens && !in->force_est)) { /* a user's maps: unit norm, as every method assumes */
         memcpy(sens, in->ext_sens ? in->ext_sens : in->d.sens + s * n, sizeof(cfloat) * (size_t)n);
         const double dev = mg_sens_normalize(sens, C, H, W, 1e-3);
-        if (dev > 1e-3 && !in->norm_noted) {
-            fprintf(stderr, "%s: note: the coil maps of %s are not unit-norm (root-sum-of-squares off by up to %.3g); "
-                            "normalised per pixel (docs/reliability.md)\n",
-                    in->cmd, in->ext_sens ? in->sens_file : in->path, dev);
-            in->norm_noted = 1;
-        }
+        if (dev > 1e-3 && !in->note[0]) /* said once the command has succeeded: an error stays one line */
+            snprintf(in->note, sizeof in->note, "%s: note: the coil maps of %s are not unit-norm (root-sum-of-squares "
+                     "off by up to %.3g); normalised per pixel (docs/reliability.md)",
+                     in->cmd, in->ext_sens ? in->sens_file : in->path, dev);
     } else if (mg_sens_estimate(in->d.kspace + s * n, C, H, W, in->acs, in->method, sens)) {
         cli_fail(in->cmd, "%s, slice %ld: %s", in->path, s, mg_error());
     }
@@ -158,6 +162,12 @@ void cli_inputs_report(const cli_inputs *in, const mg_nmse_acc *acc)
            "(x1e3: %.2f)\n",
            in->cmd, (double)in->lines / (double)ns, in->d.h,
            (double)in->d.h * (double)ns / (double)in->lines, nmse, nmse * 1e3);
+}
+
+void cli_inputs_notes(cli_inputs *in)
+{
+    if (in->note[0]) fprintf(stderr, "%s\n", in->note);
+    in->note[0] = 0;
 }
 
 void cli_inputs_free(cli_inputs *in)
@@ -205,6 +215,7 @@ double cli_inputs_run(cli_inputs *in, int quiet, cli_slice_fn fn, void *ctx, con
     if (in->undersample && !isfinite(mg_nmse_value(acc))) /* before anything is written */
         cli_fail(in->cmd, "%s: the fully sampled image is all zero: NMSE is undefined", in->path);
     if (mg_images_write(out, img, ns, H, W)) cli_fail_lib(in->cmd);
+    cli_inputs_notes(in);
     free(img);
     free(ref);
     free(sens);
