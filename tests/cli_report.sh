@@ -22,6 +22,15 @@ if [ $NFIG = 7 ]; then # FID values are small with random weights, but finite an
     grep -q '"fid_weights"' "$T/run/config.json" || fail "config.json should keep fid_weights for --resume"
 fi
 "$MRGAN" eval -q --center 8 --methods zero-filled,cs-tv --model "$T/run" "$T/d/test.h5" "$T/run/eval" >/dev/null || fail eval
+if [ $NFIG = 7 ]; then # a PNG set against a cfl set: each mapped by its own maximum, said in a note
+    mkdir -p "$T/png"
+    "$MRGAN" zerofill -q --slice 0 "$T/d/test.h5" "$T/png/a.png" >/dev/null && "$MRGAN" zerofill -q --slice 1 "$T/d/test.h5" "$T/png/b.png" >/dev/null ||
+        fail "PNGs for fid"
+    "$MRGAN" fid --weights "$T/inc.safetensors" "$T/png" "$T/run/eval/images/reference.cfl" >/dev/null 2>"$T/fid.err" ||
+        fail "fid PNG vs cfl: $(cat "$T/fid.err")"
+    grep -q "each mapped by its own maximum" "$T/fid.err" || fail "fid PNG vs cfl: no note: $(cat "$T/fid.err")"
+    ok "fid maps a PNG set and a cfl set each by its own maximum"
+fi
 "$MRGAN" report --reader 2 "$T/run" || fail report
 R="$T/run/report"
 for f in index.html reader.html reader_key.csv fig3_val_nmse.png fig3_train_loss.png fig9_beta.png; do
