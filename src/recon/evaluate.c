@@ -86,11 +86,11 @@ int mg_eval_method(mg_eval *e, mg_method *m, mg_eval_row *row, cfloat *img)
         if (!mk) return -1;
         double t0 = mg_now();
         if (mg_method_slice(m, d->kspace + s * C * n, e->sens, mk, img + i * n, s)) return -1;
+        double dt = mg_now() - t0; /* the method alone: checks and metrics are not its time */
         if (mg_first_nonfinite_c(img + i * n, (size_t)n) >= 0) {
             mg_set_error("%s: %s, slice %ld: the reconstruction is not finite", e->path ? e->path : "input", m->name, s);
             return -1;
         }
-        double dt = mg_now() - t0;
         tsum += dt;
         const float *g = e->rmag + i * n;
         float *x = e->xmag + i * n;

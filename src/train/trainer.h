@@ -40,8 +40,9 @@ typedef struct {
     double prep_s;      /* seconds preparing samples on the CPU */
     /* validation (validate.c): the evaluation protocol, opened at first use */
     mg_eval ev;
-    mg_method vnet, vzf; /* the network (on the step's backend), zero filling */
-    cfloat *vimg, *zimg;
+    mg_method vnet;      /* the network, on the step's backend */
+    cfloat *vimg, *zimg; /* its images; zero filling's (computed once) */
+    double zf_nmse;
     float *vmask;
     int ev_open;
 } trainer;

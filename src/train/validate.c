@@ -45,10 +45,20 @@ static int open_validation(trainer *t)
     t->vnet.eng = (mg_engine){.net = &t->net, .name = t->step.name, .infer = step_infer, .release = step_release,
                               .dev = &t->step};
     mg_method_open(&t->vnet, C, H, W, "validation");
-    mg_method_init(&t->vzf, MG_M_ZF, "zero-filled");
-    mg_method_open(&t->vzf, C, H, W, "validation");
     t->ev_open = 1;
-    return mg_eval_prepare(&t->ev);
+    if (mg_eval_prepare(&t->ev)) return -1;
+    /* zero filling: the same every epoch (fixed masks), so once */
+    mg_method zf;
+    mg_method_init(&zf, MG_M_ZF, "zero-filled");
+    mg_method_open(&zf, C, H, W, "validation");
+    const mg_fid_model *fm = t->ev.fid;
+    t->ev.fid = NULL;
+    mg_eval_row row;
+    int rc = mg_eval_method(&t->ev, &zf, &row, t->zimg);
+    t->ev.fid = fm;
+    t->zf_nmse = row.nmse;
+    mg_method_free(&zf);
+    return rc;
 }
 
 void mg_trainer_validate_free(trainer *t)
@@ -56,7 +66,6 @@ void mg_trainer_validate_free(trainer *t)
     if (!t->ev_open) return;
     mg_eval_free(&t->ev);
     mg_method_free(&t->vnet);
-    mg_method_free(&t->vzf);
     free(t->vmask);
     free(t->vimg);
     free(t->zimg);
@@ -87,10 +96,6 @@ int mg_trainer_validate(trainer *t, double *nmse, double *zf, const char *grid, 
     if (mg_eval_method(&t->ev, &t->vnet, &row, t->vimg)) return -1;
     *nmse = row.nmse;
     if (fid) *fid = row.has_fid ? row.fid : NAN;
-    if (zf || G) {
-        t->ev.fid = NULL;
-        if (mg_eval_method(&t->ev, &t->vzf, &row, t->zimg)) return -1;
-        if (zf) *zf = row.nmse;
-    }
+    if (zf) *zf = t->zf_nmse;
     return G ? write_grid(t, grid, G) : 0;
 }
