@@ -48,14 +48,11 @@ static const char *help_head =
 
 #define MAX_METHODS 32
 
-typedef struct {
-    mg_method m;
-    mg_eval_row r;
-} row;
+/* the baselines, in the order of the table */
+static const char *const baselines[4] = {"zero-filled", "cs-wavelet", "cs-tv", "arc"};
 
 static int parse_methods(const char *cmd, const char *list, int *want)
 {
-    static const char *names[] = {"zero-filled", "cs-wavelet", "cs-tv", "arc"};
     memset(want, 0, 4 * sizeof(int));
     if (!strcmp(list, "none")) return 0;
     char buf[256];
@@ -63,7 +60,7 @@ static int parse_methods(const char *cmd, const char *list, int *want)
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
         int k = -1;
         for (int i = 0; i < 4; i++)
-            if (!strcmp(tok, names[i])) k = i;
+            if (!strcmp(tok, baselines[i])) k = i;
         if (k < 0 && !strcmp(tok, "zf")) k = 0;
         if (k < 0) cli_fail(cmd, "option --methods: '%s' is not zero-filled, cs-wavelet, cs-tv or arc", tok);
         want[k] = 1;
@@ -72,7 +69,7 @@ static int parse_methods(const char *cmd, const char *list, int *want)
 }
 
 /* --model [NAME=]PATH: a checkpoint, or a run directory (its best.safetensors) */
-static void add_model(const char *cmd, row *r, const char *arg)
+static void add_model(const char *cmd, mg_method *m, const char *arg)
 {
     /* NAME=PATH: NAME is what precedes the first '=' when that is a plain name
      * (no '/'); an existing path containing '=' is a path */
@@ -102,12 +99,13 @@ static void add_model(const char *cmd, row *r, const char *arg)
         if (*p == '/' || *p == ',' || *p == ' ' || *p == '|' || *p == '<' || *p == '>' || *p == '&' || *p == '"' ||
             *p == '\'' || (unsigned char)*p < 32)
             *p = '_';
-    if (!name[0] || name[0] == '.' || !strcmp(name, "reference") || !strcmp(name, "masks") ||
-        !strcmp(name, "zero-filled") || !strcmp(name, "cs-wavelet") || !strcmp(name, "cs-tv") || !strcmp(name, "arc"))
+    int reserved = !name[0] || name[0] == '.' || !strcmp(name, "reference") || !strcmp(name, "masks");
+    for (int i = 0; i < 4; i++) reserved |= !strcmp(name, baselines[i]);
+    if (reserved)
         cli_fail(cmd, "option --model: the name '%s' is reserved or empty (eval writes images/%s.cfl itself); "
                       "name the model with --model NAME=CKPT", name, name);
-    mg_method_init(&r->m, MG_M_DCINET, name);
-    if (mg_method_load(&r->m, ck)) cli_fail_lib(cmd);
+    mg_method_init(m, MG_M_DCINET, name);
+    if (mg_method_load(m, ck)) cli_fail_lib(cmd);
     free(ck);
 }
 
@@ -160,29 +158,26 @@ int cmd_eval(int argc, char **argv)
     if (!in.mask_file && in.mo.accel <= 0) in.mo.accel = 4.0;
 
     /* the methods, checkpoints loaded before any work */
-    static row rows[MAX_METHODS];
+    static mg_method rows[MAX_METHODS];
     int nr = 0;
     static const int kinds[4] = {MG_M_ZF, MG_M_CS_WAVELET, MG_M_CS_TV, MG_M_ARC};
-    static const char *bnames[4] = {"zero-filled", "cs-wavelet", "cs-tv", "arc"};
     for (int i = 0; i < 4; i++)
         if (want[i]) {
-            memset(&rows[nr], 0, sizeof rows[nr]);
-            mg_method_init(&rows[nr].m, kinds[i], bnames[i]);
-            if (kinds[i] == MG_M_CS_WAVELET && lw >= 0) rows[nr].m.cs.lambda = (float)lw;
-            if (kinds[i] == MG_M_CS_TV && ltv >= 0) rows[nr].m.cs.lambda = (float)ltv;
-            if (kinds[i] == MG_M_ARC && !in.mask_file) rows[nr].m.arc.acs = in.mo.center; /* calibrate on the centre */
+            mg_method_init(&rows[nr], kinds[i], baselines[i]);
+            if (kinds[i] == MG_M_CS_WAVELET && lw >= 0) rows[nr].cs.lambda = (float)lw;
+            if (kinds[i] == MG_M_CS_TV && ltv >= 0) rows[nr].cs.lambda = (float)ltv;
+            if (kinds[i] == MG_M_ARC && !in.mask_file) rows[nr].arc.acs = in.mo.center; /* calibrate on the centre */
             nr++;
         }
     for (int i = 0; i < nmodels; i++) {
-        memset(&rows[nr], 0, sizeof rows[nr]);
         add_model(cmd, &rows[nr], models[i]);
-        if (gpu >= 0) cli_method_use_gpu(cmd, &rows[nr].m, gpu);
+        if (gpu >= 0) cli_method_use_gpu(cmd, &rows[nr], gpu);
         nr++;
     }
     for (int i = 0; i < nr; i++)
         for (int j = 0; j < i; j++)
-            if (!strcmp(rows[i].m.name, rows[j].m.name))
-                cli_fail(cmd, "two methods are named '%s' (name models with --model NAME=CKPT)", rows[i].m.name);
+            if (!strcmp(rows[i].name, rows[j].name))
+                cli_fail(cmd, "two methods are named '%s' (name models with --model NAME=CKPT)", rows[i].name);
     if (nr == 0) cli_fail(cmd, "nothing to evaluate (--methods none and no --model)");
     mg_fid_model fid;
     int have_fid = 0;
@@ -224,19 +219,19 @@ int cmd_eval(int argc, char **argv)
     mg_eval_row er[MAX_METHODS];
     char arc_note[256] = "";
     for (int r = 0; r < nr; r++) {
-        mg_method_open(&rows[r].m, C, H, W, in.path);
-        if (mg_eval_method(&ev, &rows[r].m, &er[r], img)) cli_fail_lib(cmd);
-        if (rows[r].m.kind == MG_M_ARC && rows[r].m.empty > 0) { /* said in the table, not only on the terminal */
+        mg_method_open(&rows[r], C, H, W, in.path);
+        if (mg_eval_method(&ev, &rows[r], &er[r], img)) cli_fail_lib(cmd);
+        if (rows[r].kind == MG_M_ARC && rows[r].empty > 0) { /* said in the table, not only on the terminal */
             snprintf(arc_note, sizeof arc_note, "ARC: %ld missing lines over the %ld slices had no source lines within "
                      "the %ld calibration lines and stay zero (the row is partly zero filling; a larger --center helps).",
-                     rows[r].m.empty, ns, rows[r].m.arc.acs);
+                     rows[r].empty, ns, rows[r].arc.acs);
         }
         char nm[96];
-        snprintf(nm, sizeof nm, "%s.cfl", rows[r].m.name);
+        snprintf(nm, sizeof nm, "%s.cfl", rows[r].name);
         p = mg_path_join(imgdir, nm);
         if (mg_cfl_write(p, 14, dref, img)) cli_fail_lib(cmd);
         free(p);
-        mg_method_free(&rows[r].m); /* the network's memory goes before the next one loads */
+        mg_method_free(&rows[r]); /* the network's memory goes before the next one loads */
     }
 
     /* tables */

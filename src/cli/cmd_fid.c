@@ -23,6 +23,15 @@ static const char *help =
     "  --features-out F     also write both sets' features as cfl [2048 n] (F_ref, F_img)\n"
     "  -h, --help           this text\n";
 
+/* the intensity a set maps to 1: 255 for 8-bit PNGs, the maximum of magnitudes */
+static double set_scale(const float *x, long n, int png)
+{
+    if (png) return 255;
+    double m = 0;
+    for (long i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+    return m;
+}
+
 static void write_features(const char *cmd, const char *base, const char *suffix, const float *f, long n)
 {
     char p[4096];
@@ -65,18 +74,11 @@ int cmd_fid(int argc, char **argv)
     double vmax_b = vmax;
     char note[256] = ""; /* said after the result: an error stays one line */
     if (vmax == 0) {
-        if (pa) vmax = 255;
-        else
-            for (long i = 0; i < na * Ha * Wa; i++) vmax = a[i] > vmax ? a[i] : vmax;
-        vmax_b = vmax;
-        if (pa != pb) { /* 8-bit PNGs and magnitudes are on different scales: each set its own */
-            vmax_b = 0;
-            if (pb) vmax_b = 255;
-            else
-                for (long i = 0; i < nb * Hb * Wb; i++) vmax_b = b[i] > vmax_b ? b[i] : vmax_b;
+        vmax = set_scale(a, na * Ha * Wa, pa);
+        vmax_b = pa != pb ? set_scale(b, nb * Hb * Wb, pb) : vmax; /* PNGs and magnitudes: each set its own */
+        if (pa != pb)
             snprintf(note, sizeof note, "mrgan fid: note: one set is PNG, the other cfl: each mapped by its own "
                      "maximum (%g and %g; --vmax sets one for both)", vmax, vmax_b);
-        }
     }
     if (!(vmax > 0) || !(vmax_b > 0)) cli_fail(cmd, "an image set is all zero (no intensity scale)");
     float *fa, *fb;

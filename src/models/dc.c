@@ -1,6 +1,6 @@
 /* The data-consistency (DC) unit of DCI-Net (paper Sec. 3.1, Appendix A;
  * docs/dcinet.md): dc = x - lambda A^H (A x - Ku), on the slice's SENSE
- * operator (mri.h). The GPU twin is the DC part of gpu/gpu_models.c. */
+ * operator (mri.h). The GPU twin is gpu/gpu_dc.c. */
 #include "models.h"
 #include "../fft/fft.h"
 #include "../mri/mri.h"

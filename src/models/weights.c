@@ -43,19 +43,18 @@ int mg_params_load(const mg_st_file *f, const char *path, mg_params *ps, int sta
     return 0;
 }
 
-int mg_dcinet_load_from(const mg_st_file *fp, const char *path, mg_dcinet *net, int state)
+int mg_dcinet_load_from(const mg_st_file *f, const char *path, mg_dcinet *net, int state)
 {
-    const mg_st_file f = *fp;
-    const char *fmt = mg_st_meta(&f, "format");
+    const char *fmt = mg_st_meta(f, "format");
     if (!fmt || strcmp(fmt, MG_CKPT_FORMAT)) {
         mg_set_error("%s: not an mrgan DCI-Net checkpoint (format '%s')", path, fmt ? fmt : "none");
         return -1;
     }
     long b, g, k;
-    if (meta_long(&f, path, "blocks", &b) || meta_long(&f, path, "growth", &g) ||
-        meta_long(&f, path, "kernels", &k))
+    if (meta_long(f, path, "blocks", &b) || meta_long(f, path, "growth", &g) ||
+        meta_long(f, path, "kernels", &k))
         return -1;
-    const char *sl = mg_st_meta(&f, "slope");
+    const char *sl = mg_st_meta(f, "slope");
     if (b < 1 || b > 1000 || g < 0 || g > 1000 || k < 1 || k > 100000 || !sl) {
         mg_set_error("%s: implausible architecture (%ld blocks, growth %ld, %ld kernels)", path, b, g, k);
         return -1;
@@ -68,7 +67,7 @@ int mg_dcinet_load_from(const mg_st_file *fp, const char *path, mg_dcinet *net, 
             long blk = i / 3, cin = i % 3 == 0 ? 2 * (1 + (blk < g ? blk : g)) : k, cout = i % 3 == 2 ? 2 : k;
             char nm[64];
             snprintf(nm, sizeof nm, "block%ld.conv%ld.weight", blk, i % 3 + 1);
-            const mg_st_tensor *tw = mg_st_find(&f, nm);
+            const mg_st_tensor *tw = mg_st_find(f, nm);
             if (!tw || tw->ndim != 4 || tw->shape[0] != cout || tw->shape[1] != cin || tw->shape[2] != 5 ||
                 tw->shape[3] != 5) {
                 mg_set_error("%s: tensor %s is missing or not %ldx%ldx5x5 (%ldI-%ldG-%ldK)", path, nm, cout, cin,
@@ -88,7 +87,7 @@ int mg_dcinet_load_from(const mg_st_file *fp, const char *path, mg_dcinet *net, 
                      net->cfg.blocks, net->cfg.growth, net->cfg.kernels);
         return -1;
     }
-    if (mg_params_load(&f, path, &net->params, state)) return -1;
+    if (mg_params_load(f, path, &net->params, state)) return -1;
     return 0;
 }
 

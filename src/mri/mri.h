@@ -24,8 +24,6 @@ void mg_sense_forward(const cfloat *img, const cfloat *sens, const float *mask, 
                       long H, long W);
 void mg_sense_adjoint(const cfloat *ksp, const cfloat *sens, const float *mask, cfloat *img,
                       cfloat *work, long C, long H, long W);
-/* Zero-filled reconstruction mz = sum_c conj(s_c) F^-1(M K_c); mask may be
- * NULL for data that are already undersampled (or fully sampled: mf). */
 /* Maps to sum_c |s_c|^2 = 1 at every pixel where they are not (near) zero,
  * in place, when their root-sum-of-squares is off by more than tol anywhere
  * (maps within tol are left untouched): the SENSE operator, FISTA's step and
@@ -52,6 +50,8 @@ void mg_sense_op_residual(mg_sense_op *op, const cfloat *x, const cfloat *y, cfl
 /* 1/2 ||A x - y||^2 */
 double mg_sense_op_data_term(mg_sense_op *op, const cfloat *x, const cfloat *y);
 
+/* Zero-filled reconstruction mz = sum_c conj(s_c) F^-1(M K_c); mask may be
+ * NULL for data that are already undersampled (or fully sampled: mf). */
 void mg_zerofill(const cfloat *ksp, const cfloat *sens, const float *mask, cfloat *img, long C,
                  long H, long W);
 

@@ -42,13 +42,17 @@ static void b64(FILE *f, const unsigned char *p, size_t n)
     }
 }
 
+/* the HTML entity of c, or NULL when c stands as it is */
+static const char *entity(char c)
+{
+    return c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : c == '"' ? "&quot;" : NULL;
+}
+
 void mg_report_escape(FILE *f, const char *s)
 {
     for (; *s; s++) {
-        if (*s == '<') fputs("&lt;", f);
-        else if (*s == '>') fputs("&gt;", f);
-        else if (*s == '&') fputs("&amp;", f);
-        else if (*s == '"') fputs("&quot;", f);
+        const char *e = entity(*s);
+        if (e) fputs(e, f);
         else fputc(*s, f);
     }
 }
@@ -57,7 +61,7 @@ void mg_report_escape_buf(const char *s, char *out, size_t n)
 {
     size_t o = 0;
     for (; *s && o + 7 < n; s++) {
-        const char *e = *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : *s == '&' ? "&amp;" : *s == '"' ? "&quot;" : NULL;
+        const char *e = entity(*s);
         if (e) o += (size_t)snprintf(out + o, n - o, "%s", e);
         else out[o++] = *s;
     }

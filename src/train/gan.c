@@ -20,6 +20,11 @@ double mg_gan_adv_grad(const float *d, int B, int Bg, double beta, float *g)
     return mg_gan_critic_grad(d, B, Bg, beta, 1, g); /* -1/(beta Bg): the same sign as the critic's real term */
 }
 
+double mg_gan_adv_loss(double sum_d, int Bg, double beta)
+{
+    return -(double)(float)(1.0 / beta) * sum_d / Bg; /* 1/beta in float, as the gradients take it */
+}
+
 double mg_gan_mse_grad(const float *out, const float *target, float *dout, long n, int P)
 {
     memset(dout, 0, sizeof(float) * (size_t)n);

@@ -38,6 +38,8 @@ double mg_gan_critic_grad(const float *d, int B, int Bg, double beta, int real, 
 /* Adversarial generator loss L_adv = -(1/beta) mean D(G): gradient
  * -1/(beta Bg) per output into g; returns the sum of d. */
 double mg_gan_adv_grad(const float *d, int B, int Bg, double beta, float *g);
+/* L_adv = -(1/beta) sum_d / Bg from the sum of D over the global batch */
+double mg_gan_adv_loss(double sum_d, int Bg, double beta);
 /* MSE loss of out vs target, n values of a local batch of the global one
  * split over P ranks: L = 2 mean((out - target)^2) / P (the sum over both
  * planes, mean over pixels and samples); its gradient into dout (overwritten).

@@ -77,7 +77,7 @@ static void cpu_generator_step(mg_step *s, mg_batch *b, mg_step_log *lg)
         memset(b->dcin, 0, sizeof(float) * (size_t)(b->B * b->cin) * (size_t)b->hw);
         double df = critic_pass(s, b, b->out, -1, b->dcin);
         mg_dist_sum_d(&df, 1);
-        lg->gan = -(double)(float)(1.0 / s->agb->beta) * df / s->Bg;
+        lg->gan = mg_gan_adv_loss(df, s->Bg, s->agb->beta);
         mg_gan_image_grad(b);
         memset(b->ggan, 0, sizeof(float) * (size_t)nimg);
         mg_cmag_backward(b->out, b->dmag, b->ggan, b->B, b->hw);

@@ -66,7 +66,7 @@ static void gpu_generator_step(mg_step *s, mg_batch *b, mg_step_log *lg)
     if (s->critic) {
         mg_gpu_zero(d->dcin, (size_t)b->B * (size_t)b->cin * (size_t)b->hw);
         const double df = critic_pass(s, d, b, d->out, -1, d->dcin);
-        lg->gan = -(double)(float)(1.0 / s->agb->beta) * df / s->Bg;
+        lg->gan = mg_gan_adv_loss(df, s->Bg, s->agb->beta);
         mg_gpu_zero(d->dmag, (size_t)b->B * (size_t)b->hw); /* mg_gan_image_grad */
         mg_gpu_concat_backward(d->dcin, d->dmag, b->B, 1, b->cin, b->cin - 1, b->hw);
         mg_gpu_zero(d->ggan, (size_t)nimg);
