@@ -49,8 +49,11 @@ typedef struct {
     uint64_t seed;
 } cli_mask_opts;
 int cli_mask_type(const char *cmd, const char *val);
-/* Build the mask for slice `slice` (seed mixed with the slice index). */
-void cli_make_mask(const char *cmd, const cli_mask_opts *o, long n, long slice, float *mask);
+/* Build the mask for slice `slice` (seed mixed with the slice index) over
+ * its acquired lines acq (NULL: all n). */
+void cli_make_mask(const char *cmd, const cli_mask_opts *o, long n, long slice, const float *acq, float *mask);
+/* --crop-readout auto|none */
+int cli_crop_readout(const char *cmd, const char *val);
 
 int cli_sens_method(const char *cmd, const char *val);
 /* A mask to cfl ([1 H]) or, for .png, a picture of H rows w pixels wide. */
@@ -58,23 +61,26 @@ void cli_write_mask(const char *cmd, const char *path, const float *mask, long h
 
 /* k-space inputs of zerofill / recon: slices, masks and coil maps.
  * Long options: accel R, mask-type t, center c, seed s, mask m, mask-out o,
- * sens S, sens-method M, acs a, slice i (see CLI_INPUT_OPTIONS). */
+ * sens S, sens-method M, acs a, slice i, crop-readout (see CLI_INPUT_OPTIONS). */
 typedef struct {
     const char *cmd, *path;
     mg_kdata d;
     cli_mask_opts mo;
     const char *mask_file, *mask_out, *sens_file, *ksp_out, *sens_out;
     int method, force_est, undersample;
-    char note[512];           /* a note for the end of a successful run */
-    long acs, only, s0, s1, lines;
-    float *fixed, *mask;
+    mg_read_opts ro;          /* --crop-readout */
+    char note[1024];          /* notes for the end of a successful run */
+    long acs, only, s0, s1, lines, acquired; /* sampled and acquired lines over the slices */
+    float *fixed, *mask, *acq;
     cfloat *ext_sens;
 } cli_inputs;
 #define CLI_INPUT_OPTIONS                                                                   \
     {"accel", 1, 0, 'R'}, {"mask-type", 1, 0, 't'}, {"center", 1, 0, 'c'},                 \
         {"seed", 1, 0, 's'}, {"mask", 1, 0, 'm'}, {"mask-out", 1, 0, 'o'},                  \
         {"sens", 1, 0, 'S'}, {"sens-method", 1, 0, 'M'}, {"acs", 1, 0, 'a'},                \
-        {"slice", 1, 0, 'i'}, {"ksp-out", 1, 0, 'K'}, {"sens-out", 1, 0, 'V'}
+        {"slice", 1, 0, 'i'}, {"ksp-out", 1, 0, 'K'}, {"sens-out", 1, 0, 'V'},              \
+        {"crop-readout", 1, 0, CLI_OPT_CROP}
+enum { CLI_OPT_CROP = 300 };
 extern const char *cli_inputs_help;
 void cli_inputs_init(cli_inputs *in, const char *cmd);
 /* 1 when c was one of the input options */

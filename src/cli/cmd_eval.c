@@ -235,7 +235,7 @@ int cmd_eval(int argc, char **argv)
     }
 
     /* tables */
-    const double R_net = (double)H * (double)ns / (double)ev.sampled;
+    const double R_net = (double)ev.acquired / (double)ev.sampled;
     char title[1024], foot[1024];
     snprintf(title, sizeof title, "Test split %s: %ld slices of %ldx%ld, %ld coils; R = %.2f (%s mask, %ld centre lines, seed %llu)",
              in.path, ns, H, W, C, R_net, in.mask_file ? "file" : in.mo.type == 0 ? "1D variable-density" :

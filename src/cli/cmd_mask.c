@@ -51,7 +51,7 @@ int cmd_mask(int argc, char **argv)
     if (mo.center > n) cli_fail(cmd, "option --center: %ld centre lines exceed --lines %ld", mo.center, n);
     float *mask = mg_malloc_array((size_t)n, sizeof(float));
     /* slice index 0: `mrgan mask --seed S` equals the mask zerofill uses for slice 0 */
-    cli_make_mask(cmd, &mo, n, 0, mask);
+    cli_make_mask(cmd, &mo, n, 0, NULL, mask);
     cli_write_mask(cmd, out, mask, n, n < 64 ? 64 : n);
     long k = mg_mask_count(mask, n);
     printf("mask: %ld of %ld lines sampled (net R = %.3f), written to %s\n", k, n,

@@ -60,11 +60,18 @@ int cli_mask_type(const char *cmd, const char *val)
     cli_fail(cmd, "option --mask-type: '%s' is not one of vd, random, equispaced", val);
 }
 
-void cli_make_mask(const char *cmd, const cli_mask_opts *o, long n, long slice, float *mask)
+void cli_make_mask(const char *cmd, const cli_mask_opts *o, long n, long slice, const float *acq, float *mask)
 {
-    if (mg_mask_make(o->type, mask, n, o->accel, o->center, o->center_frac,
-                     mg_mask_slice_seed(o->seed, slice)))
+    if (mg_mask_make_acquired(o->type, mask, acq, n, o->accel, o->center, o->center_frac,
+                              mg_mask_slice_seed(o->seed, slice)))
         cli_fail_lib(cmd);
+}
+
+int cli_crop_readout(const char *cmd, const char *val)
+{
+    if (!strcmp(val, "auto")) return 1;
+    if (!strcmp(val, "none")) return 0;
+    cli_fail(cmd, "option --crop-readout: '%s' is not auto or none", val);
 }
 
 void cli_write_mask(const char *cmd, const char *path, const float *mask, long h, long w)

@@ -16,9 +16,14 @@ const char *cli_inputs_help =
     "  --seed S             mask seed (default 1); slice i uses a seed mixed from S and i\n"
     "  --mask FILE          use this cfl mask ([1 H]) for every slice instead\n"
     "  --mask-out FILE      also write the first slice's mask (cfl or png)\n"
+    "Masks and R count acquired lines only: lines outside the ISMRMRD header's\n"
+    "encoding limits (padding) or zero in every coil are never sampled.\n"
     "Without --accel/--mask the input is used as it is: a 'mask' data set in the\n"
     "HDF5 file is applied when present, else lines that are zero in every coil\n"
     "count as not sampled.\n"
+    "  --crop-readout M     auto (default): remove readout oversampling when the\n"
+    "                       header's encodedSpace x exceeds its reconSpace x\n"
+    "                       (fastMRI: 640 -> 320), said in one line; none: keep it\n"
     "\n"
     "Coil maps (default: the file's sens_maps, else estimated with walsh):\n"
     "  --sens FILE          cfl maps [W H 1 coils]\n"
@@ -38,6 +43,14 @@ void cli_inputs_init(cli_inputs *in, const char *cmd)
     in->method = MG_SENS_WALSH;
     in->acs = 12;
     in->only = -1;
+    in->ro = MG_READ_DEFAULTS;
+}
+
+/* a note for the end of a successful run (several are kept, one per line) */
+static void add_note(cli_inputs *in, const char *text)
+{
+    const size_t L = strlen(in->note);
+    snprintf(in->note + L, sizeof in->note - L, "%s%s", L ? "\n" : "", text);
 }
 
 int cli_inputs_option(cli_inputs *in, int c, const char *arg)
@@ -56,6 +69,7 @@ int cli_inputs_option(cli_inputs *in, int c, const char *arg)
     case 'i': in->only = cli_long(cmd, "--slice", arg, 0, 1L << 30); return 1;
     case 'K': in->ksp_out = arg; return 1;
     case 'V': in->sens_out = arg; return 1;
+    case CLI_OPT_CROP: in->ro.crop_readout = cli_crop_readout(cmd, arg); return 1;
     default: return 0;
     }
 }
@@ -75,7 +89,13 @@ void cli_inputs_open(cli_inputs *in, const char *path)
     if (in->mask_file && in->mo.accel > 0) cli_fail(cmd, "give either --mask or --accel, not both");
     in->path = path;
     check_outputs(in, NULL);
-    if (mg_kdata_read(path, &in->d)) cli_fail_lib(cmd);
+    if (mg_kdata_read_opts(path, &in->ro, &in->d)) cli_fail_lib(cmd);
+    if (in->d.w_encoded > 0) {
+        char t[512];
+        snprintf(t, sizeof t, "%s: note: %s: readout oversampling removed (%ld -> %ld points, the header's reconSpace; "
+                 "--crop-readout none keeps it)", cmd, path, in->d.w_encoded, in->d.w);
+        add_note(in, t);
+    }
     {
         const long nk = in->d.nslices * in->d.coils * in->d.h * in->d.w;
         long nz = 0;
@@ -100,10 +120,13 @@ void cli_inputs_open(cli_inputs *in, const char *path)
         if (in->ext_sens) dev = mg_sens_normalize(in->ext_sens, C, H, W, 1e-3);
         else if (in->d.sens && !in->force_est)
             for (long s = 0; s < in->d.nslices; s++) dev = fmax(dev, mg_sens_normalize(in->d.sens + s * n, C, H, W, 1e-3));
-        if (dev > 1e-3) /* said once the command has succeeded: an error stays one line */
-            snprintf(in->note, sizeof in->note, "%s: note: the coil maps of %s are not unit-norm (root-sum-of-squares "
+        if (dev > 1e-3) { /* said once the command has succeeded: an error stays one line */
+            char t[512];
+            snprintf(t, sizeof t, "%s: note: the coil maps of %s are not unit-norm (root-sum-of-squares "
                      "off by up to %.3g); normalised per pixel (docs/reliability.md)",
                      cmd, in->ext_sens ? in->sens_file : path, dev);
+            add_note(in, t);
+        }
     }
     in->undersample = in->fixed || in->mo.accel > 0;
     if ((in->ksp_out || in->sens_out) && in->d.nslices > 1 && in->only < 0)
@@ -111,15 +134,21 @@ void cli_inputs_open(cli_inputs *in, const char *path)
     in->s0 = in->only >= 0 ? in->only : 0;
     in->s1 = in->only >= 0 ? in->only + 1 : in->d.nslices;
     in->mask = mg_malloc_array((size_t)H, sizeof(float));
+    in->acq = mg_malloc_array((size_t)H, sizeof(float));
 }
 
 const float *cli_inputs_slice(cli_inputs *in, long s, cfloat *sens)
 {
     const long C = in->d.coils, H = in->d.h, W = in->d.w, n = C * H * W;
     const float *m = NULL;
+    const long nacq = mg_kdata_acquired(&in->d, s, in->acq);
+    if (in->undersample && nacq == 0) cli_fail(in->cmd, "%s, slice %ld: k-space is all zero", in->path, s);
     if (in->fixed) m = in->fixed;
     else if (in->mo.accel > 0) {
-        cli_make_mask(in->cmd, &in->mo, H, s, in->mask);
+        if (in->mo.accel > (double)nacq)
+            cli_fail(in->cmd, "option --accel: R=%g is larger than the %ld acquired lines of slice %ld of %s",
+                     in->mo.accel, nacq, s, in->path);
+        cli_make_mask(in->cmd, &in->mo, H, s, nacq < H ? in->acq : NULL, in->mask);
         m = in->mask;
     } else if (in->d.mask) m = in->d.mask;
     else { /* data as they are: lines that are zero in every coil were not sampled */
@@ -139,7 +168,11 @@ const float *cli_inputs_slice(cli_inputs *in, long s, cfloat *sens)
         if (got < H) m = in->mask;
     }
     if (m && s == in->s0 && in->mask_out) cli_write_mask(in->cmd, in->mask_out, m, H, W);
-    if (m) in->lines += mg_mask_count(m, H);
+    if (m) {
+        /* sampled lines that were acquired (a file's mask may cover padding) */
+        for (long y = 0; y < H; y++) in->lines += m[y] != 0.0f && in->acq[y] != 0.0f;
+        in->acquired += nacq;
+    }
     long dims[4] = {W, H, 1, C};
     if (in->ksp_out) {
         cfloat *ku = mg_malloc_array((size_t)n, sizeof(cfloat));
@@ -163,10 +196,10 @@ void cli_inputs_report(const cli_inputs *in, const mg_nmse_acc *acc)
     const long ns = in->s1 - in->s0;
     if (!in->undersample) return;
     double nmse = mg_nmse_value(acc); /* finite: cli_inputs_run checked it before writing */
-    printf("%s: mean sampled lines %.1f of %ld (net R = %.3f); NMSE vs fully sampled = %.5f "
+    printf("%s: mean sampled lines %.1f of %.1f acquired (net R = %.3f); NMSE vs fully sampled = %.5f "
            "(x1e3: %.2f)\n",
-           in->cmd, (double)in->lines / (double)ns, in->d.h,
-           (double)in->d.h * (double)ns / (double)in->lines, nmse, nmse * 1e3);
+           in->cmd, (double)in->lines / (double)ns, (double)in->acquired / (double)ns,
+           (double)in->acquired / (double)in->lines, nmse, nmse * 1e3);
 }
 
 void cli_inputs_notes(cli_inputs *in)
@@ -180,6 +213,7 @@ void cli_inputs_free(cli_inputs *in)
     free(in->fixed);
     free(in->ext_sens);
     free(in->mask);
+    free(in->acq);
     mg_kdata_free(&in->d);
 }
 

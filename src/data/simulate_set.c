@@ -73,6 +73,7 @@ static int write_split(const char *path, const mg_volume *v, const slice_list *l
     d.slice_info = mg_malloc_array((size_t)(2 * l->n), sizeof(int32_t));
     long F = v->nx > v->ny ? v->nx : v->ny;
     if (v->nz > F) F = v->nz;
+    d.fov_w_mm = d.fov_h_mm = (double)F * v->dx; /* the square the planes are padded to (isotropic voxels) */
     float *plane = mg_malloc_array((size_t)(F * F), sizeof(float));
     float *square = mg_malloc_array((size_t)(F * F), sizeof(float));
     float *mag = mg_malloc_array((size_t)n, sizeof(float));

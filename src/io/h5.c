@@ -17,16 +17,6 @@
 
 static void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
-void mg_kdata_free(mg_kdata *d)
-{
-    free(d->kspace);
-    free(d->sens);
-    free(d->rss);
-    free(d->mask);
-    free(d->slice_info);
-    memset(d, 0, sizeof *d);
-}
-
 /* file [s][c][R][Cc]  <->  memory [s][c][Cc][R] */
 static void transpose_planes(const void *in, void *out, long planes, long rows, long cols,
                              size_t elem)
@@ -84,8 +74,15 @@ static hid_t complex_type_rw(void)
 
 /* Read dataset `name` of rank `rank` into a new buffer; dims out. is_complex
  * selects the compound read, otherwise float (any numeric type converts). */
+/* which slices (the first dimension) of a data set to read: [s0, s0 + cnt);
+ * cnt 0: every slice; cnt < 0: none (the shape only) */
+typedef struct {
+    long s0, cnt;
+} slices_sel;
+static const slices_sel ALL = {0, 0};
+
 static int read_ds(hid_t f, const char *path, const char *name, int rank_min, int rank_max,
-                   int is_complex, int *rank, hsize_t dims[4], void **buf)
+                   int is_complex, slices_sel sel, int *rank, hsize_t dims[4], void **buf)
 {
     *buf = NULL;
     hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
@@ -109,6 +106,17 @@ static int read_ds(hid_t f, const char *path, const char *name, int rank_min, in
         }
         tot *= (long)dims[i];
     }
+    if (sel.cnt != 0 && (sel.s0 < 0 || (sel.cnt > 0 && sel.s0 + sel.cnt > (long)dims[0]))) {
+        mg_set_error("%s: dataset '%s' has %ld slices; slices %ld..%ld do not exist", path, name, (long)dims[0],
+                     sel.s0, sel.s0 + sel.cnt - 1);
+        goto out;
+    }
+    if (sel.cnt < 0) { /* the shape only */
+        *rank = r;
+        rc = 0;
+        goto out;
+    }
+    if (sel.cnt > 0) tot = tot / (long)dims[0] * sel.cnt;
     {
         /* what the file declares must be what it stores (no allocation for a
          * tiny file that declares gigabytes) and fit in this machine's memory */
@@ -130,18 +138,61 @@ static int read_ds(hid_t f, const char *path, const char *name, int rank_min, in
         if (mt < 0) goto out;
     } else {
         H5T_class_t cl = H5Tget_class(ft);
-        if (cl != H5T_FLOAT && cl != H5T_INTEGER) {
+        if (cl == H5T_ENUM) { /* h5py's bool: an enum over int8 {FALSE 0, TRUE 1}; its values as integers */
+            hid_t base = H5Tget_super(ft);
+            const int ok = H5Tget_class(base) == H5T_INTEGER;
+            H5Tclose(base);
+            if (!ok) {
+                mg_set_error("%s: dataset '%s' is an enumeration over a non-integer type", path, name);
+                goto out;
+            }
+            mt = H5Tget_native_type(ft, H5T_DIR_ASCEND);
+            const size_t es = H5Tget_size(mt);
+            if (es != 1 && es != 2 && es != 4 && es != 8) {
+                mg_set_error("%s: dataset '%s' is an enumeration of %zu-byte values", path, name, es);
+                goto out;
+            }
+        } else if (cl != H5T_FLOAT && cl != H5T_INTEGER) {
             mg_set_error("%s: dataset '%s' is not numeric", path, name);
             goto out;
+        } else {
+            mt = H5Tcopy(H5T_NATIVE_FLOAT);
         }
-        mt = H5Tcopy(H5T_NATIVE_FLOAT);
     }
-    *buf = mg_malloc_array((size_t)tot, is_complex ? sizeof(cfloat) : sizeof(float));
-    if (H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, *buf) < 0) {
+    const size_t msize = H5Tget_size(mt);
+    *buf = mg_malloc_array((size_t)tot, msize > sizeof(float) ? msize : sizeof(float));
+    hid_t msp = H5S_ALL, fsp = H5S_ALL;
+    if (sel.cnt > 0) { /* a hyperslab of whole slices */
+        hsize_t start[4] = {(hsize_t)sel.s0, 0, 0, 0}, count[4];
+        for (int i = 0; i < r; i++) count[i] = dims[i];
+        count[0] = (hsize_t)sel.cnt;
+        fsp = sp;
+        H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
+        msp = H5Screate_simple(r, count, NULL);
+    }
+    const herr_t st = H5Dread(ds, mt, msp, fsp, H5P_DEFAULT, *buf);
+    if (msp != H5S_ALL) H5Sclose(msp);
+    if (st < 0) {
         mg_set_error("%s: cannot read dataset '%s' (file truncated or corrupt)", path, name);
         free(*buf);
         *buf = NULL;
         goto out;
+    }
+    if (H5Tget_class(mt) == H5T_ENUM) { /* enum values (signed, 1 to 8 bytes) to float, in place from the end */
+        const size_t es = msize;
+        const unsigned char *raw = *buf;
+        float *f = *buf;
+        /* narrower values convert from the end, wider ones from the start, so
+         * that no value is overwritten before it is read */
+        for (long j = 0; j < tot; j++) {
+            const long i = es <= sizeof(float) ? tot - 1 - j : j;
+            long long v;
+            if (es == 1) v = ((const signed char *)raw)[i];
+            else if (es == 2) { int16_t t; memcpy(&t, raw + 2 * i, 2); v = t; }
+            else if (es == 4) { int32_t t; memcpy(&t, raw + 4 * i, 4); v = t; }
+            else { int64_t t; memcpy(&t, raw + 8 * i, 8); v = t; }
+            f[i] = (float)v;
+        }
     }
     *rank = r;
     rc = 0;
@@ -153,7 +204,57 @@ out:
     return rc;
 }
 
-static int read_h5(const char *path, mg_kdata *d)
+/* A scalar string data set (fixed or variable length, or a 1-D array of
+ * bytes, as fastMRI's files hold their ismrmrd_header) as a new
+ * NUL-terminated buffer; NULL when absent or of another kind. */
+static char *read_string(hid_t f, const char *name, size_t *len)
+{
+    if (H5Lexists(f, name, H5P_DEFAULT) <= 0) return NULL;
+    hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
+    if (ds < 0) return NULL;
+    hid_t ft = H5Dget_type(ds), sp = H5Dget_space(ds);
+    char *out = NULL;
+    const hssize_t npts = H5Sget_simple_extent_npoints(sp);
+    if (H5Tget_class(ft) == H5T_STRING && npts == 1) {
+        if (H5Tis_variable_str(ft) > 0) {
+            hid_t mt = H5Tcopy(H5T_C_S1);
+            H5Tset_size(mt, H5T_VARIABLE);
+            char *v = NULL;
+            if (H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) >= 0 && v) {
+                out = mg_strdup(v);
+                H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, &v);
+            }
+            H5Tclose(mt);
+        } else {
+            const size_t n = H5Tget_size(ft);
+            if (n > 0 && n < (1u << 24)) {
+                hid_t mt = H5Tcopy(H5T_C_S1);
+                H5Tset_size(mt, n + 1);
+                out = calloc(n + 2, 1);
+                if (out && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0) {
+                    free(out);
+                    out = NULL;
+                }
+                H5Tclose(mt);
+            }
+        }
+    } else if (H5Tget_class(ft) == H5T_INTEGER && H5Tget_size(ft) == 1 && npts > 0 && npts < (1 << 24)) {
+        out = calloc((size_t)npts + 1, 1);
+        if (out && H5Dread(ds, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0) {
+            free(out);
+            out = NULL;
+        }
+    }
+    H5Tclose(ft);
+    H5Sclose(sp);
+    H5Dclose(ds);
+    if (out) *len = strlen(out);
+    return out;
+}
+
+/* Slices sel of a fastMRI-layout file into d (sel.cnt < 0: the shapes,
+ * geometry and mask only, no arrays). */
+static int read_h5(const char *path, const mg_read_opts *o, slices_sel sel, mg_kdata *d)
 {
     h5_quiet();
     FILE *probe = fopen(path, "rb");
@@ -171,55 +272,91 @@ static int read_h5(const char *path, mg_kdata *d)
         mg_set_error("%s: cannot open HDF5 file (truncated or corrupt)", path);
         return -1;
     }
+    const int shape_only = sel.cnt < 0;
     int rc = -1, rank;
     hsize_t dims[4];
     void *buf = NULL;
-    if (read_ds(f, path, "kspace", 3, 4, 1, &rank, dims, &buf)) goto out;
-    long S = (long)dims[0], C = rank == 4 ? (long)dims[1] : 1;
-    long R = (long)dims[rank - 2], Cc = (long)dims[rank - 1];
-    d->nslices = S;
+    if (read_ds(f, path, "kspace", 3, 4, 1, sel, &rank, dims, &buf)) goto out;
+    const long Sf = (long)dims[0], C = rank == 4 ? (long)dims[1] : 1;
+    const long R = (long)dims[rank - 2], Cc = (long)dims[rank - 1];
+    const long S = sel.cnt > 0 ? sel.cnt : Sf, s0 = sel.cnt > 0 ? sel.s0 : 0; /* the slices read */
+    d->nslices = shape_only ? Sf : S;
     d->coils = C;
     d->h = Cc;
     d->w = R;
-    long n = S * C * R * Cc;
-    d->kspace = mg_malloc_array((size_t)n, sizeof(cfloat));
-    transpose_planes(buf, d->kspace, S * C, R, Cc, sizeof(cfloat));
-    free(buf);
-    buf = NULL;
-    long bad = mg_first_nonfinite_c(d->kspace, (size_t)n);
-    if (bad >= 0) {
-        mg_set_error("%s: kspace has a non-finite value (NaN or Inf) at element %ld", path, bad);
-        goto out;
+    const long n = S * C * R * Cc;
+    if (!shape_only) {
+        d->kspace = mg_malloc_array((size_t)n, sizeof(cfloat));
+        transpose_planes(buf, d->kspace, S * C, R, Cc, sizeof(cfloat));
+        free(buf);
+        buf = NULL;
+        long bad = mg_first_nonfinite_c(d->kspace, (size_t)n);
+        if (bad >= 0) {
+            mg_set_error("%s: kspace has a non-finite value (NaN or Inf) at element %ld", path, bad);
+            goto out;
+        }
     }
     if (H5Lexists(f, "sens_maps", H5P_DEFAULT) > 0) {
         int r2;
         hsize_t d2[4];
-        if (read_ds(f, path, "sens_maps", 3, 4, 1, &r2, d2, &buf)) goto out;
+        if (read_ds(f, path, "sens_maps", 3, 4, 1, sel, &r2, d2, &buf)) goto out;
         long C2 = r2 == 4 ? (long)d2[1] : 1;
-        if (r2 != rank || (long)d2[0] != S || C2 != C || (long)d2[r2 - 2] != R ||
-            (long)d2[r2 - 1] != Cc) {
+        if (r2 != rank || (long)d2[0] != Sf || C2 != C || (long)d2[r2 - 2] != R || (long)d2[r2 - 1] != Cc) {
             mg_set_error("%s: sens_maps shape does not match kspace (%ld slices, %ld coils, %ldx%ld)%s",
-                         path, S, C, R, Cc, C2 != C ? ": coil count mismatch" : "");
+                         path, Sf, C, R, Cc, C2 != C ? ": coil count mismatch" : "");
             goto out;
         }
-        d->sens = mg_malloc_array((size_t)n, sizeof(cfloat));
-        transpose_planes(buf, d->sens, S * C, R, Cc, sizeof(cfloat));
-        free(buf);
-        buf = NULL;
-        bad = mg_first_nonfinite_c(d->sens, (size_t)n);
-        if (bad >= 0) {
-            mg_set_error("%s: sens_maps has a non-finite value at element %ld", path, bad);
-            goto out;
+        d->has_sens = 1;
+        if (!shape_only) {
+            d->sens = mg_malloc_array((size_t)n, sizeof(cfloat));
+            transpose_planes(buf, d->sens, S * C, R, Cc, sizeof(cfloat));
+            free(buf);
+            buf = NULL;
+            long bad = mg_first_nonfinite_c(d->sens, (size_t)n);
+            if (bad >= 0) {
+                mg_set_error("%s: sens_maps has a non-finite value at element %ld", path, bad);
+                goto out;
+            }
         }
     }
+    mg_ismrmrd_hdr hdr;
+    {
+        size_t xl = 0;
+        char *xml = read_string(f, "ismrmrd_header", &xl);
+        mg_ismrmrd_header_parse(xml, xl, &hdr);
+        free(xml);
+    }
+    /* geometry: the header's, where it describes this array */
+    if (hdr.matrix[0][0] == R && hdr.fov_mm[0][0] > 0) d->fov_w_mm = hdr.fov_mm[0][0];
+    if (hdr.matrix[0][1] == Cc && hdr.fov_mm[0][1] > 0) d->fov_h_mm = hdr.fov_mm[0][1];
+    if (hdr.matrix[1][0] > 0 && hdr.matrix[1][1] > 0) {
+        d->recon_w = hdr.matrix[1][0];
+        d->recon_h = hdr.matrix[1][1];
+    }
+    d->acq_lo = 0;
+    d->acq_hi = Cc;
+    mg_ismrmrd_acquired_range(&hdr, Cc, &d->acq_lo, &d->acq_hi);
     if (H5Lexists(f, "reconstruction_rss", H5P_DEFAULT) > 0) {
         int r2;
         hsize_t d2[4];
-        if (read_ds(f, path, "reconstruction_rss", 3, 3, 0, &r2, d2, &buf)) goto out;
-        /* fastMRI crops its references (e.g. 320x320); keep only full-size ones */
-        if ((long)d2[0] == S && (long)d2[1] == R && (long)d2[2] == Cc) {
-            d->rss = mg_malloc_array((size_t)(S * R * Cc), sizeof(float));
-            transpose_planes(buf, d->rss, S, R, Cc, sizeof(float));
+        if (read_ds(f, path, "reconstruction_rss", 3, 3, 0, sel, &r2, d2, &buf)) goto out;
+        /* full size (ours), or fastMRI's reference cropped to reconSpace (e.g. 320x320) */
+        const long rr = (long)d2[1], rc2 = (long)d2[2];
+        const int full = (long)d2[0] == Sf && rr == R && rc2 == Cc;
+        const int crop = !full && (long)d2[0] == Sf && rr <= R && rc2 <= Cc;
+        if (crop) {
+            d->recon_w = rr;
+            d->recon_h = rc2;
+        }
+        if (!shape_only && (full || crop)) {
+            float *dst = mg_malloc_array((size_t)(S * rr * rc2), sizeof(float));
+            transpose_planes(buf, dst, S, rr, rc2, sizeof(float));
+            if (full) d->rss = dst;
+            else d->rss_crop = dst;
+            if (mg_first_nonfinite_f(dst, (size_t)(S * rr * rc2)) >= 0) {
+                mg_set_error("%s: reconstruction_rss has a non-finite value", path);
+                goto out;
+            }
         }
         free(buf);
         buf = NULL;
@@ -227,7 +364,7 @@ static int read_h5(const char *path, mg_kdata *d)
     if (H5Lexists(f, "mask", H5P_DEFAULT) > 0) {
         int r2;
         hsize_t d2[4];
-        if (read_ds(f, path, "mask", 1, 1, 0, &r2, d2, &buf)) goto out;
+        if (read_ds(f, path, "mask", 1, 1, 0, ALL, &r2, d2, &buf)) goto out;
         if ((long)d2[0] != Cc) {
             mg_set_error("%s: mask has %ld entries but kspace has %ld phase-encode lines", path,
                          (long)d2[0], Cc);
@@ -238,12 +375,12 @@ static int read_h5(const char *path, mg_kdata *d)
         for (long i = 0; i < Cc; i++) d->mask[i] = d->mask[i] != 0.0f ? 1.0f : 0.0f;
         if (mg_mask_check(d->mask, Cc, path)) goto out;
     }
-    if (H5Lexists(f, "slice_info", H5P_DEFAULT) > 0) {
+    if (!shape_only && H5Lexists(f, "slice_info", H5P_DEFAULT) > 0) {
         int r2;
         hsize_t d2[4];
-        if (read_ds(f, path, "slice_info", 2, 2, 0, &r2, d2, &buf)) goto out;
-        if ((long)d2[0] != S || d2[1] != 2) {
-            mg_set_error("%s: slice_info must be %ld x 2", path, S);
+        if (read_ds(f, path, "slice_info", 2, 2, 0, sel, &r2, d2, &buf)) goto out;
+        if ((long)d2[0] != Sf || d2[1] != 2) {
+            mg_set_error("%s: slice_info must be %ld x 2", path, Sf);
             goto out;
         }
         d->slice_info = mg_malloc_array((size_t)(2 * S), sizeof(int32_t));
@@ -257,6 +394,17 @@ static int read_h5(const char *path, mg_kdata *d)
         }
         free(buf);
         buf = NULL;
+    }
+    d->first_slice = s0;
+    /* readout oversampling: the header's encoded readout is longer than its
+     * reconstructed one (fastMRI: 640 -> 320) */
+    if (o->crop_readout && hdr.matrix[0][0] == R && hdr.matrix[1][0] > 0 && hdr.matrix[1][0] < R) {
+        if (shape_only) {
+            d->w_encoded = R;
+            d->w = hdr.matrix[1][0];
+        } else {
+            mg_kdata_crop_readout(d, hdr.matrix[1][0]);
+        }
     }
     rc = 0;
 out:
@@ -300,13 +448,51 @@ static int read_cfl_kspace(const char *path, mg_kdata *d)
     return 0;
 }
 
-int mg_kdata_read(const char *path, mg_kdata *d)
+/* cnt slices from s0 (cnt 0: all; cnt < 0: the shape only) */
+static int read_any(const char *path, const mg_read_opts *o, long s0, long cnt, mg_kdata *d)
 {
     memset(d, 0, sizeof *d);
     const char *ctx = mg_alloc_context(path);
-    int rc = mg_has_suffix(path, ".h5") || mg_has_suffix(path, ".hdf5") ? read_h5(path, d) : read_cfl_kspace(path, d);
+    int rc;
+    if (mg_has_suffix(path, ".h5") || mg_has_suffix(path, ".hdf5")) {
+        rc = read_h5(path, o, (slices_sel){s0, cnt}, d);
+    } else {
+        rc = read_cfl_kspace(path, d);
+        if (!rc && cnt > 0 && (s0 != 0 || cnt != 1)) {
+            mg_set_error("%s: holds one slice; slices %ld..%ld do not exist", path, s0, s0 + cnt - 1);
+            mg_kdata_free(d);
+            rc = -1;
+        }
+        if (!rc) d->has_sens = 0;
+    }
+    if (!rc && d->acq_hi <= d->acq_lo) {
+        d->acq_lo = 0;
+        d->acq_hi = d->h;
+    }
     mg_alloc_context(ctx);
     return rc;
+}
+
+int mg_kdata_read_opts(const char *path, const mg_read_opts *o, mg_kdata *d) { return read_any(path, o, 0, 0, d); }
+
+int mg_kdata_read_slices(const char *path, const mg_read_opts *o, long s0, long cnt, mg_kdata *d)
+{
+    return read_any(path, o, s0, cnt > 0 ? cnt : 1, d);
+}
+
+int mg_kdata_probe(const char *path, const mg_read_opts *o, mg_kdata *d)
+{
+    if (mg_has_suffix(path, ".h5") || mg_has_suffix(path, ".hdf5")) return read_any(path, o, 0, -1, d);
+    if (read_any(path, o, 0, 0, d)) return -1; /* a cfl: one slice, read whole */
+    free(d->kspace);
+    d->kspace = NULL;
+    return 0;
+}
+
+int mg_kdata_read(const char *path, mg_kdata *d)
+{
+    const mg_read_opts o = MG_READ_DEFAULTS;
+    return mg_kdata_read_opts(path, &o, d);
 }
 
 /* ---- writing ---- */
@@ -339,21 +525,31 @@ static int write_attr_double(hid_t f, const char *name, double v)
     return rc;
 }
 
-static int write_string(hid_t f, const char *name, const char *s, int attr)
+/* a scalar fixed-length string data set (fastMRI's ismrmrd_header) */
+static int write_string(hid_t f, const char *name, const char *s)
 {
     hid_t t = H5Tcopy(H5T_C_S1);
     H5Tset_size(t, strlen(s) > 0 ? strlen(s) : 1);
     hid_t sp = H5Screate(H5S_SCALAR);
-    int rc;
-    if (attr) {
-        hid_t a = H5Acreate2(f, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-        rc = a < 0 || H5Awrite(a, t, s) < 0 ? -1 : 0;
-        if (a >= 0) H5Aclose(a);
-    } else {
-        hid_t ds = H5Dcreate2(f, name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        rc = ds < 0 || H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) < 0 ? -1 : 0;
-        if (ds >= 0) H5Dclose(ds);
-    }
+    hid_t ds = H5Dcreate2(f, name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = ds < 0 || H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) < 0 ? -1 : 0;
+    if (ds >= 0) H5Dclose(ds);
+    H5Sclose(sp);
+    H5Tclose(t);
+    return rc;
+}
+
+/* a variable-length UTF-8 string attribute (h5py reads it as str, as
+ * fastMRI writes `acquisition`) */
+static int write_attr_utf8(hid_t f, const char *name, const char *v)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(f, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = a < 0 || H5Awrite(a, t, &v) < 0 ? -1 : 0;
+    if (a >= 0) H5Aclose(a);
     H5Sclose(sp);
     H5Tclose(t);
     return rc;
@@ -408,20 +604,26 @@ int mg_kdata_write_h5(const char *path, const mg_kdata *d)
         hsize_t sd[2] = {(hsize_t)S, 2};
         rc |= write_ds(f, "slice_info", H5T_STD_I32LE, H5T_NATIVE_INT32, 2, sd, d->slice_info, 0);
     }
+    /* the ISMRMRD header fastMRI's SliceDataset reads: matrices, fields of
+     * view (1 mm pixels where the data do not say) and the encoded lines */
+    const long rw = d->recon_w > 0 ? d->recon_w : W, rh = d->recon_h > 0 ? d->recon_h : H;
+    const double fw = d->fov_w_mm > 0 ? d->fov_w_mm : (double)W, fh = d->fov_h_mm > 0 ? d->fov_h_mm : (double)H;
+    const long lo = d->acq_hi > d->acq_lo ? d->acq_lo : 0, hi = d->acq_hi > d->acq_lo ? d->acq_hi : H;
     char xml[2048];
     snprintf(xml, sizeof xml,
              "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
              "<ismrmrdHeader xmlns=\"http://www.ismrm.org/ISMRMRD\"><encoding>"
              "<encodedSpace><matrixSize><x>%ld</x><y>%ld</y><z>1</z></matrixSize>"
-             "<fieldOfView_mm><x>%ld</x><y>%ld</y><z>1</z></fieldOfView_mm></encodedSpace>"
+             "<fieldOfView_mm><x>%.6g</x><y>%.6g</y><z>1</z></fieldOfView_mm></encodedSpace>"
              "<reconSpace><matrixSize><x>%ld</x><y>%ld</y><z>1</z></matrixSize>"
-             "<fieldOfView_mm><x>%ld</x><y>%ld</y><z>1</z></fieldOfView_mm></reconSpace>"
+             "<fieldOfView_mm><x>%.6g</x><y>%.6g</y><z>1</z></fieldOfView_mm></reconSpace>"
              "<encodingLimits><kspace_encoding_step_1><minimum>0</minimum><maximum>%ld</maximum>"
              "<center>%ld</center></kspace_encoding_step_1></encodingLimits>"
              "<trajectory>cartesian</trajectory></encoding></ismrmrdHeader>",
-             W, H, W, H, W, H, W, H, H - 1, H / 2);
-    rc |= write_string(f, "ismrmrd_header", xml, 0);
-    rc |= write_string(f, "acquisition", "mrgan", 1);
+             W, H, fw, fh, rw, rh, fw * (double)rw / (double)W, fh * (double)rh / (double)H, hi - lo - 1,
+             H / 2 - lo);
+    rc |= write_string(f, "ismrmrd_header", xml);
+    rc |= write_attr_utf8(f, "acquisition", "mrgan");
     H5Tclose(ct);
     free(buf);
     return h5_finish(f, tmp, path, rc);

@@ -33,6 +33,21 @@ int mg_nifti_write(const char *path, long nx, long ny, long nz, const float *dat
                    const cfloat *cdata);
 void mg_volume_free(mg_volume *v);
 
+/* ---- the ISMRMRD XML header's geometry (ismrmrd_header.c) ----
+ * matrix / fov_mm [0] encodedSpace, [1] reconSpace; [.][0] x (readout),
+ * [1] y (phase encode), [2] z; 0 where the header does not say. */
+typedef struct {
+    long matrix[2][3];
+    double fov_mm[2][3];
+    int has_limits; /* kspace_encoding_step_1 minimum, maximum, center */
+    long e1_min, e1_max, e1_center;
+} mg_ismrmrd_hdr;
+void mg_ismrmrd_header_parse(const char *xml, size_t len, mg_ismrmrd_hdr *h);
+/* The acquired phase-encode lines [lo, hi) of n (fastMRI's rule: the limits'
+ * centre at n/2) when the header's encoded y is n; returns 1 when that
+ * leaves padded lines out, 0 (and [0, n)) otherwise. */
+int mg_ismrmrd_acquired_range(const mg_ismrmrd_hdr *h, long n, long *lo, long *hi);
+
 /* ---- multi-slice multi-coil k-space data in memory (internal layout:
  * slices x coils x H x W, phase-encode lines along H). ---- */
 typedef struct {
@@ -42,13 +57,43 @@ typedef struct {
     float *rss;          /* root-sum-of-squares reference, slices x H x W, or NULL */
     float *mask;         /* sampled phase-encode lines (H values), or NULL */
     int32_t *slice_info; /* slices x 2 (orientation 0/1/2 = axial/coronal/sagittal, index), or NULL */
+    /* geometry (0 where unknown): the field of view in mm along W (readout)
+     * and H; the reconstruction matrix (reconSpace) as H x W */
+    double fov_w_mm, fov_h_mm;
+    long recon_h, recon_w;
+    long acq_lo, acq_hi;  /* lines the header says were encoded: [acq_lo, acq_hi) (0, h: all) */
+    long w_encoded;       /* the readout length before the oversampling crop (0: not cropped) */
+    float *rss_crop;      /* a file's reconstruction_rss at reconSpace size (slices x recon_h x recon_w), or NULL */
+    int has_sens;         /* the file holds coil maps (set by the probe too) */
+    long first_slice;     /* the file's slice that is slice 0 here (mg_kdata_read_slices) */
 } mg_kdata;
+
+/* How k-space is read: crop_readout 1 (auto: remove readout oversampling
+ * when the header's encodedSpace x is larger than its reconSpace x; inverse
+ * FFT along the readout, centre crop, forward FFT) or 0 (none). */
+typedef struct {
+    int crop_readout;
+} mg_read_opts;
+#define MG_READ_DEFAULTS ((mg_read_opts){1})
 
 /* Read k-space by extension: .h5/.hdf5 (fastMRI layout: `kspace`
  * slices x coils x rows x cols with phase encodes along cols, which we
  * transpose so they run along H) or BART cfl (dims [W, H, 1, C], or any
- * two non-singleton dims among 0..2 plus coils in dim 3). */
+ * two non-singleton dims among 0..2 plus coils in dim 3). mg_kdata_read uses
+ * MG_READ_DEFAULTS. */
 int mg_kdata_read(const char *path, mg_kdata *d);
+int mg_kdata_read_opts(const char *path, const mg_read_opts *o, mg_kdata *d);
+/* cnt slices from slice s0 of a file (an HDF5 hyperslab: only they are read). */
+int mg_kdata_read_slices(const char *path, const mg_read_opts *o, long s0, long cnt, mg_kdata *d);
+/* The shape (nslices, coils, h, w after any readout crop), geometry,
+ * acquired range, has_sens and mask of a file, without its arrays. */
+int mg_kdata_probe(const char *path, const mg_read_opts *o, mg_kdata *d);
+/* Lines of slice s that were acquired: inside [acq_lo, acq_hi) and not zero
+ * in every coil; into acq (H values, 0/1). Returns their count. */
+long mg_kdata_acquired(const mg_kdata *d, long s, float *acq);
+/* Remove readout oversampling: the centre w2 of the W readout points in
+ * image space (k-space, maps and full-size RSS); no-op unless 0 < w2 < W. */
+void mg_kdata_crop_readout(mg_kdata *d, long w2);
 /* Write a fastMRI-layout HDF5 file (kspace, sens_maps, reconstruction_rss,
  * mask, slice_info, ismrmrd_header; attributes max, norm, acquisition). */
 int mg_kdata_write_h5(const char *path, const mg_kdata *d);

@@ -192,6 +192,44 @@ int mg_mask_make(int type, float *mask, long n, double accel, long center, doubl
     return -1;
 }
 
+int mg_mask_make_acquired(int type, float *mask, const float *acq, long n, double accel, long center,
+                          double center_frac, uint64_t seed)
+{
+    long na = 0;
+    if (acq)
+        for (long i = 0; i < n; i++) na += acq[i] != 0.0f;
+    if (!acq || na == n) return mg_mask_make(type, mask, n, accel, center, center_frac, seed);
+    if (na == 0) {
+        mg_set_error("no acquired phase-encode lines to undersample");
+        return -1;
+    }
+    /* the mask of the na acquired lines, placed on them, its centre block
+     * rotated (within the acquired lines) onto the lines it would cover
+     * without padding, so that the calibration lines stay at the k-space
+     * centre when the padding is not symmetric */
+    float *m = mg_malloc_array((size_t)na, sizeof(float));
+    long *pos = mg_malloc_array((size_t)na, sizeof(long));
+    double cf = center_frac >= 0 ? center_frac : (double)center / (double)na;
+    if (mg_mask_make(type, m, na, accel, center, cf, seed)) {
+        free(m);
+        free(pos);
+        return -1;
+    }
+    long k = 0, want = -1;
+    const long c0 = mg_mask_center_start(n, center);
+    for (long i = 0; i < n; i++)
+        if (acq[i] != 0.0f) {
+            if (i == c0) want = k;
+            pos[k++] = i;
+        }
+    const long shift = want >= 0 ? want - mg_mask_center_start(na, center) : 0;
+    for (long i = 0; i < n; i++) mask[i] = 0.0f;
+    for (long j = 0; j < na; j++) mask[pos[((j + shift) % na + na) % na]] = m[j];
+    free(m);
+    free(pos);
+    return 0;
+}
+
 uint64_t mg_mask_slice_seed(uint64_t seed, long slice)
 {
     return mg_seed_mix(seed, (uint64_t)slice, 0x6d61736bULL);

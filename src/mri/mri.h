@@ -77,6 +77,12 @@ long mg_mask_count(const float *mask, long n);
 enum { MG_MASK_VD = 0, MG_MASK_RANDOM = 1, MG_MASK_EQUISPACED = 2 };
 int mg_mask_make(int type, float *mask, long n, double accel, long center, double center_frac,
                  uint64_t seed);
+/* The same over the acquired lines only (acq: n values, 0/1; NULL: all):
+ * R counts acquired lines, padded or empty lines are never sampled, and the
+ * centre lines stay at the k-space centre. Equals mg_mask_make when every
+ * line was acquired. */
+int mg_mask_make_acquired(int type, float *mask, const float *acq, long n, double accel, long center,
+                          double center_frac, uint64_t seed);
 /* The seed of slice `slice`'s fixed evaluation mask under base seed `seed`
  * (used by zerofill, recon, validation and evaluation alike). */
 uint64_t mg_mask_slice_seed(uint64_t seed, long slice);

@@ -26,15 +26,21 @@ int mg_eval_prepare(mg_eval *e)
     e->xmag = mg_malloc_array((size_t)(ns * n), sizeof(float));
     e->sens = mg_malloc_array((size_t)(C * n), sizeof(cfloat));
     e->masks = mg_malloc_array((size_t)(ns * H), sizeof(float));
+    float *acq = mg_malloc_array((size_t)H, sizeof(float));
     e->vmax = 0;
-    e->sampled = 0;
+    e->sampled = e->acquired = 0;
     for (long s = e->s0; s < e->s1; s++) {
         const float *m = e->slice(e->ctx, s, e->sens);
-        if (!m) return -1;
+        if (!m) {
+            free(acq);
+            return -1;
+        }
         memcpy(e->masks + (s - e->s0) * H, m, sizeof(float) * (size_t)H);
-        e->sampled += mg_mask_count(m, H);
+        e->acquired += mg_kdata_acquired(d, s, acq);
+        for (long y = 0; y < H; y++) e->sampled += m[y] != 0.0f && acq[y] != 0.0f;
         mg_zerofill(d->kspace + s * C * n, e->sens, NULL, e->ref + (s - e->s0) * n, C, H, W);
     }
+    free(acq);
     mag(e->ref, e->rmag, ns * n);
     for (long i = 0; i < ns * n; i++) e->vmax = e->rmag[i] > e->vmax ? e->rmag[i] : e->vmax;
     if (!(e->vmax > 0) || !isfinite(e->vmax)) {

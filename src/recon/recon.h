@@ -146,11 +146,12 @@ typedef struct {
     int per_slice;           /* collect per-slice CSV lines in `lines` */
     int nmse_only;           /* NMSE alone (validation): no SSIM, PSNR, HFEN */
     /* after mg_eval_prepare: references (complex, magnitudes), masks,
-     * their sampled line count, the volume maximum, FID features */
+     * their sampled and acquired line counts (net R = acquired / sampled),
+     * the volume maximum, FID features */
     cfloat *ref, *sens;
     float *rmag, *xmag, *masks, *fref;
     double vmax;
-    long sampled;
+    long sampled, acquired;
     char *lines;             /* per-slice CSV rows (no header) */
     size_t len, cap;
 } mg_eval;

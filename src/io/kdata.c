@@ -1,0 +1,76 @@
+/* k-space data in memory (io.h's mg_kdata): freeing, the acquired lines of
+ * a slice, and the removal of readout oversampling (docs/formats.md,
+ * "Readout oversampling" and "Acquired lines"). */
+#include "io.h"
+#include "../fft/fft.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void mg_kdata_free(mg_kdata *d)
+{
+    free(d->kspace);
+    free(d->sens);
+    free(d->rss);
+    free(d->mask);
+    free(d->slice_info);
+    free(d->rss_crop);
+    memset(d, 0, sizeof *d);
+}
+
+long mg_kdata_acquired(const mg_kdata *d, long s, float *acq)
+{
+    const long C = d->coils, H = d->h, W = d->w;
+    const long lo = d->acq_hi > d->acq_lo ? d->acq_lo : 0, hi = d->acq_hi > d->acq_lo ? d->acq_hi : H;
+    const cfloat *k = d->kspace + s * C * H * W;
+    long n = 0;
+    for (long y = 0; y < H; y++) {
+        acq[y] = 0.0f;
+        if (y < lo || y >= hi) continue;
+        for (long c = 0; c < C && acq[y] == 0.0f; c++)
+            for (long x = 0; x < W; x++)
+                if (k[(c * H + y) * W + x] != 0.0f) {
+                    acq[y] = 1.0f;
+                    break;
+                }
+        n += acq[y] != 0.0f;
+    }
+    return n;
+}
+
+/* the centre w2 columns of each of `planes` H x W planes, in place */
+static void crop_cols(void *data, long planes, long H, long W, long w2, size_t elem)
+{
+    const long x0 = (W - w2) / 2; /* fastMRI's centre crop */
+    char *p = data;
+    for (long i = 0; i < planes * H; i++)
+        memmove(p + (size_t)(i * w2) * elem, p + (size_t)(i * W + x0) * elem, (size_t)w2 * elem);
+}
+
+void mg_kdata_crop_readout(mg_kdata *d, long w2)
+{
+    const long S = d->nslices, C = d->coils, H = d->h, W = d->w;
+    if (w2 <= 0 || w2 >= W) return;
+    /* image space along the readout (a 2D inverse and forward FFT leave the
+     * phase-encode axis as it was), crop, back to k-space */
+    for (long p = 0; p < S * C; p++) {
+        cfloat *k = d->kspace + p * H * W;
+        mg_fft2c(k, 1, H, W, MG_FFT_INVERSE);
+        crop_cols(k, 1, H, W, w2, sizeof(cfloat));
+        cfloat *k2 = d->kspace + p * H * w2; /* planes move down as they shrink */
+        memmove(k2, k, sizeof(cfloat) * (size_t)(H * w2));
+        mg_fft2c(k2, 1, H, w2, MG_FFT_FORWARD);
+    }
+    d->kspace = mg_realloc(d->kspace, sizeof(cfloat) * (size_t)(S * C * H * w2));
+    if (d->sens) {
+        crop_cols(d->sens, S * C, H, W, w2, sizeof(cfloat));
+        d->sens = mg_realloc(d->sens, sizeof(cfloat) * (size_t)(S * C * H * w2));
+    }
+    if (d->rss) {
+        crop_cols(d->rss, S, H, W, w2, sizeof(float));
+        d->rss = mg_realloc(d->rss, sizeof(float) * (size_t)(S * H * w2));
+    }
+    if (d->fov_w_mm > 0) d->fov_w_mm *= (double)w2 / (double)W;
+    d->w_encoded = W;
+    d->w = w2;
+}
