@@ -11,8 +11,8 @@ static const char *help =
     "usage: mrgan train [options] --data DIR RUN\n"
     "\n"
     "Trains a DCI-Net (by MSE, or as the generator of a WGAN, conditional WGAN\n"
-    "or cWGAN with adaptive gradient balancing) on DIR/train.h5, validating on\n"
-    "DIR/val.h5 (e.g. from 'mrgan simulate'), into the run directory RUN:\n"
+    "or cWGAN with adaptive gradient balancing) on the train split of the data\n"
+    "set DIR, validating on its val split, into the run directory RUN:\n"
     "config.json, metrics.csv\n"
     "(per step: losses, critic estimate, gradient STDs, gma, pma, beta; per\n"
     "epoch: validation NMSE), last.safetensors (weights, Adam state, critic,\n"
@@ -20,7 +20,15 @@ static const char *help =
     "selected epoch) and val_grid/ images. Ctrl-C stops after the current step\n"
     "with a checkpoint; --resume continues exactly where it stopped.\n"
     "\n"
-    "  --data DIR         data directory (train.h5, val.h5)\n"
+    "  --data DIR         the data set: DIR/train.h5 and val.h5 ('mrgan simulate'),\n"
+    "                     fastMRI's DIR/multicoil_train/ and multicoil_val/, DIR/train/\n"
+    "                     and val/ (*.h5), or DIR/train.txt and val.txt (lists of\n"
+    "                     files); any mix of matrix sizes and coil counts, read slice\n"
+    "                     by slice (batches are of one shape; docs/data.md)\n"
+    "  --crop-readout M   auto (default): remove readout oversampling (header's\n"
+    "                     encodedSpace x > reconSpace x); none: keep it\n"
+    "  --cache-mb N       keep up to N MB of read slices in memory (default 2048; 0:\n"
+    "                     read every slice from its file each time)\n"
     "  --mode M           mse (default) | wgan | cwgan | cwgan-agb (docs/gan.md)\n"
     "  --blocks N         unrolled blocks (default 5; paper 20)\n"
     "  --growth G         dense skips (default 5; paper 5)\n"
@@ -87,7 +95,7 @@ int cmd_train(int argc, char **argv)
         {"critic-steps", 1, 0, 'n'}, {"critic-lr", 1, 0, 'L'}, {"clip", 1, 0, 'C'},
         {"gan-lambda", 1, 0, 'w'}, {"agb-beta0", 1, 0, '0'}, {"agb-ratio", 1, 0, 'o'},
         {"agb-rate", 1, 0, 'a'}, {"agb-ma", 1, 0, 'M'}, {"init", 1, 0, 'I'}, {"fid-weights", 1, 0, 'F'},
-        {"gpu", 2, 0, 'u'},
+        {"gpu", 2, 0, 'u'}, {"crop-readout", 1, 0, CLI_OPT_CROP}, {"cache-mb", 1, 0, 301},
         {0, 0, 0, 0}};
     const char *cmd = "train";
     mg_train_cfg cfg;
@@ -99,7 +107,7 @@ int cmd_train(int argc, char **argv)
     optind = 1;
     int idx;
     while ((c = getopt_long(argc, argv, "hq", opts, &idx)) != -1) {
-        if (c != '?' && c != 'h' && !strchr("demrqul", c) && io < sizeof ignored - 32) {
+        if (c != '?' && c != 'h' && c != 301 && (c > 255 || !strchr("demrqul", c)) && io < sizeof ignored - 32) {
             const char *nm = "";
             for (int i = 0; opts[i].name; i++)
                 if (opts[i].val == c) nm = opts[i].name;
@@ -147,13 +155,15 @@ int cmd_train(int argc, char **argv)
         case 'o': cfg.agb_ratio = cli_double(cmd, "--agb-ratio", optarg, 1e-6, 1e9); break;
         case 'a': cfg.agb_rate = cli_double(cmd, "--agb-rate", optarg, 1e-6, 10.0); break;
         case 'M': cfg.agb_ma = cli_double(cmd, "--agb-ma", optarg, 0.0, 0.999999); break;
+        case CLI_OPT_CROP: cfg.crop_readout = cli_crop_readout(cmd, optarg); break;
+        case 301: cfg.cache_mb = cli_long(cmd, "--cache-mb", optarg, 0, 1L << 30); break;
         case 'q': cfg.quiet = 1; break;
         case 'h': fputs(help, stdout); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan train --help')");
         }
     }
     if (argc - optind != 1) cli_fail(cmd, "expected one run directory (see 'mrgan train --help')");
-    if (!data) cli_fail(cmd, "--data DIR is required (a directory with train.h5 and val.h5)");
+    if (!data) cli_fail(cmd, "--data DIR is required (a data set directory: see 'mrgan train --help')");
     if (resume && !epochs_given) cfg.epochs = 0; /* keep the run's own epoch count */
     if (resume) {
         cfg.resume_lr = lr_given ? cfg.lr : 0;

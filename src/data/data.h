@@ -6,6 +6,8 @@
 #include "../core/core.h"
 #include "../io/io.h"
 
+#include <pthread.h>
+
 #define MG_DEFAULT_VOLUME "/usr/share/mricron/templates/ch2.nii.gz"
 
 /* ---- the simulated data set (simulate_set.c) ---- */
@@ -22,5 +24,55 @@ void mg_simulate_defaults(mg_simulate_opts *o);
 /* OUTDIR/train.h5, val.h5, test.h5 and simulate.json; counts: slices per
  * split. 0, or -1 with an error naming the file. */
 int mg_simulate_dataset(const mg_simulate_opts *o, const char *outdir, long counts[3]);
+
+/* ---- data sets as researchers hold them (dataset.c) ----
+ * A split is found under a directory as DIR/SPLIT.h5 (mrgan simulate),
+ * DIR/SPLIT.txt (a list of files, one per line, relative to DIR),
+ * DIR/multicoil_SPLIT/ *.h5 (fastMRI's release) or DIR/SPLIT/ *.h5; its
+ * files may mix matrix sizes and coil counts. Slices are grouped by shape
+ * (coils, lines, readout after any oversampling crop). */
+typedef struct {
+    long C, H, W;
+    long n;        /* slices of this shape */
+    long *members; /* their indices, ascending */
+} mg_shape_group;
+typedef struct {
+    mg_read_opts ro;     /* readout crop */
+    long acs;            /* centre lines for maps that a file lacks (estimated) */
+    int sens_method;     /* MG_SENS_* for those maps */
+    size_t cache_bytes;  /* slices (k-space and maps) kept in memory after their first read */
+} mg_dataset_opts;
+typedef struct {
+    mg_dataset_opts o;
+    int nfiles;
+    char **files;
+    long n;              /* slices */
+    int *file_of, *group_of;
+    long *slice_of;
+    int ngroups;
+    mg_shape_group *groups;
+    long max_n, max_C, max_H, max_W; /* the largest C*H*W and dimensions over the groups */
+    int cropped;         /* files whose readout oversampling is removed */
+    /* reading (any thread; one at a time) */
+    pthread_mutex_t mu;
+    int mu_init;
+    cfloat **ck;         /* cached [k-space | maps] per slice, or NULL */
+    size_t cache_used;
+    long reads;          /* slices read from their files */
+    double sens_dev;     /* the largest deviation from unit norm of a file's maps (normalised) */
+} mg_dataset;
+/* The files of `split` under dir (sorted; caller frees with mg_dataset_free_list). */
+int mg_dataset_find(const char *dir, const char *split, char ***files, int *nfiles);
+void mg_dataset_free_list(char **files, int n);
+/* Index the files (their headers only). A file whose mask shows undersampling
+ * is refused. On error mg_dataset_close still frees what was built. */
+int mg_dataset_open(mg_dataset *ds, char *const *files, int nfiles, const mg_dataset_opts *o);
+/* Slice i: k-space and unit-norm maps into buffers of its group's shape. */
+int mg_dataset_read(mg_dataset *ds, long i, cfloat *k, cfloat *sens);
+/* An in-memory data set of d's slices (d needs maps; copied). */
+int mg_dataset_wrap(mg_dataset *ds, const mg_kdata *d);
+/* "N slices in F files, G shapes (HxW C coils: n, ...)" */
+void mg_dataset_describe(const mg_dataset *ds, char *buf, size_t len);
+void mg_dataset_close(mg_dataset *ds);
 
 #endif

@@ -11,11 +11,16 @@
 
 #include <hdf5.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 static void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+/* Debian's serial HDF5 is not thread-safe: every call of this file runs
+ * under one lock (the trainer reads slices on a helper thread) */
+static pthread_mutex_t h5_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* file [s][c][R][Cc]  <->  memory [s][c][Cc][R] */
 static void transpose_planes(const void *in, void *out, long planes, long rows, long cols,
@@ -455,7 +460,9 @@ static int read_any(const char *path, const mg_read_opts *o, long s0, long cnt, 
     const char *ctx = mg_alloc_context(path);
     int rc;
     if (mg_has_suffix(path, ".h5") || mg_has_suffix(path, ".hdf5")) {
+        pthread_mutex_lock(&h5_lock);
         rc = read_h5(path, o, (slices_sel){s0, cnt}, d);
+        pthread_mutex_unlock(&h5_lock);
     } else {
         rc = read_cfl_kspace(path, d);
         if (!rc && cnt > 0 && (s0 != 0 || cnt != 1)) {
@@ -562,7 +569,7 @@ static int h5_finish(hid_t f, char *tmp, const char *path, int rc)
     return mg_finish_tmp(rc == 0, tmp, path, "writing the HDF5 file failed (disk full?)");
 }
 
-int mg_kdata_write_h5(const char *path, const mg_kdata *d)
+static int write_kdata_locked(const char *path, const mg_kdata *d)
 {
     h5_quiet();
     char *tmp = mg_tmp_path(path);
@@ -629,7 +636,16 @@ int mg_kdata_write_h5(const char *path, const mg_kdata *d)
     return h5_finish(f, tmp, path, rc);
 }
 
-int mg_h5_write_recon(const char *path, const float *mag, long S, long H, long W)
+int mg_kdata_write_h5(const char *path, const mg_kdata *d)
+{
+    pthread_mutex_lock(&h5_lock);
+    int rc = write_kdata_locked(path, d);
+    pthread_mutex_unlock(&h5_lock);
+    return rc;
+}
+
+
+static int write_recon_locked(const char *path, const float *mag, long S, long H, long W)
 {
     h5_quiet();
     char *tmp = mg_tmp_path(path);
@@ -646,3 +662,12 @@ int mg_h5_write_recon(const char *path, const float *mag, long S, long H, long W
     free(buf);
     return h5_finish(f, tmp, path, rc);
 }
+
+int mg_h5_write_recon(const char *path, const float *mag, long S, long H, long W)
+{
+    pthread_mutex_lock(&h5_lock);
+    int rc = write_recon_locked(path, mag, S, H, W);
+    pthread_mutex_unlock(&h5_lock);
+    return rc;
+}
+

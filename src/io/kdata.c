@@ -3,6 +3,7 @@
  * "Readout oversampling" and "Acquired lines"). */
 #include "io.h"
 #include "../fft/fft.h"
+#include "../mri/mri.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,20 +23,7 @@ long mg_kdata_acquired(const mg_kdata *d, long s, float *acq)
 {
     const long C = d->coils, H = d->h, W = d->w;
     const long lo = d->acq_hi > d->acq_lo ? d->acq_lo : 0, hi = d->acq_hi > d->acq_lo ? d->acq_hi : H;
-    const cfloat *k = d->kspace + s * C * H * W;
-    long n = 0;
-    for (long y = 0; y < H; y++) {
-        acq[y] = 0.0f;
-        if (y < lo || y >= hi) continue;
-        for (long c = 0; c < C && acq[y] == 0.0f; c++)
-            for (long x = 0; x < W; x++)
-                if (k[(c * H + y) * W + x] != 0.0f) {
-                    acq[y] = 1.0f;
-                    break;
-                }
-        n += acq[y] != 0.0f;
-    }
-    return n;
+    return mg_acquired_lines(d->kspace + s * C * H * W, C, H, W, lo, hi, acq);
 }
 
 /* the centre w2 columns of each of `planes` H x W planes, in place */

@@ -192,6 +192,23 @@ int mg_mask_make(int type, float *mask, long n, double accel, long center, doubl
     return -1;
 }
 
+long mg_acquired_lines(const cfloat *k, long C, long H, long W, long lo, long hi, float *acq)
+{
+    long n = 0;
+    for (long y = 0; y < H; y++) {
+        acq[y] = 0.0f;
+        if (y < lo || y >= hi) continue;
+        for (long c = 0; c < C && acq[y] == 0.0f; c++)
+            for (long x = 0; x < W; x++)
+                if (k[(c * H + y) * W + x] != 0.0f) {
+                    acq[y] = 1.0f;
+                    break;
+                }
+        n += acq[y] != 0.0f;
+    }
+    return n;
+}
+
 int mg_mask_make_acquired(int type, float *mask, const float *acq, long n, double accel, long center,
                           double center_frac, uint64_t seed)
 {

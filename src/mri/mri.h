@@ -77,6 +77,9 @@ long mg_mask_count(const float *mask, long n);
 enum { MG_MASK_VD = 0, MG_MASK_RANDOM = 1, MG_MASK_EQUISPACED = 2 };
 int mg_mask_make(int type, float *mask, long n, double accel, long center, double center_frac,
                  uint64_t seed);
+/* The acquired lines of one slice's k-space (C x H x W): inside [lo, hi)
+ * and not zero in every coil, into acq (H values 0/1); returns their count. */
+long mg_acquired_lines(const cfloat *k, long C, long H, long W, long lo, long hi, float *acq);
 /* The same over the acquired lines only (acq: n values, 0/1; NULL: all):
  * R counts acquired lines, padded or empty lines are never sampled, and the
  * centre lines stay at the k-space centre. Equals mg_mask_make when every

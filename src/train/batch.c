@@ -20,6 +20,7 @@ void mg_batch_alloc(mg_batch *b, int B, int C, int H, int W, int cin)
     b->sens = mg_malloc_array((size_t)(B * b->n), sizeof(cfloat));
     b->ku = mg_malloc_array((size_t)(B * b->n), sizeof(cfloat));
     b->mask = mg_malloc_array((size_t)(B * H), sizeof(float));
+    b->acq = mg_malloc_array((size_t)H, sizeof(float));
     b->target = mg_malloc_array(img, sizeof(float));
     b->out = mg_malloc_array(img, sizeof(float));
     b->dout = mg_malloc_array(img, sizeof(float));
@@ -36,34 +37,49 @@ void mg_batch_alloc(mg_batch *b, int B, int C, int H, int W, int cin)
 void mg_batch_free(mg_batch *b)
 {
     void *p[] = {b->k, b->work, b->cz, b->sens, b->ku, b->mask, b->target, b->out, b->dout, b->ggan,
-                 b->mzmag, b->mag, b->dmag, b->cin_buf, b->dcin, b->dval, b->dgrad};
+                 b->mzmag, b->mag, b->dmag, b->cin_buf, b->dcin, b->dval, b->dgrad, b->acq};
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) free(p[i]);
     memset(b, 0, sizeof *b);
 }
 
-/* sample i of the batch from slice idx: augmentation, fresh mask, scaling,
- * and |mz| for the critic's condition */
-static void fill_sample(const mg_batch_src *src, long idx, uint64_t sseed, int i, mg_batch *b)
+void mg_batch_shape(mg_batch *b, int C, int H, int W)
+{
+    b->C = C;
+    b->H = H;
+    b->W = W;
+    b->hw = (long)H * W;
+    b->n = C * b->hw;
+}
+
+/* sample i of the batch from slice idx: augmentation, fresh mask over the
+ * acquired lines, scaling, and |mz| for the critic's condition */
+static int fill_sample(const mg_batch_src *src, long idx, uint64_t sseed, int i, mg_batch *b)
 {
     const mg_train_cfg *cfg = src->cfg;
-    const mg_kdata *d = src->data;
     mg_rng r;
     mg_rng_seed(&r, sseed);
     cfloat *sens = b->sens + i * b->n, *ku = b->ku + i * b->n;
-    memcpy(b->k, d->kspace + idx * b->n, sizeof(cfloat) * (size_t)b->n);
-    memcpy(sens, d->sens + idx * b->n, sizeof(cfloat) * (size_t)b->n);
+    if (mg_dataset_read(src->data, idx, b->k, sens)) return -1;
+    /* lines that were acquired (padding, empty lines), before augmentation
+     * fills them; the mask samples those only */
+    float *mask = b->mask + i * b->H;
+    const long nacq = mg_acquired_lines(b->k, b->C, b->H, b->W, 0, b->H, b->acq);
     if (cfg->augment) {
         int flip = mg_rng_uniform(&r) < 0.5;
         double deg = cfg->max_rot_deg * (2.0 * mg_rng_uniform(&r) - 1.0);
         mg_augment(b->k, sens, flip, deg, b->work, b->C, b->H, b->W);
     }
-    float *mask = b->mask + i * b->H;
-    if (mg_mask_make(cfg->mask_type, mask, b->H, cfg->accel, cfg->center, -1, mg_rng_u64(&r)))
-        abort(); /* validated before training */
+    if (mg_mask_make_acquired(cfg->mask_type, mask, nacq < b->H ? b->acq : NULL, b->H, cfg->accel, cfg->center, -1,
+                              mg_rng_u64(&r))) {
+        mg_set_error("%s, slice %ld: %s", src->data->nfiles ? src->data->files[src->data->file_of[idx]] : "data",
+                     src->data->slice_of[idx], mg_error());
+        return -1;
+    }
     mg_sample_prepare(b->k, sens, mask, ku, b->target + i * 2 * b->hw, b->cin ? b->cz : NULL, b->work,
                       b->C, b->H, b->W);
     if (b->cin)
         for (long j = 0; j < b->hw; j++) b->mzmag[i * b->hw + j] = cabsf(b->cz[j]);
+    return 0;
 }
 
 static uint64_t sample_seed(uint64_t seed, long epoch, long pos, uint64_t stream)
@@ -86,25 +102,65 @@ long *mg_batch_permutation(uint64_t seed, long epoch, long n)
     return p;
 }
 
-double mg_batch_fill_critic(const mg_batch_src *src, mg_batch *b, long epoch, long step, int k)
+long *mg_batch_plan(const mg_dataset *ds, uint64_t seed, long epoch, int Bg, long *nsteps)
+{
+    long *perm = mg_batch_permutation(seed, epoch, ds->n);
+    long *plan = mg_malloc_array((size_t)ds->n, sizeof(long));
+    long *open = mg_malloc_array((size_t)ds->ngroups * (size_t)Bg, sizeof(long)); /* each shape's open batch */
+    int *fill = mg_calloc((size_t)ds->ngroups, sizeof(int));
+    long k = 0;
+    for (long i = 0; i < ds->n; i++) {
+        const int g = ds->group_of[perm[i]];
+        open[g * Bg + fill[g]++] = perm[i];
+        if (fill[g] == Bg) {
+            memcpy(plan + k, open + g * Bg, sizeof(long) * (size_t)Bg);
+            k += Bg;
+            fill[g] = 0;
+        }
+    }
+    free(perm);
+    free(open);
+    free(fill);
+    *nsteps = k / Bg;
+    return plan;
+}
+
+/* the step's shape: its generator batch's */
+static const mg_shape_group *step_group(const mg_batch_src *src, long step, const long *plan)
+{
+    const mg_dataset *ds = src->data;
+    return &ds->groups[ds->group_of[plan[step * src->Bg]]];
+}
+
+int mg_batch_fill_critic(const mg_batch_src *src, mg_batch *b, long epoch, long step, int k, const long *plan,
+                         double *seconds)
 {
     const double t0 = mg_now();
-    for (int i = 0; i < b->B; i++) {
+    const mg_shape_group *G = step_group(src, step, plan);
+    mg_batch_shape(b, (int)G->C, (int)G->H, (int)G->W);
+    int rc = 0;
+    for (int i = 0; i < b->B && !rc; i++) {
         uint64_t s = sample_seed(src->cfg->seed, epoch, step * src->Bg + src->r0 + i, 16 + (uint64_t)k);
         mg_rng r;
         mg_rng_seed(&r, s);
-        long idx = (long)(mg_rng_uniform(&r) * (double)src->data->nslices);
-        fill_sample(src, idx, mg_rng_u64(&r), i, b);
+        long idx = G->members[(long)(mg_rng_uniform(&r) * (double)G->n)];
+        rc = fill_sample(src, idx, mg_rng_u64(&r), i, b);
     }
-    return mg_now() - t0;
+    *seconds = mg_now() - t0;
+    return rc;
 }
 
-double mg_batch_fill_generator(const mg_batch_src *src, mg_batch *b, long epoch, long step, const long *perm)
+int mg_batch_fill_generator(const mg_batch_src *src, mg_batch *b, long epoch, long step, const long *plan,
+                            double *seconds)
 {
     const double t0 = mg_now();
-    for (int i = 0; i < b->B; i++) {
+    const mg_shape_group *G = step_group(src, step, plan);
+    mg_batch_shape(b, (int)G->C, (int)G->H, (int)G->W);
+    int rc = 0;
+    for (int i = 0; i < b->B && !rc; i++) {
         long p = step * src->Bg + src->r0 + i;
-        fill_sample(src, perm[p], sample_seed(src->cfg->seed, epoch, p, 0), i, b);
+        rc = fill_sample(src, plan[p], sample_seed(src->cfg->seed, epoch, p, 0), i, b);
     }
-    return mg_now() - t0;
+    *seconds = mg_now() - t0;
+    return rc;
 }

@@ -25,21 +25,21 @@ int mg_train_bench(const mg_train_cfg *cfg_in, int C, int H, int W, int reps, do
     if (mg_trainer_mode(t) || (cfg->gpu >= 0 && mg_backend_open(cfg->gpu))) goto out;
     /* synthetic slices: birdcage maps, a random smooth-phase image, noise */
     const long ns = cfg->batch, n = (long)C * H * W;
-    t->tr.nslices = ns;
-    t->tr.coils = C;
-    t->tr.h = H;
-    t->tr.w = W;
-    t->tr.kspace = mg_malloc_array((size_t)(ns * n), sizeof(cfloat));
-    t->tr.sens = mg_malloc_array((size_t)(ns * n), sizeof(cfloat));
+    mg_kdata d = {.nslices = ns, .coils = C, .h = H, .w = W};
+    d.kspace = mg_malloc_array((size_t)(ns * n), sizeof(cfloat));
+    d.sens = mg_malloc_array((size_t)(ns * n), sizeof(cfloat));
     cfloat *img = mg_malloc_array((size_t)H * W, sizeof(cfloat));
     mg_rng r;
     mg_rng_seed(&r, 1);
     for (long s = 0; s < ns; s++) {
         for (long i = 0; i < (long)H * W; i++) img[i] = (float)mg_rng_uniform(&r);
-        mg_birdcage_maps(t->tr.sens + s * n, C, H, W, 1.5, 0.1 * (double)s);
-        mg_simulate_kspace(img, t->tr.sens + s * n, C, H, W, 0.01, &r, t->tr.kspace + s * n);
+        mg_birdcage_maps(d.sens + s * n, C, H, W, 1.5, 0.1 * (double)s);
+        mg_simulate_kspace(img, d.sens + s * n, C, H, W, 0.01, &r, d.kspace + s * n);
     }
     free(img);
+    const int wrapped = mg_dataset_wrap(&t->tr, &d);
+    mg_kdata_free(&d);
+    if (wrapped) goto out;
     int cin;
     if (mg_trainer_models(t, H, W, &cin)) goto out;
     mg_batch_alloc(&t->b, cfg->batch, C, H, W, cin);
@@ -54,7 +54,7 @@ int mg_train_bench(const mg_train_cfg *cfg_in, int C, int H, int W, int reps, do
         t->pos.step_in_epoch = 0;
         t->prep_s = 0;
         double t0 = mg_now();
-        mg_trainer_step(t, perm, 1, &lg);
+        if (mg_trainer_step(t, perm, 1, &lg)) goto out;
         t->step.finish(&t->step);
         const double loss = lg.loss;
         t0 = mg_now() - t0;

@@ -37,6 +37,8 @@ void mg_train_defaults(mg_train_cfg *c)
     c->agb_rate = 0.1;
     c->select_start = -1;
     c->grid = 4;
+    c->crop_readout = 1;
+    c->cache_mb = 2048;
 }
 
 /* numeric fields: name, pointer kind, offset, accepted range (as the
@@ -58,6 +60,7 @@ static const field fields[] = {
     FLD("agb_beta0", F_DOUBLE, agb_beta0, 1e-6, 1e9), FLD("agb_ma", F_DOUBLE, agb_ma, 0, 0.999999),
     FLD("agb_ratio", F_DOUBLE, agb_ratio, 1e-6, 1e9), FLD("agb_rate", F_DOUBLE, agb_rate, 1e-6, 10.0),
     FLD("select_start", F_INT, select_start, -1, 1000000), FLD("grid", F_INT, grid, 0, 64),
+    FLD("crop_readout", F_INT, crop_readout, 0, 1),
 };
 #define NFIELDS (int)(sizeof fields / sizeof fields[0])
 #define NREQUIRED 15 /* the first 15 exist in every run's config.json */
@@ -143,6 +146,7 @@ int mg_train_config_read(const char *path, mg_train_cfg *c)
     d.max_steps = c->max_steps;
     d.quiet = c->quiet;
     d.gpu = c->gpu;
+    d.cache_mb = c->cache_mb;
     d.init = NULL; /* only used when a run starts */
     const cJSON *fw = cJSON_GetObjectItemCaseSensitive(o, "fid_weights");
     if (cJSON_IsString(fw)) snprintf(d.fid_weights, sizeof d.fid_weights, "%s", fw->valuestring);

@@ -3,6 +3,7 @@
 #include "../fft/fft.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 typedef struct {
@@ -10,8 +11,10 @@ typedef struct {
     int nb;          /* critic batches; the generator batch follows */
     mg_batch *bufs;
     long epoch, step;
-    const long *perm;
+    const long *plan;
     double seconds;
+    int rc;            /* -1: a slice could not be read (err says why) */
+    char err[1024];
     pthread_t th;
     int running;
 } job;
@@ -25,8 +28,14 @@ struct mg_prefetch {
 static void prepare(job *j)
 {
     j->seconds = 0;
-    for (int k = 0; k < j->nb; k++) j->seconds += mg_batch_fill_critic(j->src, &j->bufs[k], j->epoch, j->step, k);
-    j->seconds += mg_batch_fill_generator(j->src, &j->bufs[j->nb], j->epoch, j->step, j->perm);
+    j->rc = 0;
+    double s;
+    for (int k = 0; k <= j->nb && !j->rc; k++) {
+        j->rc = k < j->nb ? mg_batch_fill_critic(j->src, &j->bufs[k], j->epoch, j->step, k, j->plan, &s)
+                          : mg_batch_fill_generator(j->src, &j->bufs[k], j->epoch, j->step, j->plan, &s);
+        j->seconds += s;
+    }
+    if (j->rc) snprintf(j->err, sizeof j->err, "%s", mg_error()); /* the error is per thread */
 }
 
 static void *prepare_thread(void *p)
@@ -58,24 +67,29 @@ mg_prefetch *mg_prefetch_create(const mg_batch_src *src, int critic_batches, int
     return p;
 }
 
-mg_batch *mg_prefetch_step(mg_prefetch *p, long epoch, long step, long steps_per_epoch, const long *perm,
+mg_batch *mg_prefetch_step(mg_prefetch *p, long epoch, long step, long steps_per_epoch, const long *plan,
                            double *seconds)
 {
     job *cur = &p->set[p->cur];
     wait_job(cur);
-    if (cur->epoch != epoch || cur->step != step || cur->perm != perm) {
+    if (cur->epoch != epoch || cur->step != step || cur->plan != plan) {
         cur->epoch = epoch;
         cur->step = step;
-        cur->perm = perm;
+        cur->plan = plan;
         prepare(cur);
     }
     *seconds = cur->seconds;
+    if (cur->rc) {
+        mg_set_error("%s", cur->err);
+        cur->epoch = -1;
+        return NULL;
+    }
     job *next = &p->set[1 - p->cur];
     wait_job(next);
     if (step + 1 < steps_per_epoch) {
         next->epoch = epoch;
         next->step = step + 1;
-        next->perm = perm;
+        next->plan = plan;
         next->running = pthread_create(&next->th, NULL, prepare_thread, next) == 0;
         if (!next->running) next->epoch = -1; /* no thread: filled when needed */
     }

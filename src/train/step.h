@@ -20,7 +20,7 @@ typedef struct {
     int C, H, W, B, cin; /* cin: critic input channels (0 without a critic) */
     long hw, n;          /* H*W, C*H*W */
     cfloat *k, *sens, *ku, *work, *cz;
-    float *mask, *target, *out, *dout, *ggan;
+    float *mask, *target, *out, *dout, *ggan, *acq; /* acq: a slice's acquired lines (H) */
     float *mzmag, *mag, *dmag, *cin_buf, *dcin, *dval, *dgrad;
 } mg_batch;
 void mg_batch_alloc(mg_batch *b, int B, int C, int H, int W, int cin);

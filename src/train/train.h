@@ -34,6 +34,8 @@ typedef struct {
     const char *init;   /* generator weights to start from (NULL: random) */
     char fid_weights[512]; /* Inception-v3 weights: validation FID per epoch ("" none) */
     int gpu;            /* CUDA device for the steps and validation (-1: the CPU); not saved */
+    int crop_readout;   /* remove readout oversampling (1, io.h's mg_read_opts) */
+    long cache_mb;      /* training slices kept in memory after their first read (2048); not saved */
     char data[1024];    /* the data directory's real path: recorded, and --resume must match it */
     float resume_lr;    /* --lr given with --resume: the learning rate from the resumed step on (0: keep) */
     char resume_note[512]; /* options given with --resume that it ignores (said once the run resumes) */
@@ -42,11 +44,13 @@ typedef struct {
 void mg_train_defaults(mg_train_cfg *c);
 /* config.json text of a configuration (caller frees) */
 char *mg_train_config_json(const mg_train_cfg *c);
-/* Reads config.json into c; max_steps and quiet keep c's values; options a
+/* Reads config.json into c; max_steps, quiet, gpu and cache_mb keep c's values; options a
  * run's file predates keep their defaults. */
 int mg_train_config_read(const char *path, mg_train_cfg *c);
 
-/* Train on DATA/train.h5 with validation on DATA/val.h5 into RUN (created),
+/* Train on the data set DATA's train split with validation on its val
+ * split (data.h's mg_dataset_find: DATA/train.h5 and val.h5, fastMRI's
+ * multicoil_train/ and multicoil_val/, lists, ...) into RUN (created),
  * or continue RUN/last.safetensors when resume != 0. Returns 0 when done,
  * 2 when interrupted by SIGINT/SIGTERM (a checkpoint was written), -1 on
  * error (mg_error()). */

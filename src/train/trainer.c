@@ -21,26 +21,16 @@ static void on_signal(int s)
     stop_flag = 1;
 }
 
-static int load_split(const char *dir, const char *name, long acs, mg_kdata *d)
+/* the data set's split: its files found and indexed */
+static int open_split(trainer *t, const char *dir, const char *split, mg_dataset *ds)
 {
-    char *p = mg_path_join(dir, name);
-    int rc = mg_kdata_read(p, d);
-    if (!rc && d->sens) { /* the file's maps: unit norm, as the DC units assume */
-        const long n = d->coils * d->h * d->w;
-        double dev = 0;
-        for (long s = 0; s < d->nslices; s++) dev = fmax(dev, mg_sens_normalize(d->sens + s * n, d->coils, d->h, d->w, 1e-3));
-        if (dev > 1e-3)
-            fprintf(stderr, "train: note: the coil maps of %s are not unit-norm (root-sum-of-squares off by up to %.3g); "
-                            "normalised per pixel\n", p, dev);
-    }
-    if (!rc && !d->sens) { /* estimate maps from the centre lines once */
-        const long n = d->coils * d->h * d->w;
-        d->sens = mg_malloc_array((size_t)(d->nslices * n), sizeof(cfloat));
-        for (long s = 0; s < d->nslices && !rc; s++)
-            if ((rc = mg_sens_estimate(d->kspace + s * n, d->coils, d->h, d->w, acs, MG_SENS_WALSH, d->sens + s * n)))
-                mg_set_error("%s, slice %ld: %s", p, s, mg_error());
-    }
-    free(p);
+    char **files;
+    int nf;
+    if (mg_dataset_find(dir, split, &files, &nf)) return -1;
+    const mg_dataset_opts o = {{t->cfg.crop_readout}, t->cfg.center, MG_SENS_WALSH,
+                               (size_t)t->cfg.cache_mb << 20};
+    int rc = mg_dataset_open(ds, files, nf, &o);
+    mg_dataset_free_list(files, nf);
     return rc;
 }
 
@@ -88,24 +78,30 @@ int mg_trainer_step_open(trainer *t, int cin)
     return 0;
 }
 
-void mg_trainer_step(trainer *t, const long *perm, long steps_per_epoch, mg_step_log *lg)
+int mg_trainer_step(trainer *t, const long *plan, long steps_per_epoch, mg_step_log *lg)
 {
     const int cs = t->gan ? t->cfg.critic_steps : 0;
     const long ep = t->pos.epoch, st = t->pos.step_in_epoch;
     mg_batch *set = NULL;
     if (t->pre) {
         double sec;
-        set = mg_prefetch_step(t->pre, ep, st, steps_per_epoch, perm, &sec);
+        set = mg_prefetch_step(t->pre, ep, st, steps_per_epoch, plan, &sec);
+        if (!set) return -1;
         t->prep_s += sec;
     }
     for (int k = 0; k <= cs; k++) {
         mg_batch *b = set ? &set[k] : &t->b;
-        if (!set)
-            t->prep_s += k < cs ? mg_batch_fill_critic(&t->src, b, ep, st, k)
-                                : mg_batch_fill_generator(&t->src, b, ep, st, perm);
+        if (!set) {
+            double sec;
+            if (k < cs ? mg_batch_fill_critic(&t->src, b, ep, st, k, plan, &sec)
+                       : mg_batch_fill_generator(&t->src, b, ep, st, plan, &sec))
+                return -1;
+            t->prep_s += sec;
+        }
         if (k < cs) t->step.critic_step(&t->step, b, lg);
         else t->step.generator_step(&t->step, b, lg);
     }
+    return 0;
 }
 
 /* Every rank must hold the same model: compare with rank 0's weights. */
@@ -145,8 +141,8 @@ void mg_trainer_free(trainer *t)
     mg_batch_free(&t->b);
     if (t->net.params.n) mg_dcinet_free(&t->net);
     if (t->critic.params.n) mg_critic_free(&t->critic);
-    mg_kdata_free(&t->tr);
-    mg_kdata_free(&t->va);
+    mg_dataset_close(&t->tr);
+    mg_dataset_close(&t->vd);
     free(t->cfg_json);
     free(t->val_series);
     free(t->fid_series);
@@ -263,12 +259,6 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
                          seen);
             goto out;
         }
-        mg_dist_barrier(); /* every rank has looked before rank 0 writes */
-        if (lead && mkdir(run_dir, 0755) && errno != EEXIST) {
-            mg_set_error("%s: cannot create run directory: %s", run_dir, strerror(errno));
-            goto out;
-        }
-        if (lead && (lock = mg_lock_dir(run_dir)) < 0) goto out;
     }
     cfg->resume_lr = 0;
     if (strlen(data_real) >= sizeof cfg->data) {
@@ -282,31 +272,59 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         goto out;
     }
     if (mg_trainer_mode(t)) goto out;
-    if (lead && ((mkdir(t->p_epochs, 0755) && errno != EEXIST) ||
-                 (cfg->grid > 0 && mkdir(t->p_grid, 0755) && errno != EEXIST))) {
-        mg_set_error("%s: cannot create subdirectories: %s", run_dir, strerror(errno));
-        goto out;
-    }
-    if (load_split(data_dir, "train.h5", cfg->center, &t->tr) || load_split(data_dir, "val.h5", cfg->center, &t->va)) goto out;
-    if (t->va.coils != t->tr.coils || t->va.h != t->tr.h || t->va.w != t->tr.w) {
-        mg_set_error("%s: val.h5 (%ld coils, %ldx%ld) does not match train.h5 (%ld coils, %ldx%ld)",
-                     data_dir, t->va.coils, t->va.h, t->va.w, t->tr.coils, t->tr.h, t->tr.w);
-        goto out;
-    }
+    if (open_split(t, data_dir, "train", &t->tr) || open_split(t, data_dir, "val", &t->vd)) goto out;
     if (cfg->batch % t->P) {
         mg_set_error("--batch %d does not split evenly over %d MPI ranks", cfg->batch, t->P);
         goto out;
     }
-    if (t->tr.nslices < cfg->batch) {
-        mg_set_error("%s/train.h5: %ld slices, fewer than the batch size %d", data_dir, t->tr.nslices, cfg->batch);
+    {
+        long most = 0; /* batches are of one shape */
+        for (int g = 0; g < t->tr.ngroups; g++) most = t->tr.groups[g].n > most ? t->tr.groups[g].n : most;
+        if (most < cfg->batch) {
+            mg_set_error("%s: the train split has %ld slices%s, fewer than the batch size %d (a batch is of one "
+                         "shape)", data_dir, t->tr.ngroups > 1 ? most : t->tr.n,
+                         t->tr.ngroups > 1 ? " of its most common shape" : "", cfg->batch);
+            goto out;
+        }
+    }
+    /* the critic's last layer is sized for one image: GAN modes need one H x W */
+    for (int g = 1; g < t->tr.ngroups && t->gan; g++)
+        if (t->tr.groups[g].H != t->tr.groups[0].H || t->tr.groups[g].W != t->tr.groups[0].W) {
+            mg_set_error("%s: mode %s needs training slices of one image size (the critic's linear layer is sized "
+                         "for it): the train split mixes %ldx%ld and %ldx%ld; use --mode mse, or one size",
+                         data_dir, cfg->mode, t->tr.groups[0].H, t->tr.groups[0].W, t->tr.groups[g].H,
+                         t->tr.groups[g].W);
+            goto out;
+        }
+    if (cfg->gpu >= 0 && t->tr.ngroups > 1) {
+        mg_set_error("%s: --gpu trains on one shape (its step is allocated for it): the train split has %d shapes",
+                     data_dir, t->tr.ngroups);
         goto out;
     }
-    const int C = (int)t->tr.coils, H = (int)t->tr.h, W = (int)t->tr.w;
-    {
-        float *m = mg_malloc_array((size_t)H, sizeof(float));
-        int bad = mg_mask_make(cfg->mask_type, m, H, cfg->accel, cfg->center, -1, 1);
+    const int H = (int)t->tr.groups[0].H, W = (int)t->tr.groups[0].W; /* the critic's image size */
+    for (int g = 0; g < t->tr.ngroups; g++) {
+        float *m = mg_malloc_array((size_t)t->tr.groups[g].H, sizeof(float));
+        int bad = mg_mask_make(cfg->mask_type, m, t->tr.groups[g].H, cfg->accel, cfg->center, -1, 1);
         free(m);
-        if (bad) goto out;
+        if (bad) {
+            mg_set_error("%s: slices of %ld lines: %s", data_dir, t->tr.groups[g].H, mg_error());
+            goto out;
+        }
+    }
+    /* the data are usable: only now is anything written (a failed start
+     * leaves no run directory behind) */
+    if (!resume) {
+        mg_dist_barrier(); /* every rank has looked before rank 0 writes */
+        if (lead && mkdir(run_dir, 0755) && errno != EEXIST) {
+            mg_set_error("%s: cannot create run directory: %s", run_dir, strerror(errno));
+            goto out;
+        }
+        if (lead && (lock = mg_lock_dir(run_dir)) < 0) goto out;
+    }
+    if (lead && ((mkdir(t->p_epochs, 0755) && errno != EEXIST) ||
+                 (cfg->grid > 0 && mkdir(t->p_grid, 0755) && errno != EEXIST))) {
+        mg_set_error("%s: cannot create subdirectories: %s", run_dir, strerror(errno));
+        goto out;
     }
     t->cfg_json = mg_train_config_json(cfg);
     if (lead && mg_write_text(t->p_cfg, t->cfg_json)) goto out; /* on --resume: the data path and --lr recorded */
@@ -318,7 +336,10 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
     }
     t->val_series = mg_calloc((size_t)cfg->epochs + 1, sizeof(double));
     t->fid_series = mg_calloc((size_t)cfg->epochs + 1, sizeof(double));
-    if (cfg->fid_weights[0] && lead) {
+    if (cfg->fid_weights[0] && lead && t->vd.nfiles > 1 && !cfg->quiet)
+        fprintf(stderr, "train: note: no validation FID: it needs one validation file (the val split has %d)\n",
+                t->vd.nfiles);
+    if (cfg->fid_weights[0] && lead && t->vd.nfiles == 1) {
         if (mg_fid_load(cfg->fid_weights, &t->fid)) goto out;
         t->has_fid = 1;
     }
@@ -342,7 +363,9 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
             fprintf(stderr, "train: --resume keeps the run's config.json; ignoring %s\n", cfg_in->resume_note);
     }
     t->Bg = cfg->batch;
-    mg_batch_alloc(&t->b, cfg->batch / t->P, C, H, W, cin);
+    /* batches hold any of the shapes; each step sets its own */
+    const int Cm = (int)t->tr.max_C, Hm = (int)t->tr.max_H, Wm = (int)t->tr.max_W;
+    mg_batch_alloc(&t->b, cfg->batch / t->P, Cm, Hm, Wm, cin);
     t->r0 = t->R * t->b.B;
     if (t->P > 1) {
         long np = mg_params_count(&t->net.params), nc = t->gan ? mg_params_count(&t->critic.params) : 0;
@@ -360,15 +383,19 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
     {
         const char *pf = getenv("MRGAN_PREFETCH");
         if (pf ? strcmp(pf, "0") != 0 : cfg->gpu >= 0)
-            t->pre = mg_prefetch_create(&t->src, t->gan ? cfg->critic_steps : 0, t->b.B, C, H, W, cin);
+            t->pre = mg_prefetch_create(&t->src, t->gan ? cfg->critic_steps : 0, t->b.B, Cm, Hm, Wm, cin);
     }
-    const long spe = t->tr.nslices / cfg->batch;
+    long spe; /* steps per epoch: the same in every epoch (full batches per shape) */
+    free(mg_batch_plan(&t->tr, cfg->seed, 0, t->Bg, &spe));
     if (!cfg->quiet && !resume) {
         double v0, z0;
         if (mg_trainer_validate(t, &v0, &z0, NULL, NULL)) goto out;
-        fprintf(stderr, "train: %s, mode %s, %ld train / %ld val slices %dx%d, %d coils; DCI-Net %dI-%dG-%dK, "
+        char tr_desc[512], va_desc[512];
+        mg_dataset_describe(&t->tr, tr_desc, sizeof tr_desc);
+        mg_dataset_describe(&t->vd, va_desc, sizeof va_desc);
+        fprintf(stderr, "train: %s, mode %s; train: %s; val: %s; %ld steps per epoch; DCI-Net %dI-%dG-%dK, "
                         "%ld parameters%s; val NMSE zero-filled %.5f, untrained %.5f\n",
-                data_dir, cfg->mode, t->tr.nslices, t->va.nslices, H, W, C, cfg->net.blocks,
+                data_dir, cfg->mode, tr_desc, va_desc, spe, cfg->net.blocks,
                 cfg->net.growth, cfg->net.kernels, mg_params_count(&t->net.params),
                 t->gan ? (cin == 2 ? ", conditional critic" : ", critic") : "", z0, v0);
     }
@@ -384,7 +411,9 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
     char label[64];
     while (t->pos.epoch < cfg->epochs) {
         free(perm);
-        perm = mg_batch_permutation(cfg->seed, t->pos.epoch, t->tr.nslices);
+        long spe_e;
+        perm = mg_batch_plan(&t->tr, cfg->seed, t->pos.epoch, t->Bg, &spe_e);
+        if (spe_e != spe) abort(); /* full batches per shape do not depend on the order */
         mg_progress pr;
         snprintf(label, sizeof label, "epoch %ld/%d", t->pos.epoch + 1, cfg->epochs);
         mg_progress_start(&pr, label, spe, cfg->quiet);
@@ -396,7 +425,7 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         while (t->pos.step_in_epoch < spe) {
             double t0 = mg_now(), c0 = mg_dist_seconds();
             mg_step_log lg = {0, 0, 0, 0, 0, 0};
-            mg_trainer_step(t, perm, spe, &lg);
+            if (mg_trainer_step(t, perm, spe, &lg)) goto restore;
             double loss = lg.loss;
             if (fault_nan_step > 0 && t->pos.global_step + 1 == fault_nan_step) loss = NAN;
             if (!isfinite(loss) || !isfinite(lg.w_est)) {

@@ -15,7 +15,9 @@ typedef struct {
     mg_train_cfg cfg;
     char *p_cfg, *p_last, *p_best, *p_csv, *p_epochs, *p_grid;
     char *cfg_json;
-    mg_kdata tr, va;
+    mg_dataset tr;      /* the training slices, read on demand */
+    mg_dataset vd;      /* the validation files (indexed) */
+    mg_kdata va;        /* the validation file now loaded (validate.c) */
     mg_dcinet net;
     mg_critic critic;
     int gan, agb_on;
@@ -41,10 +43,10 @@ typedef struct {
     /* validation (validate.c): the evaluation protocol, opened at first use */
     mg_eval ev;
     mg_method vnet;      /* the network, on the step's backend */
-    cfloat *vimg, *zimg; /* its images; zero filling's (computed once) */
-    double zf_nmse;
+    cfloat *vimg, *zimg; /* its images; zero filling's */
+    double *zf_nmse;     /* zero filling's NMSE per validation file (computed once; NAN before) */
     float *vmask;
-    int ev_open;
+    int ev_open, ev_file; /* the file open in ev (one file stays open between validations) */
 } trainer;
 
 /* mode, models, optimisers, AGB and the step's shared state (trainer.c) */
@@ -52,14 +54,17 @@ int mg_trainer_mode(trainer *t);
 int mg_trainer_models(trainer *t, int H, int W, int *cin);
 /* the backend's step: the CPU, or cfg.gpu's device (after mg_backend_open) */
 int mg_trainer_step_open(trainer *t, int cin);
-/* one training step at the trainer's position: its batches, critic steps, the generator step */
-void mg_trainer_step(trainer *t, const long *perm, long steps_per_epoch, mg_step_log *lg);
+/* one training step at the trainer's position: its batches (plan: the
+ * epoch's, batch.h), critic steps, the generator step; -1 with an error when
+ * a slice could not be read */
+int mg_trainer_step(trainer *t, const long *plan, long steps_per_epoch, mg_step_log *lg);
 void mg_trainer_free(trainer *t);
 
-/* Validation (validate.c): NMSE (fastMRI volume NMSE on magnitudes, data
- * units) with the fixed masks; zf: the same for zero filling; grid: PNG of the
- * first slices (rows: zero-filled, reconstruction, reference); fid: the
- * validation FID with weights (NAN otherwise). */
+/* Validation (validate.c): NMSE (fastMRI's volume NMSE on magnitudes, data
+ * units, averaged over the validation files as fastMRI averages volumes) with
+ * the fixed masks; zf: the same for zero filling; grid: PNG of the first
+ * file's first slices (rows: zero-filled, reconstruction, reference); fid:
+ * the validation FID with weights and one validation file (NAN otherwise). */
 int mg_trainer_validate(trainer *t, double *nmse, double *zf, const char *grid, double *fid);
 void mg_trainer_validate_free(trainer *t);
 

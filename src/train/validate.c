@@ -8,17 +8,48 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* the validation maps and the fixed evaluation mask of slice s */
+/* the validation maps and the fixed evaluation mask (over the acquired
+ * lines) of slice s */
 static const float *val_slice(void *ctx, long s, cfloat *sens)
 {
     trainer *t = ctx;
     const mg_kdata *v = &t->va;
     const long n = v->coils * v->h * v->w;
     memcpy(sens, v->sens + s * n, sizeof(cfloat) * (size_t)n);
-    if (mg_mask_make(t->cfg.mask_type, t->vmask, v->h, t->cfg.accel, t->cfg.center, -1,
-                     mg_mask_slice_seed(t->cfg.eval_seed, s)))
+    float *acq = t->vmask + v->h;
+    const long nacq = mg_kdata_acquired(v, s, acq);
+    if (mg_mask_make_acquired(t->cfg.mask_type, t->vmask, nacq < v->h ? acq : NULL, v->h, t->cfg.accel,
+                              t->cfg.center, -1, mg_mask_slice_seed(t->cfg.eval_seed, s))) {
+        mg_set_error("%s, slice %ld: %s", t->vd.files[t->ev_file], s, mg_error());
         return NULL;
+    }
     return t->vmask;
+}
+
+/* A validation file as the trainer uses it: read whole, maps normalised (a
+ * note when they were not unit-norm) or estimated from the centre lines. */
+static int load_val(trainer *t, int f)
+{
+    const char *p = t->vd.files[f];
+    mg_kdata *d = &t->va;
+    const mg_read_opts ro = {t->cfg.crop_readout};
+    if (mg_kdata_read_opts(p, &ro, d)) return -1;
+    const long n = d->coils * d->h * d->w;
+    if (d->sens) {
+        double dev = 0;
+        for (long s = 0; s < d->nslices; s++) dev = fmax(dev, mg_sens_normalize(d->sens + s * n, d->coils, d->h, d->w, 1e-3));
+        if (dev > 1e-3 && !t->cfg.quiet)
+            fprintf(stderr, "train: note: the coil maps of %s are not unit-norm (root-sum-of-squares off by up to %.3g); "
+                            "normalised per pixel\n", p, dev);
+        return 0;
+    }
+    d->sens = mg_malloc_array((size_t)(d->nslices * n), sizeof(cfloat));
+    for (long s = 0; s < d->nslices; s++)
+        if (mg_sens_estimate(d->kspace + s * n, d->coils, d->h, d->w, t->cfg.center, MG_SENS_WALSH, d->sens + s * n)) {
+            mg_set_error("%s, slice %ld: %s", p, s, mg_error());
+            return -1;
+        }
+    return 0;
 }
 
 /* the step's network as an inference engine for the evaluation's method */
@@ -32,22 +63,47 @@ static void step_infer(mg_engine *e, const cfloat *ku, const cfloat *sens, const
 
 static void step_release(mg_engine *e) { (void)e; }
 
-static int open_validation(trainer *t)
+static void close_validation(trainer *t)
 {
+    if (!t->ev_open) return;
+    mg_eval_free(&t->ev);
+    mg_method_free(&t->vnet);
+    free(t->vmask);
+    free(t->vimg);
+    free(t->zimg);
+    mg_kdata_free(&t->va);
+    t->ev_open = 0;
+}
+
+/* validation file f: loaded, references and masks prepared, zero filling's
+ * NMSE once */
+static int open_validation(trainer *t, int f)
+{
+    if (t->ev_open && t->ev_file == f) return 0;
+    close_validation(t);
+    if (!t->zf_nmse) {
+        t->zf_nmse = mg_malloc_array((size_t)t->vd.nfiles, sizeof(double));
+        for (int i = 0; i < t->vd.nfiles; i++) t->zf_nmse[i] = NAN;
+    }
+    t->ev_open = 1;
+    t->ev_file = f;
+    t->vmask = mg_malloc_array((size_t)(2 * t->vd.max_H), sizeof(float)); /* the mask, the acquired lines */
+    if (load_val(t, f)) return -1;
     const mg_kdata *v = &t->va;
     const long C = v->coils, H = v->h, W = v->w;
-    t->vmask = mg_malloc_array((size_t)H, sizeof(float));
     t->vimg = mg_malloc_array((size_t)(v->nslices * H * W), sizeof(cfloat));
     t->zimg = mg_malloc_array((size_t)(v->nslices * H * W), sizeof(cfloat));
     t->ev = (mg_eval){.data = v, .s0 = 0, .s1 = v->nslices, .slice = val_slice, .ctx = t,
-                      .fid = t->has_fid ? &t->fid : NULL, .quiet = 1, .nmse_only = !t->has_fid};
+                      .fid = t->has_fid ? &t->fid : NULL, .quiet = 1, .nmse_only = !t->has_fid,
+                      .path = t->vd.files[f]};
     mg_method_init(&t->vnet, MG_M_DCINET, "dci-net");
     t->vnet.eng = (mg_engine){.net = &t->net, .name = t->step.name, .infer = step_infer, .release = step_release,
                               .dev = &t->step};
     mg_method_open(&t->vnet, C, H, W, "validation");
-    t->ev_open = 1;
     if (mg_eval_prepare(&t->ev)) return -1;
-    /* zero filling: the same every epoch (fixed masks), so once */
+    /* zero filling: the same every epoch (fixed masks); its images for the
+     * grid of the first file, its NMSE once per file */
+    if (!isnan(t->zf_nmse[f]) && f != 0) return 0;
     mg_method zf;
     mg_method_init(&zf, MG_M_ZF, "zero-filled");
     mg_method_open(&zf, C, H, W, "validation");
@@ -56,20 +112,16 @@ static int open_validation(trainer *t)
     mg_eval_row row;
     int rc = mg_eval_method(&t->ev, &zf, &row, t->zimg);
     t->ev.fid = fm;
-    t->zf_nmse = row.nmse;
+    t->zf_nmse[f] = row.nmse;
     mg_method_free(&zf);
     return rc;
 }
 
 void mg_trainer_validate_free(trainer *t)
 {
-    if (!t->ev_open) return;
-    mg_eval_free(&t->ev);
-    mg_method_free(&t->vnet);
-    free(t->vmask);
-    free(t->vimg);
-    free(t->zimg);
-    t->ev_open = 0;
+    close_validation(t);
+    free(t->zf_nmse);
+    t->zf_nmse = NULL;
 }
 
 /* G rows of [zero-filled | reconstruction | reference] */
@@ -89,13 +141,21 @@ static int write_grid(trainer *t, const char *path, int G)
 
 int mg_trainer_validate(trainer *t, double *nmse, double *zf, const char *grid, double *fid)
 {
-    if (!t->ev_open && open_validation(t)) return -1;
-    const int G = grid ? (int)(t->cfg.grid < t->va.nslices ? t->cfg.grid : t->va.nslices) : 0;
-    t->ev.fid = fid && t->has_fid ? &t->fid : NULL;
-    mg_eval_row row;
-    if (mg_eval_method(&t->ev, &t->vnet, &row, t->vimg)) return -1;
-    *nmse = row.nmse;
-    if (fid) *fid = row.has_fid ? row.fid : NAN;
-    if (zf) *zf = t->zf_nmse;
-    return G ? write_grid(t, grid, G) : 0;
+    const int nf = t->vd.nfiles;
+    double sum = 0, zsum = 0;
+    if (fid) *fid = NAN;
+    for (int f = 0; f < nf; f++) {
+        if (open_validation(t, f)) return -1;
+        t->ev.fid = fid && t->has_fid ? &t->fid : NULL;
+        mg_eval_row row;
+        if (mg_eval_method(&t->ev, &t->vnet, &row, t->vimg)) return -1;
+        sum += row.nmse;
+        zsum += t->zf_nmse[f];
+        if (fid && row.has_fid) *fid = row.fid;
+        const int G = grid && f == 0 ? (int)(t->cfg.grid < t->va.nslices ? t->cfg.grid : t->va.nslices) : 0;
+        if (G && write_grid(t, grid, G)) return -1;
+    }
+    *nmse = sum / nf;
+    if (zf) *zf = zsum / nf;
+    return 0;
 }
