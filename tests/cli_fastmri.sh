@@ -63,7 +63,44 @@ ok "padding never sampled, R over acquired lines: $bits"
 # fastMRI test files: undersampled with a boolean (enum) mask, no reference
 out=$("$MRGAN" zerofill "$T/test.h5" "$T/t.png" 2>&1) || fail "zerofill test file: $out"
 [ -s "$T/t_000.png" ] || fail "no image from the test file"
-ok "a fastMRI test file (boolean mask) reconstructs"
+"$MRGAN" zerofill -q "$T/test.h5" "$T/sub_test.h5" >/dev/null 2>&1 || fail "zerofill to .h5"
+"$MRGAN" zerofill -q --accel 4 --center 4 "$T/pad.h5" "$T/sub_pad.h5" >/dev/null 2>&1 || fail "zerofill to .h5"
+if "$PY" -c "import h5py" 2>/dev/null; then
+    "$PY" - "$T/sub_test.h5" "$T/sub_pad.h5" <<'EOF' || fail "submission layout"
+import h5py, sys
+for p, shape in zip(sys.argv[1:], [(2, 32, 32), (2, 38, 38)]):
+    r = h5py.File(p, 'r')['reconstruction']
+    assert r.shape == shape and r.dtype == 'float32', (p, r.shape, r.dtype)
+EOF
+fi
+ok "a fastMRI test file (boolean mask) reconstructs, in fastMRI's submission layout (reconSpace, float32)"
+
+# eval --reference rss against an independent fastMRI evaluate.py (numpy,
+# skimage, h5py): the file's reconstruction_rss (oversampled, padded), and
+# the RSS of the coil images of a cfl input
+if "$PY" -c "import h5py, numpy, skimage" 2>/dev/null; then
+    for f in os pad; do
+        "$MRGAN" eval -q --accel 4 --center 4 --reference rss --methods zero-filled,cs-wavelet "$T/$f.h5" "$T/ev_$f" \
+            >/dev/null 2>&1 || fail "eval --reference rss $f"
+        grep -q "reference: the file's reconstruction_rss" "$T/ev_$f/table.md" || fail "reference not said"
+        for m in zero-filled cs-wavelet; do
+            "$PY" "$(dirname "$0")/fastmri_eval.py" "$T" "$T/ev_$f/fastmri/$m" "$T/ev_$f/table.csv" $m ||
+                fail "eval --reference rss ($f, $m) differs from evaluate.py"
+        done
+    done
+    grep -q "compared at 38x38" "$T/ev_pad/table.md" || fail "padded file: compared size"
+    "$MRGAN" zerofill -q --slice 1 --ksp-out "$T/kc" "$T/pad.h5" "$T/kc.png" >/dev/null 2>&1 || fail "ksp-out"
+    "$MRGAN" eval -q --accel 4 --center 4 --reference rss --methods zero-filled "$T/kc.cfl" "$T/ev_c" >/dev/null 2>&1 ||
+        fail "eval --reference rss of a cfl"
+    grep -q "reference: root-sum-of-squares of the fully sampled coil images" "$T/ev_c/table.md" || fail "computed RSS"
+    "$PY" "$(dirname "$0")/fastmri_eval.py" "$T" "$T/ev_c/fastmri/zero-filled" "$T/ev_c/table.csv" zero-filled "$T/kc" ||
+        fail "computed RSS reference differs from evaluate.py"
+    ok "eval --reference rss equals fastMRI's evaluate.py (1e-6 relative)"
+else
+    echo "skip: python3-h5py, python3-numpy or python3-skimage absent (evaluate.py check)"
+fi
+check_fail "option --reference: 'magnitude' is not sense or rss" "$MRGAN" eval --reference magnitude "$T/os.h5" "$T/evx"
+"$MRGAN" eval --help | grep -q -- "--ksp-out\|--sens-out\|--mask-out" && fail "eval --help lists options eval refuses"
 
 # files mrgan writes: acquisition a string, the true field of view (h5py)
 if "$PY" -c "import h5py" 2>/dev/null; then

@@ -93,7 +93,8 @@ void cli_inputs_report(const cli_inputs *in, const mg_nmse_acc *acc);
 /* print the notes held back until the command has succeeded */
 void cli_inputs_notes(cli_inputs *in);
 void cli_inputs_free(cli_inputs *in);
-void cli_inputs_print_help(const char *head);
+/* the options' help after head; outputs: also --mask-out, --ksp-out, --sens-out */
+void cli_inputs_print_help(const char *head, int outputs);
 /* One reconstruction per slice: img (H x W) from k-space k, maps and mask
  * (NULL: fully sampled); 0, or -1 with an error (mg_method_slice). */
 typedef int (*cli_slice_fn)(void *ctx, const cfloat *k, const cfloat *sens, const float *mask,

@@ -47,7 +47,7 @@ int cmd_arc(int argc, char **argv)
         case 'l': a.arc.lambda = (float)cli_double(cmd, "--lambda", optarg, 0.0, 1e3); break;
         case 'C': a.arc.acs = cli_long(cmd, "--calib", optarg, 2, 1 << 16); break;
         case 'q': quiet = 1; break;
-        case 'h': cli_inputs_print_help(help_head); return 0;
+        case 'h': cli_inputs_print_help(help_head, 1); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan arc --help')");
         }
     }

@@ -59,7 +59,7 @@ int cmd_cs(int argc, char **argv)
         case 'r': cc.cs.randshift = 0; break;
         case 'x': cc.cs.scale = (float)cli_double(cmd, "--scale", optarg, 1e-30, 1e30); break;
         case 'q': quiet = 1; break;
-        case 'h': cli_inputs_print_help(help_head); return 0;
+        case 'h': cli_inputs_print_help(help_head, 1); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan cs --help')");
         }
     }

@@ -17,16 +17,20 @@ static const char *help_head =
     "Undersamples the fully sampled test split KSPACE (e.g. DATA/test.h5) with\n"
     "one fixed mask per slice and reconstructs it with every method: zero\n"
     "filling, CS-wavelet, CS-TV, ARC and each --model. Each is compared with\n"
-    "the fully sampled SENSE-combined image on magnitudes, fastMRI style, the\n"
-    "whole split as one volume: NMSE, PSNR and HFEN over the volume, SSIM\n"
-    "averaged over slices (7x7 window, data range = the volume's maximum),\n"
-    "and FID/KID (Inception-v3 pool features) when --fid-weights is given\n"
+    "the reference on magnitudes, fastMRI style, the whole file as one volume:\n"
+    "NMSE, PSNR and HFEN over the volume, SSIM averaged over slices (7x7\n"
+    "window, data range = the volume's maximum; fastMRI's evaluate.py), and\n"
+    "FID/KID (Inception-v3 pool features) when --fid-weights is given\n"
     "(docs/metrics.md). Writes\n"
-    "  OUTDIR/table.md, table.csv   one row per method (NMSE x1e3, PSNR dB, SSIM,\n"
-    "                               HFEN, FID, KID x1e3, seconds per slice)\n"
+    "  OUTDIR/table.md, table.csv   one row per method (table.md: NMSE x1e3, PSNR dB,\n"
+    "                               SSIM, HFEN, FID, KID x1e3, seconds per slice;\n"
+    "                               table.csv: the same, NMSE and KID not scaled)\n"
     "  OUTDIR/per_slice.csv         method, slice, orientation, index, metrics\n"
     "  OUTDIR/images/NAME.cfl       complex reconstructions [W H] x slices (dim 13),\n"
     "                               reference.cfl, masks.cfl [1 H] x slices\n"
+    "  OUTDIR/fastmri/NAME/FILE.h5  with --reference rss: fastMRI's submission layout\n"
+    "                               (`reconstruction`, slices x reconSpace, float32;\n"
+    "                               FILE = KSPACE's name), read by fastMRI's evaluate.py\n"
     "  OUTDIR/eval.json             inputs and settings\n"
     "and prints the table. 'mrgan report RUN --eval OUTDIR' draws figures from it.\n"
     "OUTDIR is locked while eval writes it (OUTDIR/.lock).\n"
@@ -41,6 +45,11 @@ static const char *help_head =
     "  --lambda-tv L        CS-TV weight (default 0.002)\n"
     "  --slices N           only the first N slices (quick looks)\n"
     "  --fid-weights FILE   Inception-v3 weights (safetensors, docs/metrics.md)\n"
+    "  --reference R        sense (default): the SENSE-combined fully sampled image,\n"
+    "                       full size; rss: fastMRI's, the root-sum-of-squares of the\n"
+    "                       fully sampled coil images centre-cropped to the header's\n"
+    "                       reconSpace (the file's reconstruction_rss when present),\n"
+    "                       every reconstruction cropped alike\n"
     "  --gpu[=N]            run the --model networks on CUDA device N (default 0)\n"
     "The mask options default to --accel 4 (1D variable density, 12 centre lines,\n"
     "seed 1: the masks of 'mrgan zerofill --accel 4' and of training validation).\n"
@@ -109,6 +118,32 @@ static void add_model(const char *cmd, mg_method *m, const char *arg)
     free(ck);
 }
 
+/* OUTDIR/fastmri/NAME/FILE.h5: magnitudes in fastMRI's submission layout */
+static void write_fastmri(const char *cmd, const char *outdir, const char *name, const char *input, const cfloat *img,
+                          long ns, long h, long w)
+{
+    char *d1 = mg_path_join(outdir, "fastmri"), *d2 = mg_path_join(d1, name);
+    if ((mkdir(d1, 0755) && errno != EEXIST) || (mkdir(d2, 0755) && errno != EEXIST))
+        cli_fail(cmd, "%s: cannot create: %s", d2, strerror(errno));
+    const char *base = strrchr(input, '/');
+    base = base ? base + 1 : input;
+    char fn[512];
+    snprintf(fn, sizeof fn, "%s", base);
+    if (!mg_has_suffix(fn, ".h5") && !mg_has_suffix(fn, ".hdf5")) {
+        char *dot = strrchr(fn, '.');
+        if (dot && dot != fn) *dot = 0;
+        strncat(fn, ".h5", sizeof fn - strlen(fn) - 1);
+    }
+    char *p = mg_path_join(d2, fn);
+    float *m = mg_malloc_array((size_t)(ns * h * w), sizeof(float));
+    for (long i = 0; i < ns * h * w; i++) m[i] = cabsf(img[i]);
+    if (mg_h5_write_recon(p, m, ns, h, w)) cli_fail_lib(cmd);
+    free(m);
+    free(p);
+    free(d2);
+    free(d1);
+}
+
 /* the maps and mask of slice s, as zerofill/cs/recon see them */
 static const float *eval_slice(void *ctx, long s, cfloat *sens) { return cli_inputs_slice(ctx, s, sens); }
 
@@ -122,6 +157,7 @@ int cmd_eval(int argc, char **argv)
                                          {"slices", 1, 0, 'n'},
                                          {"fid-weights", 1, 0, 'f'},
                                          {"gpu", 2, 0, 'G'},
+                                         {"reference", 1, 0, 'Q'},
                                          {"quiet", 0, 0, 'q'},
                                          {"help", 0, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -132,7 +168,7 @@ int cmd_eval(int argc, char **argv)
     double lw = -1, ltv = -1;
     long nmax = 0;
     const char *models[MAX_METHODS], *fidw = NULL;
-    int nmodels = 0, gpu = -1;
+    int nmodels = 0, gpu = -1, ref_rss = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         if (cli_inputs_option(&in, c, optarg)) continue;
@@ -147,8 +183,13 @@ int cmd_eval(int argc, char **argv)
         case 'n': nmax = cli_long(cmd, "--slices", optarg, 1, 1L << 30); break;
         case 'f': fidw = optarg; break;
         case 'G': gpu = cli_gpu_device(cmd, optarg); break;
+        case 'Q':
+            if (strcmp(optarg, "sense") && strcmp(optarg, "rss"))
+                cli_fail(cmd, "option --reference: '%s' is not sense or rss", optarg);
+            ref_rss = !strcmp(optarg, "rss");
+            break;
         case 'q': quiet = 1; break;
-        case 'h': cli_inputs_print_help(help_head); return 0;
+        case 'h': cli_inputs_print_help(help_head, 0); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan eval --help')");
         }
     }
@@ -202,9 +243,10 @@ int cmd_eval(int argc, char **argv)
      * when every method has run, so a failure leaves no half-written tables) */
     mg_eval ev = {.data = &in.d, .s0 = in.s0, .s1 = in.s1, .slice = eval_slice, .ctx = &in,
                   .fid = have_fid ? &fid : NULL, .quiet = quiet, .per_slice = 1,
-                  .path = in.path};
+                  .path = in.path, .ref_rss = ref_rss};
     if (mg_eval_prepare(&ev)) cli_fail_lib(cmd);
-    long dref[14] = {W, H, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ns};
+    const long ch = ev.ch, cw = ev.cw; /* the compared size */
+    long dref[14] = {cw, ch, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ns};
     char *p = mg_path_join(imgdir, "reference.cfl");
     if (mg_cfl_write(p, 14, dref, ev.ref)) cli_fail_lib(cmd);
     free(p);
@@ -231,15 +273,18 @@ int cmd_eval(int argc, char **argv)
         p = mg_path_join(imgdir, nm);
         if (mg_cfl_write(p, 14, dref, img)) cli_fail_lib(cmd);
         free(p);
+        if (ref_rss) write_fastmri(cmd, outdir, rows[r].name, in.path, img, ns, ch, cw);
         mg_method_free(&rows[r]); /* the network's memory goes before the next one loads */
     }
 
     /* tables */
     const double R_net = (double)ev.acquired / (double)ev.sampled;
-    char title[1024], foot[1024];
-    snprintf(title, sizeof title, "Test split %s: %ld slices of %ldx%ld, %ld coils; R = %.2f (%s mask, %ld centre lines, seed %llu)",
+    char title[1024], foot[1024], crop[64] = "";
+    if (ch < H || cw < W) snprintf(crop, sizeof crop, ", compared at %ldx%ld", ch, cw);
+    snprintf(title, sizeof title, "Test split %s: %ld slices of %ldx%ld, %ld coils; R = %.2f (%s mask, %ld centre lines, "
+             "seed %llu); reference: %s%s",
              in.path, ns, H, W, C, R_net, in.mask_file ? "file" : in.mo.type == 0 ? "1D variable-density" :
-             in.mo.type == 1 ? "random" : "equispaced", in.mo.center, (unsigned long long)in.mo.seed);
+             in.mo.type == 1 ? "random" : "equispaced", in.mo.center, (unsigned long long)in.mo.seed, ev.ref_note, crop);
     if (have_fid)
         snprintf(foot, sizeof foot, "FID/KID: Inception-v3 pool3 features (pytorch-fid variant) of the %ld reconstructions "
                  "vs the %ld references; weights %s, SHA-256 %s. With %ld images FID is biased upwards (docs/metrics.md).",
@@ -266,6 +311,9 @@ int cmd_eval(int argc, char **argv)
     cJSON_AddStringToObject(js, "seed", seed);
     if (in.mask_file) cJSON_AddStringToObject(js, "mask", in.mask_file);
     cJSON_AddNumberToObject(js, "volume_max", ev.vmax);
+    cJSON_AddStringToObject(js, "reference", ref_rss ? "rss" : "sense");
+    cJSON_AddNumberToObject(js, "compared_h", (double)ch);
+    cJSON_AddNumberToObject(js, "compared_w", (double)cw);
     if (have_fid) cJSON_AddStringToObject(js, "fid_weights_sha256", fid.sha256);
     cJSON *ms = cJSON_AddArrayToObject(js, "methods");
     for (int r = 0; r < nr; r++) cJSON_AddItemToArray(ms, cJSON_CreateString(er[r].name));

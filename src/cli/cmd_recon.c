@@ -36,7 +36,7 @@ int cmd_recon(int argc, char **argv)
         case 'k': model = optarg; break;
         case 'G': gpu = cli_gpu_device(cmd, optarg); break;
         case 'q': quiet = 1; break;
-        case 'h': cli_inputs_print_help(help_head); return 0;
+        case 'h': cli_inputs_print_help(help_head, 1); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan recon --help')");
         }
     }

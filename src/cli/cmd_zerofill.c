@@ -28,7 +28,7 @@ int cmd_zerofill(int argc, char **argv)
         if (cli_inputs_option(&in, c, optarg)) continue;
         switch (c) {
         case 'q': quiet = 1; break;
-        case 'h': cli_inputs_print_help(help_head); return 0;
+        case 'h': cli_inputs_print_help(help_head, 1); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan zerofill --help')");
         }
     }

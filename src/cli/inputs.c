@@ -15,7 +15,6 @@ const char *cli_inputs_help =
     "  --center C           fully sampled centre lines (default 12)\n"
     "  --seed S             mask seed (default 1); slice i uses a seed mixed from S and i\n"
     "  --mask FILE          use this cfl mask ([1 H]) for every slice instead\n"
-    "  --mask-out FILE      also write the first slice's mask (cfl or png)\n"
     "Masks and R count acquired lines only: lines outside the ISMRMRD header's\n"
     "encoding limits (padding) or zero in every coil are never sampled.\n"
     "Without --accel/--mask the input is used as it is: a 'mask' data set in the\n"
@@ -30,10 +29,14 @@ const char *cli_inputs_help =
     "  --sens-method M      walsh | direct: estimate from the centre lines (even when\n"
     "                       the file has maps)\n"
     "  --acs N              calibration lines for the estimate (default 12)\n"
-    "  --slice I            only slice I\n"
+    "  --slice I            only slice I\n";
+
+/* the extra outputs of the single-method commands (not eval's) */
+static const char *cli_inputs_help_out =
+    "  --mask-out FILE      also write the first slice's mask (cfl or png)\n"
     "  --ksp-out FILE       also write the undersampled k-space as BART cfl [W H 1 C]\n"
     "  --sens-out FILE      also write the coil maps used as BART cfl [W H 1 C]\n"
-    "                       (both need a single slice: --slice I, or one-slice input)\n";
+    "                       (these need a single slice: --slice I, or one-slice input)\n";
 
 void cli_inputs_init(cli_inputs *in, const char *cmd)
 {
@@ -217,10 +220,11 @@ void cli_inputs_free(cli_inputs *in)
     mg_kdata_free(&in->d);
 }
 
-void cli_inputs_print_help(const char *head)
+void cli_inputs_print_help(const char *head, int outputs)
 {
     fputs(head, stdout);
     fputs(cli_inputs_help, stdout);
+    if (outputs) fputs(cli_inputs_help_out, stdout);
     fputs("  -q, --quiet          no progress output\n  -h, --help           this text\n", stdout);
 }
 
@@ -253,7 +257,14 @@ double cli_inputs_run(cli_inputs *in, int quiet, cli_slice_fn fn, void *ctx, con
     mg_progress_end(&pr);
     if (in->undersample && !isfinite(mg_nmse_value(acc))) /* before anything is written */
         cli_fail(in->cmd, "%s: the fully sampled image is all zero: NMSE is undefined", in->path);
-    if (mg_images_write(out, img, ns, H, W)) cli_fail_lib(in->cmd);
+    long oh = H, ow = W;
+    if (mg_has_suffix(out, ".h5") || mg_has_suffix(out, ".hdf5")) {
+        /* fastMRI's submission layout: the reconSpace centre (e.g. 320 x 320) */
+        if (in->d.recon_h > 0 && in->d.recon_h < H) oh = in->d.recon_h;
+        if (in->d.recon_w > 0 && in->d.recon_w < W) ow = in->d.recon_w;
+        for (long s = 0; s < ns && (oh < H || ow < W); s++) mg_center_crop_c(img + s * n, H, W, img + s * oh * ow, oh, ow);
+    }
+    if (mg_images_write(out, img, ns, oh, ow)) cli_fail_lib(in->cmd);
     cli_inputs_notes(in);
     free(img);
     free(ref);

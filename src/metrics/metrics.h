@@ -9,6 +9,8 @@
  * NMSE = ||gt - pred||^2 / ||gt||^2 over the whole volume. */
 typedef struct { double err, ref; } mg_nmse_acc;
 void mg_nmse_add_mag(mg_nmse_acc *acc, const cfloat *gt, const cfloat *pred, size_t n);
+/* the same on magnitudes already taken */
+void mg_nmse_add_f(mg_nmse_acc *acc, const float *gt, const float *pred, size_t n);
 double mg_nmse_value(const mg_nmse_acc *acc);
 
 /* PSNR = 10 log10(maxval^2 / mean (gt - x)^2), maxval the volume's gt max. */

@@ -1,9 +1,11 @@
 /* The evaluation protocol (recon.h; docs/report.md, docs/metrics.md): the
  * undersampled slices of a fully sampled split through a method, compared
- * with the fully sampled SENSE-combined reference on magnitudes, fastMRI
- * style, the split as one volume. `mrgan eval` and the trainer's validation
- * both run it. */
+ * with the fully sampled SENSE-combined reference on magnitudes, or with
+ * fastMRI's root-sum-of-squares reference at its reconSpace size (the
+ * reconstructions centre-cropped to it), fastMRI style, the split as one
+ * volume. `mrgan eval` and the trainer's validation both run it. */
 #include "recon.h"
+#include "../fft/fft.h"
 #include "../io/io.h"
 
 #include <math.h>
@@ -17,13 +19,71 @@ static void mag(const cfloat *z, float *m, long n)
     for (long i = 0; i < n; i++) m[i] = cabsf(z[i]);
 }
 
+/* the centre ch x cw of an H x W image (fastMRI's centre crop) */
+void mg_center_crop_c(const cfloat *in, long H, long W, cfloat *out, long ch, long cw)
+{
+    const long y0 = (H - ch) / 2, x0 = (W - cw) / 2;
+    for (long y = 0; y < ch; y++) memmove(out + y * cw, in + (y + y0) * W + x0, sizeof(cfloat) * (size_t)cw);
+}
+
+static void crop_f(const float *in, long H, long W, float *out, long ch, long cw)
+{
+    const long y0 = (H - ch) / 2, x0 = (W - cw) / 2;
+    for (long y = 0; y < ch; y++) memcpy(out + y * cw, in + (y + y0) * W + x0, sizeof(float) * (size_t)cw);
+}
+
+/* the RSS reference of slice s at ch x cw: the file's reconstruction_rss
+ * when it has that size, else its full-size RSS, else the RSS of the fully
+ * sampled coil images */
+static void rss_reference(mg_eval *e, long s, float *out, cfloat *work)
+{
+    const mg_kdata *d = e->data;
+    const long C = d->coils, H = d->h, W = d->w, n = H * W, ch = e->ch, cw = e->cw;
+    if (d->rss_crop && d->recon_h == ch && d->recon_w == cw) {
+        memcpy(out, d->rss_crop + s * ch * cw, sizeof(float) * (size_t)(ch * cw));
+        return;
+    }
+    float *full = mg_malloc_array((size_t)n, sizeof(float));
+    if (d->rss) {
+        memcpy(full, d->rss + s * n, sizeof(float) * (size_t)n);
+    } else {
+        memcpy(work, d->kspace + s * C * n, sizeof(cfloat) * (size_t)(C * n));
+        mg_fft2c(work, C, H, W, MG_FFT_INVERSE);
+        for (long i = 0; i < n; i++) {
+            double a = 0;
+            for (long c = 0; c < C; c++) {
+                const cfloat v = work[c * n + i];
+                a += (double)crealf(v) * crealf(v) + (double)cimagf(v) * cimagf(v);
+            }
+            full[i] = (float)sqrt(a);
+        }
+    }
+    crop_f(full, H, W, out, ch, cw);
+    free(full);
+}
+
 int mg_eval_prepare(mg_eval *e)
 {
     const mg_kdata *d = e->data;
     const long C = d->coils, H = d->h, W = d->w, n = H * W, ns = e->s1 - e->s0;
+    /* the compared size: the image, or (RSS) the reconSpace centre */
+    e->ch = H;
+    e->cw = W;
+    e->ref_note = "SENSE combination S^H F^-1 k of the fully sampled k-space";
+    if (e->ref_rss) {
+        if (d->recon_h > 0 && d->recon_w > 0) {
+            e->ch = d->recon_h < H ? d->recon_h : H;
+            e->cw = d->recon_w < W ? d->recon_w : W;
+        }
+        e->ref_note = d->rss_crop && d->recon_h == e->ch && d->recon_w == e->cw
+                          ? "the file's reconstruction_rss"
+                          : "root-sum-of-squares of the fully sampled coil images, centre-cropped";
+    }
+    const long cn = e->ch * e->cw;
     e->ref = mg_malloc_array((size_t)(ns * n), sizeof(cfloat));
-    e->rmag = mg_malloc_array((size_t)(ns * n), sizeof(float));
-    e->xmag = mg_malloc_array((size_t)(ns * n), sizeof(float));
+    e->rmag = mg_malloc_array((size_t)(ns * cn), sizeof(float));
+    e->xmag = mg_malloc_array((size_t)(ns * cn), sizeof(float));
+    cfloat *work = e->ref_rss ? mg_malloc_array((size_t)(C * n), sizeof(cfloat)) : NULL;
     e->sens = mg_malloc_array((size_t)(C * n), sizeof(cfloat));
     e->masks = mg_malloc_array((size_t)(ns * H), sizeof(float));
     float *acq = mg_malloc_array((size_t)H, sizeof(float));
@@ -38,17 +98,24 @@ int mg_eval_prepare(mg_eval *e)
         memcpy(e->masks + (s - e->s0) * H, m, sizeof(float) * (size_t)H);
         e->acquired += mg_kdata_acquired(d, s, acq);
         for (long y = 0; y < H; y++) e->sampled += m[y] != 0.0f && acq[y] != 0.0f;
-        mg_zerofill(d->kspace + s * C * n, e->sens, NULL, e->ref + (s - e->s0) * n, C, H, W);
+        if (!e->ref_rss) {
+            mg_zerofill(d->kspace + s * C * n, e->sens, NULL, e->ref + (s - e->s0) * n, C, H, W);
+        } else { /* the reference magnitudes, also as complex images (ref holds ns x cn of them) */
+            float *r = e->rmag + (s - e->s0) * cn;
+            rss_reference(e, s, r, work);
+            for (long i = 0; i < cn; i++) e->ref[(s - e->s0) * cn + i] = r[i];
+        }
     }
     free(acq);
-    mag(e->ref, e->rmag, ns * n);
-    for (long i = 0; i < ns * n; i++) e->vmax = e->rmag[i] > e->vmax ? e->rmag[i] : e->vmax;
+    free(work);
+    if (!e->ref_rss) mag(e->ref, e->rmag, ns * n);
+    for (long i = 0; i < ns * cn; i++) e->vmax = e->rmag[i] > e->vmax ? e->rmag[i] : e->vmax;
     if (!(e->vmax > 0) || !isfinite(e->vmax)) {
         mg_set_error("%s: the fully sampled reference of slices %ld..%ld is %s: the metrics are undefined",
                      e->path ? e->path : "input", e->s0, e->s1 - 1, e->vmax > 0 ? "not finite" : "all zero");
         return -1;
     }
-    if (e->fid && mg_fid_features(e->fid, e->rmag, ns, H, W, e->vmax, &e->fref)) return -1;
+    if (e->fid && mg_fid_features(e->fid, e->rmag, ns, e->ch, e->cw, e->vmax, &e->fref)) return -1;
     return 0;
 }
 
@@ -98,25 +165,28 @@ int mg_eval_method(mg_eval *e, mg_method *m, mg_eval_row *row, cfloat *img)
             return -1;
         }
         tsum += dt;
-        const float *g = e->rmag + i * n;
-        float *x = e->xmag + i * n;
-        mag(img + i * n, x, n);
+        const long ch = e->ch, cw = e->cw, cn = ch * cw;
+        cfloat *xi = img + i * cn; /* the compared image, in place (the centre crop when ch x cw is smaller) */
+        if (cn < n) mg_center_crop_c(img + i * n, H, W, xi, ch, cw);
+        const float *g = e->rmag + i * cn;
+        float *x = e->xmag + i * cn;
+        mag(xi, x, cn);
         mg_nmse_acc a1 = {0, 0};
-        mg_nmse_add_mag(&a1, e->ref + i * n, img + i * n, (size_t)n);
-        mg_nmse_add_mag(&acc, e->ref + i * n, img + i * n, (size_t)n);
+        mg_nmse_add_f(&a1, g, x, (size_t)cn);
+        mg_nmse_add_f(&acc, g, x, (size_t)cn);
         mg_progress_update(&pr, i + 1);
         if (e->nmse_only) continue;
         mg_hfen_acc h1 = {0, 0};
-        mg_hfen_add(&h1, g, x, H, W);
-        mg_hfen_add(&hacc, g, x, H, W);
-        const double ss = mg_ssim(g, x, H, W, e->vmax);
+        mg_hfen_add(&h1, g, x, ch, cw);
+        mg_hfen_add(&hacc, g, x, ch, cw);
+        const double ss = mg_ssim(g, x, ch, cw, e->vmax);
         ssum += ss;
-        if (e->per_slice) per_slice_line(e, m->name, s, mg_nmse_value(&a1), mg_psnr(g, x, n, e->vmax), ss,
+        if (e->per_slice) per_slice_line(e, m->name, s, mg_nmse_value(&a1), mg_psnr(g, x, cn, e->vmax), ss,
                                          mg_hfen_value(&h1), dt);
     }
     mg_progress_end(&pr);
     row->nmse = mg_nmse_value(&acc);
-    row->psnr = mg_psnr(e->rmag, e->xmag, ns * n, e->vmax);
+    row->psnr = mg_psnr(e->rmag, e->xmag, ns * e->ch * e->cw, e->vmax);
     row->ssim = ssum / (double)ns;
     row->hfen = mg_hfen_value(&hacc);
     row->secs = tsum / (double)ns;
@@ -127,7 +197,7 @@ int mg_eval_method(mg_eval *e, mg_method *m, mg_eval_row *row, cfloat *img)
     }
     if (e->fid) {
         float *fx = NULL;
-        if (mg_fid_features(e->fid, e->xmag, ns, H, W, e->vmax, &fx)) return -1;
+        if (mg_fid_features(e->fid, e->xmag, ns, e->ch, e->cw, e->vmax, &fx)) return -1;
         row->fid = mg_fid_distance(fx, ns, e->fref, ns, MG_FID_DIM);
         row->kid = mg_kid(fx, ns, e->fref, ns, MG_FID_DIM);
         row->has_fid = 1;
@@ -164,7 +234,8 @@ int mg_eval_write(const mg_eval *e, const mg_eval_row *rows, int nr, const char 
     char *md = mg_malloc(cap), *csv = mg_malloc(cap);
     o += (size_t)snprintf(md + o, cap - o, "%s\n\n| method | NMSE x1e3 | PSNR dB | SSIM | HFEN | FID | KID x1e3 | s/slice |\n"
                                            "|---|---|---|---|---|---|---|---|\n", title);
-    oc += (size_t)snprintf(csv + oc, cap - oc, "method,nmse,psnr,ssim,hfen,fid,kid,seconds_per_slice\n");
+    /* units in the names; nmse, ssim, hfen, fid and kid are plain numbers (not x1e3) */
+    oc += (size_t)snprintf(csv + oc, cap - oc, "method,nmse,psnr_db,ssim,hfen,fid,kid,seconds_per_slice\n");
     for (int r = 0; r < nr; r++) {
         const mg_eval_row *R = &rows[r];
         char f1[32] = "n/a", f2[32] = "n/a", c1[32] = "", c2[32] = "";
@@ -176,11 +247,11 @@ int mg_eval_write(const mg_eval *e, const mg_eval_row *rows, int nr, const char 
         }
         o += (size_t)snprintf(md + o, cap - o, "| %s | %.2f | %.2f | %.4f | %.4f | %s | %s | %.3f |\n", R->name,
                               R->nmse * 1e3, R->psnr, R->ssim, R->hfen, f1, f2, R->secs);
-        oc += (size_t)snprintf(csv + oc, cap - oc, "%s,%.8g,%.6g,%.6g,%.6g,%s,%s,%.5f\n", R->name, R->nmse, R->psnr,
+        oc += (size_t)snprintf(csv + oc, cap - oc, "%s,%.10g,%.10g,%.10g,%.10g,%s,%s,%.5f\n", R->name, R->nmse, R->psnr,
                                R->ssim, R->hfen, c1, c2, R->secs);
     }
     o += (size_t)snprintf(md + o, cap - o, "\n%s\n", footnote);
-    const char *hdr = "method,slice,orientation,index,nmse,psnr,ssim,hfen,seconds\n";
+    const char *hdr = "method,slice,orientation,index,nmse,psnr_db,ssim,hfen,seconds\n";
     char *ps = mg_malloc(strlen(hdr) + e->len + 1);
     strcpy(ps, hdr);
     if (e->lines) strcat(ps, e->lines);

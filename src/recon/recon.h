@@ -145,6 +145,8 @@ typedef struct {
     int quiet;               /* no progress lines */
     int per_slice;           /* collect per-slice CSV lines in `lines` */
     int nmse_only;           /* NMSE alone (validation): no SSIM, PSNR, HFEN */
+    int ref_rss;             /* fastMRI's reference: RSS at reconSpace size (the file's
+                              * reconstruction_rss when present); reconstructions cropped */
     /* after mg_eval_prepare: references (complex, magnitudes), masks,
      * their sampled and acquired line counts (net R = acquired / sampled),
      * the volume maximum, FID features */
@@ -152,6 +154,8 @@ typedef struct {
     float *rmag, *xmag, *masks, *fref;
     double vmax;
     long sampled, acquired;
+    long ch, cw;             /* the compared size (H x W, or reconSpace's centre) */
+    const char *ref_note;    /* what the reference is, for tables */
     char *lines;             /* per-slice CSV rows (no header) */
     size_t len, cap;
 } mg_eval;
@@ -162,11 +166,14 @@ typedef struct {
 } mg_eval_row;
 int mg_eval_prepare(mg_eval *e);
 /* method m (opened for the data's shape) over the slices: reconstructions
- * into img ((s1 - s0) x H x W), metrics into row. 0, or -1 with an error. */
+ * into img ((s1 - s0) x ch x cw: the compared, possibly cropped, images; img
+ * must hold (s1 - s0) x H x W), metrics into row. 0, or -1 with an error. */
 int mg_eval_method(mg_eval *e, mg_method *m, mg_eval_row *row, cfloat *img);
 void mg_eval_free(mg_eval *e);
 /* OUTDIR/table.md (title, the table, footnote), table.csv and per_slice.csv,
  * each atomically; *table_md (if not NULL): the table.md text (caller frees) */
+/* the centre ch x cw of an H x W image (fastMRI's centre crop; out may be in) */
+void mg_center_crop_c(const cfloat *in, long H, long W, cfloat *out, long ch, long cw);
 int mg_eval_write(const mg_eval *e, const mg_eval_row *rows, int nr, const char *outdir, const char *title,
                   const char *footnote, char **table_md);
 
