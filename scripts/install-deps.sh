@@ -10,6 +10,7 @@ PACKAGES=(
   libopenblas-dev                         # matrix products (nn layers)
   libdnnl-dev                             # oneDNN convolutions (nn layers)
   libhdf5-dev                             # fastMRI-layout data sets
+  libismrmrd-dev ismrmrd-tools            # ISMRMRD raw data (tests: its Shepp-Logan generator)
   libpng-dev zlib1g-dev                   # PNG, .nii.gz
   libcjson-dev                            # JSON (run configs, safetensors headers)
   libcmocka-dev                           # unit tests

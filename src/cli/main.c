@@ -20,6 +20,7 @@ static const struct {
     {"mask", cmd_mask, "undersampling masks over phase-encode lines"},
     {"zerofill", cmd_zerofill, "zero-filled SENSE-combined reconstruction"},
     {"sens", cmd_sens, "coil sensitivity maps from the calibration lines"},
+    {"convert", cmd_convert, "ISMRMRD raw data or cfl k-space to a fastMRI-layout file"},
     {"cs", cmd_cs, "compressed sensing: l1-wavelet (FISTA) or TV (ADMM)"},
     {"arc", cmd_arc, "ARC / GRAPPA-style k-space interpolation"},
     {"compare", cmd_compare, "NMSE / PSNR / NRMSE of an image against a reference"},

@@ -7,6 +7,7 @@
  * SliceDataset can parse. In memory phase encodes run along H, so every
  * image is transposed on the way in and out (H = cols, W = rows). */
 #include "io.h"
+#include "io_internal.h"
 #include "../mri/mri.h"
 
 #include <hdf5.h>
@@ -21,6 +22,38 @@ static void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 /* Debian's serial HDF5 is not thread-safe: every call of this file runs
  * under one lock (the trainer reads slices on a helper thread) */
 static pthread_mutex_t h5_lock = PTHREAD_MUTEX_INITIALIZER;
+void mg_h5_lock(void) { pthread_mutex_lock(&h5_lock); }
+void mg_h5_unlock(void) { pthread_mutex_unlock(&h5_lock); }
+
+/* the header's geometry, where it describes the array d holds (d->w the
+ * readout, d->h the phase-encode lines, as read) */
+static void apply_geometry(mg_kdata *d, const mg_ismrmrd_hdr *hdr)
+{
+    if (hdr->matrix[0][0] == d->w && hdr->fov_mm[0][0] > 0) d->fov_w_mm = hdr->fov_mm[0][0];
+    if (hdr->matrix[0][1] == d->h && hdr->fov_mm[0][1] > 0) d->fov_h_mm = hdr->fov_mm[0][1];
+    if (hdr->matrix[1][0] > 0 && hdr->matrix[1][1] > 0) {
+        d->recon_w = hdr->matrix[1][0];
+        d->recon_h = hdr->matrix[1][1];
+    }
+    d->acq_lo = 0;
+    d->acq_hi = d->h;
+    mg_ismrmrd_acquired_range(hdr, d->h, &d->acq_lo, &d->acq_hi);
+}
+
+/* readout oversampling: the header's encoded readout is longer than its
+ * reconstructed one (fastMRI: 640 -> 320) */
+static void apply_crop(mg_kdata *d, const mg_ismrmrd_hdr *hdr, const mg_read_opts *o, int shape_only)
+{
+    const long R = d->w, w2 = hdr->matrix[1][0];
+    if (!o->crop_readout || hdr->matrix[0][0] != R || w2 <= 0 || w2 >= R) return;
+    if (shape_only) {
+        d->w_encoded = R;
+        d->w = w2;
+        if (d->fov_w_mm > 0) d->fov_w_mm *= (double)w2 / (double)R;
+    } else {
+        mg_kdata_crop_readout(d, w2);
+    }
+}
 
 /* file [s][c][R][Cc]  <->  memory [s][c][Cc][R] */
 static void transpose_planes(const void *in, void *out, long planes, long rows, long cols,
@@ -278,9 +311,28 @@ static int read_h5(const char *path, const mg_read_opts *o, slices_sel sel, mg_k
         return -1;
     }
     const int shape_only = sel.cnt < 0;
+    if (H5Lexists(f, "kspace", H5P_DEFAULT) <= 0 && H5Lexists(f, "dataset", H5P_DEFAULT) > 0 &&
+        H5Lexists(f, "dataset/data", H5P_DEFAULT) > 0) { /* ISMRMRD raw data */
+        H5Fclose(f);
+        mg_ismrmrd_hdr hdr;
+        if (mg_ismrmrd_read(path, sel.s0, sel.cnt, d, &hdr)) return -1;
+        if (mg_first_nonfinite_c(d->kspace, shape_only ? 0 : (size_t)(d->nslices * d->coils * d->h * d->w)) >= 0) {
+            mg_set_error("%s: ISMRMRD data hold a non-finite value (NaN or Inf)", path);
+            mg_kdata_free(d);
+            return -1;
+        }
+        apply_geometry(d, &hdr);
+        apply_crop(d, &hdr, o, shape_only);
+        d->first_slice = sel.cnt > 0 ? sel.s0 : 0;
+        return 0;
+    }
     int rc = -1, rank;
     hsize_t dims[4];
     void *buf = NULL;
+    if (H5Lexists(f, "kspace", H5P_DEFAULT) <= 0) {
+        mg_set_error("%s: no dataset 'kspace' (fastMRI layout) and no /dataset/data (ISMRMRD raw data)", path);
+        goto out;
+    }
     if (read_ds(f, path, "kspace", 3, 4, 1, sel, &rank, dims, &buf)) goto out;
     const long Sf = (long)dims[0], C = rank == 4 ? (long)dims[1] : 1;
     const long R = (long)dims[rank - 2], Cc = (long)dims[rank - 1];
@@ -331,16 +383,7 @@ static int read_h5(const char *path, const mg_read_opts *o, slices_sel sel, mg_k
         mg_ismrmrd_header_parse(xml, xl, &hdr);
         free(xml);
     }
-    /* geometry: the header's, where it describes this array */
-    if (hdr.matrix[0][0] == R && hdr.fov_mm[0][0] > 0) d->fov_w_mm = hdr.fov_mm[0][0];
-    if (hdr.matrix[0][1] == Cc && hdr.fov_mm[0][1] > 0) d->fov_h_mm = hdr.fov_mm[0][1];
-    if (hdr.matrix[1][0] > 0 && hdr.matrix[1][1] > 0) {
-        d->recon_w = hdr.matrix[1][0];
-        d->recon_h = hdr.matrix[1][1];
-    }
-    d->acq_lo = 0;
-    d->acq_hi = Cc;
-    mg_ismrmrd_acquired_range(&hdr, Cc, &d->acq_lo, &d->acq_hi);
+    apply_geometry(d, &hdr);
     if (H5Lexists(f, "reconstruction_rss", H5P_DEFAULT) > 0) {
         int r2;
         hsize_t d2[4];
@@ -401,16 +444,7 @@ static int read_h5(const char *path, const mg_read_opts *o, slices_sel sel, mg_k
         buf = NULL;
     }
     d->first_slice = s0;
-    /* readout oversampling: the header's encoded readout is longer than its
-     * reconstructed one (fastMRI: 640 -> 320) */
-    if (o->crop_readout && hdr.matrix[0][0] == R && hdr.matrix[1][0] > 0 && hdr.matrix[1][0] < R) {
-        if (shape_only) {
-            d->w_encoded = R;
-            d->w = hdr.matrix[1][0];
-        } else {
-            mg_kdata_crop_readout(d, hdr.matrix[1][0]);
-        }
-    }
+    apply_crop(d, &hdr, o, shape_only);
     rc = 0;
 out:
     free(buf);
@@ -460,9 +494,9 @@ static int read_any(const char *path, const mg_read_opts *o, long s0, long cnt, 
     const char *ctx = mg_alloc_context(path);
     int rc;
     if (mg_has_suffix(path, ".h5") || mg_has_suffix(path, ".hdf5")) {
-        pthread_mutex_lock(&h5_lock);
+        mg_h5_lock();
         rc = read_h5(path, o, (slices_sel){s0, cnt}, d);
-        pthread_mutex_unlock(&h5_lock);
+        mg_h5_unlock();
     } else {
         rc = read_cfl_kspace(path, d);
         if (!rc && cnt > 0 && (s0 != 0 || cnt != 1)) {
@@ -591,15 +625,23 @@ static int write_kdata_locked(const char *path, const mg_kdata *d)
         transpose_planes(d->sens, buf, S * C, H, W, sizeof(cfloat));
         rc |= write_ds(f, "sens_maps", ct, ct, 4, kd, buf, 1);
     }
-    if (d->rss) {
-        hsize_t rd[3] = {(hsize_t)S, (hsize_t)W, (hsize_t)H};
-        transpose_planes(d->rss, buf, S, H, W, sizeof(float));
+    if (d->rss) { /* as fastMRI: centre-cropped to reconSpace (when smaller) */
+        const long ch = d->recon_h > 0 && d->recon_h < H ? d->recon_h : H;
+        const long cw = d->recon_w > 0 && d->recon_w < W ? d->recon_w : W;
+        float *crop = mg_malloc_array((size_t)(S * ch * cw), sizeof(float));
+        for (long s = 0; s < S; s++)
+            for (long y = 0; y < ch; y++)
+                memcpy(crop + (s * ch + y) * cw, d->rss + (s * H + y + (H - ch) / 2) * W + (W - cw) / 2,
+                       sizeof(float) * (size_t)cw);
+        hsize_t rd[3] = {(hsize_t)S, (hsize_t)cw, (hsize_t)ch};
+        transpose_planes(crop, buf, S, ch, cw, sizeof(float));
         rc |= write_ds(f, "reconstruction_rss", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 3, rd, buf, 1);
         double mx = 0, nn = 0;
-        for (long i = 0; i < S * H * W; i++) {
-            if (d->rss[i] > mx) mx = d->rss[i];
-            nn += (double)d->rss[i] * d->rss[i];
+        for (long i = 0; i < S * ch * cw; i++) {
+            if (crop[i] > mx) mx = crop[i];
+            nn += (double)crop[i] * crop[i];
         }
+        free(crop);
         rc |= write_attr_double(f, "max", mx);
         rc |= write_attr_double(f, "norm", sqrt(nn));
     }
