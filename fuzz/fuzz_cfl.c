@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mg_kdata d;
     if (mg_kdata_read(cfl, &d) == 0) mg_kdata_free(&d);
     cfloat *s = NULL;
-    if (mg_sens_read_cfl(cfl, 2, 4, 4, &s) == 0) free(s);
+    if (mg_sens_read_cfl(cfl, 2, 4, 4, &s, NULL) == 0) free(s);
     float *m = NULL;
     if (mg_mask_read_cfl(cfl, 8, &m) == 0) free(m);
     return 0;

@@ -25,7 +25,8 @@ for group in "$@"; do
   case "$group" in
     fuzz) PACKAGES+=(clang libclang-rt-14-dev libomp-14-dev) ;;  # scripts/fuzz.sh (libFuzzer)
     valgrind) PACKAGES+=(valgrind) ;;                           # scripts/valgrind.sh
-    *) echo "install-deps: unknown group '$group' (fuzz, valgrind)" >&2; exit 2 ;;
+    refs) PACKAGES+=(python3-h5py python3-numpy python3-skimage python3-torch bart) ;; # optional test references
+    *) echo "install-deps: unknown group '$group' (fuzz, valgrind, refs)" >&2; exit 2 ;;
   esac
 done
 

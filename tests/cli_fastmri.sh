@@ -158,4 +158,9 @@ printf '# training files\nmulticoil_train/a.h5\n%s\n' "$T/tree/multicoil_train/d
 grep -q "train: 5 slices in 2 files, 1 shape" "$T/log" || fail "list: $(head -1 "$T/log")"
 ok "a list of files as the train split"
 
+# every command takes -q
+for c in simulate mask zerofill sens convert train cs arc compare recon eval fid bench demo report; do
+    "$MRGAN" $c --help | grep -q -- "-q, --quiet" || fail "$c --help lists no -q"
+done
+ok "-q on every command"
 echo "$n passed, 0 failed"

@@ -57,7 +57,8 @@ void cli_make_mask(const char *cmd, const cli_mask_opts *o, long n, long slice, 
 int cli_crop_readout(const char *cmd, const char *val);
 
 int cli_sens_method(const char *cmd, const char *val);
-/* A mask to cfl ([1 H]) or, for .png, a picture of H rows w pixels wide. */
+/* A mask to cfl ([1 H]) or, for .png, a picture of w rows and H columns
+ * (one per line, as the images are shown). */
 void cli_write_mask(const char *cmd, const char *path, const float *mask, long h, long w);
 
 /* k-space inputs of zerofill / recon: slices, masks and coil maps.

@@ -25,17 +25,18 @@ static const char *help =
     "  --batch B      slices per training step (default 1, as the paper)\n"
     "  --no-train     inference only\n"
     "  --gpu[=N]      on CUDA device N (default 0) instead of the CPU\n"
+    "  -q, --quiet    accepted as by every command (bench prints results only)\n"
     "Threads: OMP_NUM_THREADS (default: all cores).\n";
 
 int cmd_bench(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", 1, 0, 'c'}, {"reps", 1, 0, 'r'}, {"batch", 1, 0, 'b'},
-                                         {"no-train", 0, 0, 'n'}, {"gpu", 2, 0, 'G'}, {"help", 0, 0, 'h'},
+                                         {"no-train", 0, 0, 'n'}, {"gpu", 2, 0, 'G'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *cmd = "bench", *which = "all";
     int reps = 3, batch = 1, train = 1, gpu = -1, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             if (strcmp(optarg, "small") && strcmp(optarg, "paper") && strcmp(optarg, "all"))
@@ -46,6 +47,7 @@ int cmd_bench(int argc, char **argv)
         case 'b': batch = (int)cli_long(cmd, "--batch", optarg, 1, 256); break;
         case 'n': train = 0; break;
         case 'G': gpu = cli_gpu_device(cmd, optarg); break;
+        case 'q': break;
         case 'h': fputs(help, stdout); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan bench --help')");
         }

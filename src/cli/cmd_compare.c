@@ -17,15 +17,26 @@ static const char *help =
     "  PSNR  10 log10(max|ref|^2 / mean (|ref| - |img|)^2)\n"
     "  SSIM  mean over slices, 7x7 window, data range max|ref| (skimage)\n"
     "  HFEN  ||LoG(|img|) - LoG(|ref|)|| / ||LoG(|ref|)||, LoG 15x15 sigma 1.5\n"
-    "and, on the complex values, NRMSE ||ref - img|| / ||ref|| (as 'bart nrmse').\n";
+    "and, on the complex values, NRMSE ||ref - img|| / ||ref|| (as 'bart nrmse').\n"
+    "\n"
+    "  -q, --quiet   accepted as by every command (compare shows no progress)\n"
+    "  -h, --help    this text\n";
 
 int cmd_compare(int argc, char **argv)
 {
+    static const struct option opts[] = {{"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *cmd = "compare";
-    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-        fputs(help, stdout);
-        return 0;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
+        switch (c) {
+        case 'q': break;
+        case 'h': fputs(help, stdout); return 0;
+        default: cli_fail(cmd, "bad option (see 'mrgan compare --help')");
+        }
     }
+    argv += optind - 1;
+    argc -= optind - 1;
     if (argc != 3) cli_fail(cmd, "expected REF and IMG (see 'mrgan compare --help')");
     int na, nb;
     long da[MG_MAX_DIMS], db[MG_MAX_DIMS];

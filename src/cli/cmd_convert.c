@@ -1,7 +1,7 @@
 /* mrgan convert: k-space from ISMRMRD raw data, BART cfl or any fastMRI-layout
  * file into a fastMRI-layout HDF5 file (docs/formats.md). */
 #include "cli.h"
-#include "fft/fft.h"
+#include "mri/mri.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -59,16 +59,7 @@ int cmd_convert(int argc, char **argv)
     long sampled = 0;
     float *acq = mg_malloc_array((size_t)H, sizeof(float));
     for (long s = 0; s < S; s++) {
-        memcpy(work, d.kspace + s * C * n, sizeof(cfloat) * (size_t)(C * n));
-        mg_fft2c(work, C, H, W, MG_FFT_INVERSE);
-        for (long i = 0; i < n; i++) {
-            double a = 0;
-            for (long c2 = 0; c2 < C; c2++) {
-                const cfloat v = work[c2 * n + i];
-                a += (double)crealf(v) * crealf(v) + (double)cimagf(v) * cimagf(v);
-            }
-            d.rss[s * n + i] = (float)sqrt(a);
-        }
+        mg_rss(d.kspace + s * C * n, C, H, W, work, d.rss + s * n);
         sampled += mg_kdata_acquired(&d, s, acq);
     }
     free(work);

@@ -25,6 +25,7 @@ static const char *help =
     "  --matrix N        simulate's matrix (default 128)\n"
     "  --stride S        simulate's slice stride (default 3)\n"
     "  --center C        fully sampled centre lines (default 12)\n"
+    "  -q, --quiet       no progress lines from the steps (the results are printed)\n"
     "  -h, --help        this text\n";
 
 static int exists(const char *p)
@@ -33,23 +34,31 @@ static int exists(const char *p)
     return stat(p, &st) == 0;
 }
 
+static int quiet;
+
+/* a step's command (with -q after its name when quiet) */
 static int run(int (*fn)(int, char **), const char **args)
 {
+    const char *a[32];
     int n = 0;
-    while (args[n]) n++;
-    return fn(n, (char **)args);
+    for (int i = 0; args[i] && n < 30; i++) {
+        a[n++] = args[i];
+        if (i == 0 && quiet) a[n++] = "-q";
+    }
+    a[n] = NULL;
+    return fn(n, (char **)a);
 }
 
 int cmd_demo(int argc, char **argv)
 {
     static const struct option opts[] = {{"out", 1, 0, 'o'},    {"epochs", 1, 0, 'e'}, {"input", 1, 0, 'i'},
                                          {"matrix", 1, 0, 'm'}, {"stride", 1, 0, 's'}, {"center", 1, 0, 'c'},
-                                         {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
+                                         {"quiet", 0, 0, 'q'},  {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
     const char *cmd = "demo", *out = "demo", *input = NULL, *matrix = "128", *stride = "3", *center = "12";
     char epochs[32] = "60";
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'e': snprintf(epochs, sizeof epochs, "%ld", cli_long(cmd, "--epochs", optarg, 1, 100000)); break;
@@ -57,6 +66,7 @@ int cmd_demo(int argc, char **argv)
         case 'm': matrix = optarg; break;
         case 's': stride = optarg; break;
         case 'c': center = optarg; break;
+        case 'q': quiet = 1; break;
         case 'h': fputs(help, stdout); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan demo --help')");
         }

@@ -21,6 +21,7 @@ static const char *help =
     "  --vmax V             intensity mapped to 1 (default: REF's maximum for cfl,\n"
     "                       255 for PNG)\n"
     "  --features-out F     also write both sets' features as cfl [2048 n] (F_ref, F_img)\n"
+    "  -q, --quiet          accepted as by every command (fid shows no progress)\n"
     "  -h, --help           this text\n";
 
 /* the intensity a set maps to 1: 255 for 8-bit PNGs, the maximum of magnitudes */
@@ -46,16 +47,17 @@ static void write_features(const char *cmd, const char *base, const char *suffix
 int cmd_fid(int argc, char **argv)
 {
     static const struct option opts[] = {{"weights", 1, 0, 'w'}, {"vmax", 1, 0, 'v'}, {"features-out", 1, 0, 'f'},
-                                         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+                                         {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *cmd = "fid", *weights = NULL, *fout = NULL;
     double vmax = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         switch (c) {
         case 'w': weights = optarg; break;
         case 'v': vmax = cli_double(cmd, "--vmax", optarg, 1e-30, 1e30); break;
         case 'f': fout = optarg; break;
+        case 'q': break;
         case 'h': fputs(help, stdout); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan fid --help')");
         }

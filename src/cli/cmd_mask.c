@@ -20,6 +20,7 @@ static const char *help =
     "  --center C           fully sampled centre lines (default 12)\n"
     "  --center-fraction F  centre as a fraction of N (random/equispaced; default C/N)\n"
     "  --seed S             random seed (default 1); the same seed gives the same mask\n"
+    "  -q, --quiet          accepted as by every command (mask shows no progress)\n"
     "  -h, --help           this text\n";
 
 int cmd_mask(int argc, char **argv)
@@ -27,13 +28,13 @@ int cmd_mask(int argc, char **argv)
     static const struct option opts[] = {{"lines", 1, 0, 'n'},    {"accel", 1, 0, 'R'},
                                          {"mask-type", 1, 0, 't'}, {"center", 1, 0, 'c'},
                                          {"center-fraction", 1, 0, 'f'}, {"seed", 1, 0, 's'},
-                                         {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
+                                         {"quiet", 0, 0, 'q'},    {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
     const char *cmd = "mask";
     long n = 256;
     cli_mask_opts mo = {0, 4.0, 12, -1.0, 1};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         switch (c) {
         case 'n': n = cli_long(cmd, "--lines", optarg, 2, 1 << 16); break;
         case 'R': mo.accel = cli_double(cmd, "--accel", optarg, 1.0, 1e6); break;
@@ -41,6 +42,7 @@ int cmd_mask(int argc, char **argv)
         case 'c': mo.center = cli_long(cmd, "--center", optarg, 0, 1 << 16); break;
         case 'f': mo.center_frac = cli_double(cmd, "--center-fraction", optarg, 0.0, 1.0); break;
         case 's': mo.seed = cli_seed(cmd, "--seed", optarg); break;
+        case 'q': break;
         case 'h': fputs(help, stdout); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan mask --help')");
         }

@@ -20,20 +20,27 @@ static const char *help =
     "  --sens-method M   walsh (default): local covariance eigenvector\n"
     "                    direct: low resolution normalised by root sum of squares\n"
     "  --acs N           calibration lines (default 12)\n"
+    "  --crop-readout M  auto (default): remove readout oversampling (header's\n"
+    "                    encodedSpace x > reconSpace x); none: keep it\n"
+    "  -q, --quiet       accepted as by every command (sens shows no progress)\n"
     "  -h, --help        this text\n";
 
 int cmd_sens(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"sens-method", 1, 0, 'M'}, {"acs", 1, 0, 'a'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"sens-method", 1, 0, 'M'}, {"acs", 1, 0, 'a'}, {"crop-readout", 1, 0, CLI_OPT_CROP},
+        {"quiet", 0, 0, 'q'},       {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *cmd = "sens";
     int method = MG_SENS_WALSH, c;
+    mg_read_opts ro = MG_READ_DEFAULTS;
     long acs = 12;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         switch (c) {
         case 'M': method = cli_sens_method(cmd, optarg); break;
         case 'a': acs = cli_long(cmd, "--acs", optarg, 2, 1 << 16); break;
+        case CLI_OPT_CROP: ro.crop_readout = cli_crop_readout(cmd, optarg); break;
+        case 'q': break;
         case 'h': fputs(help, stdout); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan sens --help')");
         }
@@ -42,7 +49,7 @@ int cmd_sens(int argc, char **argv)
     const char *in = argv[optind], *out = argv[optind + 1];
     if (mg_check_output(out, &in, 1)) cli_fail_lib(cmd);
     mg_kdata d;
-    if (mg_kdata_read(in, &d)) cli_fail_lib(cmd);
+    if (mg_kdata_read_opts(in, &ro, &d)) cli_fail_lib(cmd);
     const long C = d.coils, H = d.h, W = d.w, n = C * H * W;
     if (acs > H) cli_fail(cmd, "option --acs: %ld lines exceed the %ld phase-encode lines of %s", acs, H, in);
     cfloat *maps = mg_malloc_array((size_t)(d.nslices * n), sizeof(cfloat));
@@ -54,7 +61,8 @@ int cmd_sens(int argc, char **argv)
         if (d.sens) sum_file += mg_sens_projection_nrmse(d.kspace + s * n, d.sens + s * n, C, H, W);
     }
     double dt = mg_now() - t0;
-    long dims[14] = {W, H, 1, C, 1, 1, 1, 1, 1, 1, 1, 1, 1, d.nslices};
+    long dims[14] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, d.nslices};
+    mg_kdata_cfl_layout(&d, C, H, W, dims); /* the input's layout ([W H 1 C] or [1 W H C] ...) */
     if (mg_cfl_write(out, d.nslices > 1 ? 14 : 4, dims, maps)) cli_fail_lib(cmd);
     printf("sens: %s maps from %ld centre lines, %ld slice(s) %ldx%ld, %ld coils, %.3f s\n",
            method == MG_SENS_WALSH ? "walsh" : "direct", acs, d.nslices, H, W, C, dt);

@@ -77,10 +77,11 @@ int cli_crop_readout(const char *cmd, const char *val)
 void cli_write_mask(const char *cmd, const char *path, const float *mask, long h, long w)
 {
     int rc;
-    if (mg_has_suffix(path, ".png")) {
+    if (mg_has_suffix(path, ".png")) { /* as the images: rows along the readout, a column per line */
         unsigned char *pix = mg_malloc_array((size_t)(h * w), 1);
-        for (long y = 0; y < h; y++) memset(pix + y * w, mask[y] != 0.0f ? 255 : 0, (size_t)w);
-        rc = mg_png_write_gray(path, pix, h, w);
+        for (long x = 0; x < w; x++)
+            for (long y = 0; y < h; y++) pix[x * h + y] = mask[y] != 0.0f ? 255 : 0;
+        rc = mg_png_write_gray(path, pix, w, h);
         free(pix);
     } else {
         rc = mg_mask_write_cfl(path, mask, h);

@@ -25,7 +25,8 @@ const char *cli_inputs_help =
     "                       (fastMRI: 640 -> 320), said in one line; none: keep it\n"
     "\n"
     "Coil maps (default: the file's sens_maps, else estimated with walsh):\n"
-    "  --sens FILE          cfl maps [W H 1 coils]\n"
+    "  --sens FILE          cfl maps [W H 1 coils] (the k-space's layout), or bart\n"
+    "                       ecalib's [W H 1 coils sets]: set 1 is used, with a note\n"
     "  --sens-method M      walsh | direct: estimate from the centre lines (even when\n"
     "                       the file has maps)\n"
     "  --acs N              calibration lines for the estimate (default 12)\n"
@@ -36,6 +37,7 @@ static const char *cli_inputs_help_out =
     "  --mask-out FILE      also write the first slice's mask (cfl or png)\n"
     "  --ksp-out FILE       also write the undersampled k-space as BART cfl [W H 1 C]\n"
     "  --sens-out FILE      also write the coil maps used as BART cfl [W H 1 C]\n"
+    "                       (a cfl input's layout is kept, e.g. [1 W H C], for bart pics)\n"
     "                       (these need a single slice: --slice I, or one-slice input)\n";
 
 void cli_inputs_init(cli_inputs *in, const char *cmd)
@@ -115,7 +117,17 @@ void cli_inputs_open(cli_inputs *in, const char *path)
     if (in->sens_file) {
         if (in->d.nslices > 1 && in->only < 0)
             cli_fail(cmd, "--sens FILE holds one slice's maps; %s has %ld slices (pick one with --slice)", path, in->d.nslices);
-        if (mg_sens_read_cfl(in->sens_file, C, H, W, &in->ext_sens)) cli_fail_lib(cmd);
+        long sets = 1;
+        if (mg_sens_read_cfl(in->sens_file, C, H, W, &in->ext_sens, &sets)) cli_fail_lib(cmd);
+        long nz = 0;
+        for (long i = 0; i < C * H * W && !nz; i++) nz = in->ext_sens[i] != 0.0f;
+        if (!nz) cli_fail(cmd, "%s: the coil maps are all zero (bart ecalib cropped everything? try a lower -c)", in->sens_file);
+        if (sets > 1) {
+            char t[512];
+            snprintf(t, sizeof t, "%s: note: %s holds %ld map sets (bart ecalib's default); the methods use set 1",
+                     cmd, in->sens_file, sets);
+            add_note(in, t);
+        }
     }
     { /* a user's maps: unit norm, as every method assumes (normalised once, here) */
         const long n = C * H * W;
@@ -176,7 +188,8 @@ const float *cli_inputs_slice(cli_inputs *in, long s, cfloat *sens)
         for (long y = 0; y < H; y++) in->lines += m[y] != 0.0f && in->acq[y] != 0.0f;
         in->acquired += nacq;
     }
-    long dims[4] = {W, H, 1, C};
+    long dims[4]; /* the input's layout ([W H 1 C], or [1 W H C] ...) */
+    mg_kdata_cfl_layout(&in->d, C, H, W, dims);
     if (in->ksp_out) {
         cfloat *ku = mg_malloc_array((size_t)n, sizeof(cfloat));
         memcpy(ku, in->d.kspace + s * n, sizeof(cfloat) * (size_t)n);
@@ -264,7 +277,7 @@ double cli_inputs_run(cli_inputs *in, int quiet, cli_slice_fn fn, void *ctx, con
         if (in->d.recon_w > 0 && in->d.recon_w < W) ow = in->d.recon_w;
         for (long s = 0; s < ns && (oh < H || ow < W); s++) mg_center_crop_c(img + s * n, H, W, img + s * oh * ow, oh, ow);
     }
-    if (mg_images_write(out, img, ns, oh, ow)) cli_fail_lib(in->cmd);
+    if (mg_images_write_layout(out, img, ns, oh, ow, in->d.cfl_dims)) cli_fail_lib(in->cmd);
     cli_inputs_notes(in);
     free(img);
     free(ref);

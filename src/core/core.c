@@ -154,6 +154,7 @@ void mg_progress_start(mg_progress *p, const char *label, long total, int quiet)
     p->label = label;
     p->total = total > 0 ? total : 1;
     p->done = 0;
+    p->shown = -1;
     p->t0 = p->last = mg_now();
     const char *ci = getenv("CI");
     p->tty = isatty(STDERR_FILENO) && !(ci && *ci && strcmp(ci, "0") && strcmp(ci, "false"));
@@ -190,6 +191,7 @@ static void progress_print(mg_progress *p, int final)
                 p->total, pct, rate, p->extra, e1, e2);
     }
     fflush(stderr);
+    p->shown = p->done;
 }
 
 void mg_progress_update(mg_progress *p, long done)
@@ -208,6 +210,7 @@ void mg_progress_end(mg_progress *p)
 {
     if (p->quiet) return;
     p->done = p->total;
+    if (!p->tty && p->shown == p->total) return; /* the final line once */
     progress_print(p, 1);
 }
 
@@ -268,4 +271,10 @@ long mg_first_nonfinite_f(const float *x, size_t n)
     for (size_t i = 0; i < n; i++)
         if (!isfinite(x[i])) return (long)i;
     return -1;
+}
+
+void mg_transpose_c(const cfloat *in, long h, long w, cfloat *out)
+{
+    for (long y = 0; y < h; y++)
+        for (long x = 0; x < w; x++) out[x * h + y] = in[y * w + x];
 }

@@ -49,7 +49,7 @@ double mg_now(void); /* monotonic seconds */
 typedef struct {
     const char *label;
     long total;
-    long done;
+    long done, shown; /* shown: the count of the last line printed (-1: none) */
     double t0, last;
     int tty;
     int quiet;
@@ -97,6 +97,8 @@ char *mg_path_join(const char *dir, const char *name); /* "dir/name", caller fre
 /* Returns index of first non-finite value or -1 when all are finite. */
 long mg_first_nonfinite_c(const cfloat *x, size_t n);
 long mg_first_nonfinite_f(const float *x, size_t n);
+/* out (w x h) = the transpose of in (h x w); out != in */
+void mg_transpose_c(const cfloat *in, long h, long w, cfloat *out);
 
 /* ---- SHA-256 (hex digest, 64 characters + NUL) ---- */
 void mg_sha256(const void *data, size_t n, char hex[65]);

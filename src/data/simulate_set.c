@@ -84,9 +84,12 @@ static int write_split(const char *path, const mg_volume *v, const slice_list *l
         plane_geom g = geom(v, o);
         extract(v, o, l->index[s], plane);
         memset(square, 0, sizeof(float) * (size_t)(F * F));
+        /* the plane's rows (superior / anterior first) along W, the readout,
+         * so that images show upright as bart toimg and fastMRI show them
+         * (io.h); the phase-encode lines run left-right */
         long r0 = (F - g.rows) / 2, c0 = (F - g.cols) / 2;
         for (long r = 0; r < g.rows; r++)
-            for (long c = 0; c < g.cols; c++) square[(r + r0) * F + c + c0] = plane[r * g.cols + c] / vmax;
+            for (long c = 0; c < g.cols; c++) square[(c + c0) * F + r + r0] = plane[r * g.cols + c] / vmax;
         mg_resample_fourier(square, F, F, mag, N, N);
         mg_rng rng;
         mg_rng_seed(&rng, mg_seed_mix(seed, (uint64_t)o, (uint64_t)l->index[s]));
@@ -96,16 +99,7 @@ static int write_split(const char *path, const mg_volume *v, const slice_list *l
         cfloat *sens = d.sens + s * C * n, *k = d.kspace + s * C * n;
         mg_birdcage_maps(sens, C, N, N, 1.5, rot);
         mg_simulate_kspace(img, sens, C, N, N, noise, &rng, k);
-        memcpy(coil, k, sizeof(cfloat) * (size_t)(C * n));
-        mg_fft2c(coil, C, N, N, MG_FFT_INVERSE);
-        for (long i = 0; i < n; i++) {
-            double a = 0;
-            for (long c = 0; c < C; c++) {
-                cfloat x = coil[c * n + i];
-                a += (double)(crealf(x) * crealf(x) + cimagf(x) * cimagf(x));
-            }
-            d.rss[s * n + i] = (float)sqrt(a);
-        }
+        mg_rss(k, C, N, N, coil, d.rss + s * n);
         d.slice_info[2 * s] = o;
         d.slice_info[2 * s + 1] = (int32_t)l->index[s];
         mg_progress_update(pr, ++*done);

@@ -183,33 +183,49 @@ out:
     return rc;
 }
 
-int mg_sens_read_cfl(const char *path, long coils, long h, long w, cfloat **sens)
+int mg_sens_read_cfl(const char *path, long coils, long h, long w, cfloat **sens, long *sets)
 {
     int nd;
     long d[MG_MAX_DIMS];
     if (mg_cfl_read(path, &nd, d, sens)) return -1;
-    long tot = 1;
-    for (int i = 0; i < nd; i++) tot *= d[i];
-    /* accept [W, H, 1, C] or the squeezed spatial dims like the k-space */
-    long sp[3], ns = 0;
+    for (int i = nd; i < MG_MAX_DIMS; i++) d[i] = 1;
+    /* the two spatial dims among 0..2 (W then H), coils in dim 3, map sets in
+     * dim 4 (bart ecalib), nothing else */
+    long sp[3], ns = 0, extra = 0;
     for (int i = 0; i < 3; i++)
         if (d[i] > 1) sp[ns++] = d[i];
-    if (ns != 2 || sp[0] != w || sp[1] != h || d[3] != coils || tot != coils * h * w) {
-        mg_set_error("%s: coil maps have dims [%ld %ld %ld %ld], k-space needs %ldx%ld with %ld coils "
-                     "(coil count or matrix mismatch)",
-                     path, d[0], d[1], d[2], d[3], w, h, coils);
+    for (int i = 5; i < MG_MAX_DIMS; i++) extra |= d[i] != 1;
+    const char *why = ns != 2 || extra ? "expected [W H 1 coils] or [W H 1 coils sets]"
+                      : sp[0] != w || sp[1] != h ? "its image size differs from the k-space's"
+                      : d[3] != coils ? "its coil count differs from the k-space's" : NULL;
+    if (why) {
+        mg_set_error("%s: coil maps have dims [%ld %ld %ld %ld %ld], the k-space is %ldx%ld (W x H) with %ld coils: %s",
+                     path, d[0], d[1], d[2], d[3], d[4], w, h, coils, why);
         free(*sens);
         *sens = NULL;
         return -1;
     }
-    long bad = mg_first_nonfinite_c(*sens, (size_t)tot);
+    if (sets) *sets = d[4];
+    const long n = coils * h * w; /* set 1: the first block */
+    long bad = mg_first_nonfinite_c(*sens, (size_t)n);
     if (bad >= 0) {
         mg_set_error("%s: non-finite value (NaN or Inf) at element %ld", path, bad);
         free(*sens);
         *sens = NULL;
         return -1;
     }
+    if (d[4] > 1) *sens = mg_realloc(*sens, sizeof(cfloat) * (size_t)n);
     return 0;
+}
+
+void mg_kdata_cfl_layout(const mg_kdata *d, long C, long H, long W, long dims[4])
+{
+    dims[0] = dims[1] = dims[2] = 1;
+    const int a = d->cfl_dims[0] != d->cfl_dims[1] ? d->cfl_dims[0] : 0;
+    const int b = d->cfl_dims[0] != d->cfl_dims[1] ? d->cfl_dims[1] : 1;
+    dims[a] = W;
+    dims[b] = H;
+    dims[3] = C;
 }
 
 int mg_mask_read_cfl(const char *path, long h, float **mask)

@@ -290,6 +290,24 @@ static char *read_string(hid_t f, const char *name, size_t *len)
     return out;
 }
 
+/* complex planes as read (file order) into memory order, checked finite;
+ * frees *buf. NULL with an error naming the data set. */
+static cfloat *take_planes(void **buf, long planes, long rows, long cols, const char *path, const char *name)
+{
+    const long n = planes * rows * cols;
+    cfloat *out = mg_malloc_array((size_t)n, sizeof(cfloat));
+    transpose_planes(*buf, out, planes, rows, cols, sizeof(cfloat));
+    free(*buf);
+    *buf = NULL;
+    const long bad = mg_first_nonfinite_c(out, (size_t)n);
+    if (bad >= 0) {
+        mg_set_error("%s: %s has a non-finite value (NaN or Inf) at element %ld", path, name, bad);
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
 /* Slices sel of a fastMRI-layout file into d (sel.cnt < 0: the shapes,
  * geometry and mask only, no arrays). */
 static int read_h5(const char *path, const mg_read_opts *o, slices_sel sel, mg_kdata *d)
@@ -341,18 +359,7 @@ static int read_h5(const char *path, const mg_read_opts *o, slices_sel sel, mg_k
     d->coils = C;
     d->h = Cc;
     d->w = R;
-    const long n = S * C * R * Cc;
-    if (!shape_only) {
-        d->kspace = mg_malloc_array((size_t)n, sizeof(cfloat));
-        transpose_planes(buf, d->kspace, S * C, R, Cc, sizeof(cfloat));
-        free(buf);
-        buf = NULL;
-        long bad = mg_first_nonfinite_c(d->kspace, (size_t)n);
-        if (bad >= 0) {
-            mg_set_error("%s: kspace has a non-finite value (NaN or Inf) at element %ld", path, bad);
-            goto out;
-        }
-    }
+    if (!shape_only && !(d->kspace = take_planes(&buf, S * C, R, Cc, path, "kspace"))) goto out;
     if (H5Lexists(f, "sens_maps", H5P_DEFAULT) > 0) {
         int r2;
         hsize_t d2[4];
@@ -364,17 +371,7 @@ static int read_h5(const char *path, const mg_read_opts *o, slices_sel sel, mg_k
             goto out;
         }
         d->has_sens = 1;
-        if (!shape_only) {
-            d->sens = mg_malloc_array((size_t)n, sizeof(cfloat));
-            transpose_planes(buf, d->sens, S * C, R, Cc, sizeof(cfloat));
-            free(buf);
-            buf = NULL;
-            long bad = mg_first_nonfinite_c(d->sens, (size_t)n);
-            if (bad >= 0) {
-                mg_set_error("%s: sens_maps has a non-finite value at element %ld", path, bad);
-                goto out;
-            }
-        }
+        if (!shape_only && !(d->sens = take_planes(&buf, S * C, R, Cc, path, "sens_maps"))) goto out;
     }
     mg_ismrmrd_hdr hdr;
     {
@@ -462,8 +459,9 @@ static int read_cfl_kspace(const char *path, mg_kdata *d)
     cfloat *data;
     if (mg_cfl_read(path, &nd, dims, &data)) return -1;
     long sp[3], ns = 0;
+    int at[3] = {0, 1, 2};
     for (int i = 0; i < 3; i++)
-        if (dims[i] > 1) sp[ns++] = dims[i];
+        if (dims[i] > 1) at[ns] = i, sp[ns++] = dims[i];
     int extra = 0;
     for (int i = 4; i < MG_MAX_DIMS; i++) extra |= dims[i] != 1;
     if (ns != 2 || extra) {
@@ -477,6 +475,8 @@ static int read_cfl_kspace(const char *path, mg_kdata *d)
     d->coils = dims[3];
     d->w = sp[0];
     d->h = sp[1];
+    d->cfl_dims[0] = at[0]; /* outputs keep this layout */
+    d->cfl_dims[1] = at[1];
     d->kspace = data;
     long bad = mg_first_nonfinite_c(data, (size_t)(d->coils * d->h * d->w));
     if (bad >= 0) {
@@ -491,6 +491,7 @@ static int read_cfl_kspace(const char *path, mg_kdata *d)
 static int read_any(const char *path, const mg_read_opts *o, long s0, long cnt, mg_kdata *d)
 {
     memset(d, 0, sizeof *d);
+    d->cfl_dims[1] = 1; /* [W H ...] */
     const char *ctx = mg_alloc_context(path);
     int rc;
     if (mg_has_suffix(path, ".h5") || mg_has_suffix(path, ".hdf5")) {

@@ -65,6 +65,8 @@ typedef struct {
     long w_encoded;       /* the readout length before the oversampling crop (0: not cropped) */
     float *rss_crop;      /* a file's reconstruction_rss at reconSpace size (slices x recon_h x recon_w), or NULL */
     int has_sens;         /* the file holds coil maps (set by the probe too) */
+    int cfl_dims[2];      /* BART dims of W and H in a cfl input ([W H 1 C]: 0, 1; [1 W H C]: 1, 2): the
+                           * layout cfl outputs keep */
     long first_slice;     /* the file's slice that is slice 0 here (mg_kdata_read_slices) */
 } mg_kdata;
 
@@ -99,8 +101,11 @@ void mg_kdata_crop_readout(mg_kdata *d, long w2);
 int mg_kdata_write_h5(const char *path, const mg_kdata *d);
 void mg_kdata_free(mg_kdata *d);
 
-/* Coil maps from a cfl file, checked against the k-space shape. */
-int mg_sens_read_cfl(const char *path, long coils, long h, long w, cfloat **sens);
+/* Coil maps from a cfl file, checked against the k-space shape: [W H 1 C]
+ * (W, H at any two of dims 0..2, in that order) and, as `bart ecalib`
+ * writes by default, map sets in dim 4; *sets (if not NULL) gets their
+ * number; only set 1 is kept. */
+int mg_sens_read_cfl(const char *path, long coils, long h, long w, cfloat **sens, long *sets);
 /* A mask from cfl (dims [1, H] or [W, H], constant along the readout). */
 int mg_mask_read_cfl(const char *path, long h, float **mask);
 int mg_mask_write_cfl(const char *path, const float *mask, long h);
@@ -114,6 +119,10 @@ float *mg_image_set_read(const char *path, long *n, long *H, long *W, int *png);
 int mg_h5_write_recon(const char *path, const float *mag, long S, long H, long W);
 
 /* ---- PNG: 8-bit grey magnitude images ----
+ * Images are shown as bart toimg and fastMRI's imshow show them: PNG rows
+ * along W (the readout, BART dim 0), columns along H (the phase-encode
+ * lines); mg_images_write and the report transpose the H x W images, the
+ * writers below write the rows they are given.
  * Window [lo, hi] maps to 0..255; hi <= lo selects automatically 0 .. 99.5th
  * percentile of the magnitude. */
 int mg_png_write_mag(const char *path, const cfloat *img, long h, long w, float lo, float hi);
@@ -124,10 +133,14 @@ int mg_png_read_gray(const char *path, unsigned char **pix, long *h, long *w);
 float mg_auto_window(const cfloat *img, size_t n);
 
 /* ---- images out, by extension: .png (one file per slice, `_NNN` before the
- * extension when there are several), .cfl (dims [W, H] with slices in BART
+ * extension when there are several; rows along W, as bart toimg), .cfl (dims [W, H] with slices in BART
  * dim 13), .h5 (fastMRI `reconstruction`, magnitude, slices x W x H as the
  * k-space is stored) or .nii/.nii.gz (magnitude, W x H x slices). ---- */
 int mg_images_write(const char *path, const cfloat *img, long nslices, long h, long w);
+/* the same; a .cfl puts W and H at BART dims wh[0], wh[1] (an input's layout) */
+int mg_images_write_layout(const char *path, const cfloat *img, long nslices, long h, long w, const int wh[2]);
+/* BART dims of a slice's C x H x W array in d's layout (W, H at cfl_dims, C in dim 3) */
+void mg_kdata_cfl_layout(const mg_kdata *d, long C, long H, long W, long dims[4]);
 
 /* ---- safetensors (F32 tensors + string metadata), written atomically ---- */
 typedef struct {

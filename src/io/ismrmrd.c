@@ -25,6 +25,13 @@ static void quiet_handler(const char *file, int line, const char *function, int 
     (void)file, (void)line, (void)function, (void)code, (void)msg;
 }
 
+static int read_acq(const ISMRMRD_Dataset *ds, uint32_t i, ISMRMRD_Acquisition *acq, const char *path)
+{
+    if (ismrmrd_read_acquisition(ds, i, acq) == ISMRMRD_NOERROR) return 0;
+    mg_set_error("%s: cannot read acquisition %u (file truncated or corrupt)", path, i);
+    return -1;
+}
+
 /* acquisitions that carry no image data */
 static int not_image(uint64_t flags)
 {
@@ -70,10 +77,7 @@ int mg_ismrmrd_read(const char *path, long s0, long cnt, mg_kdata *d, mg_ismrmrd
     const long center = hdr->has_limits ? hdr->e1_center : H / 2;
     /* first pass: slices and channels */
     for (uint32_t i = 0; i < na; i++) {
-        if (ismrmrd_read_acquisition(&ds, i, &acq) != ISMRMRD_NOERROR) {
-            mg_set_error("%s: cannot read acquisition %u (file truncated or corrupt)", path, i);
-            goto out;
-        }
+        if (read_acq(&ds, i, &acq, path)) goto out;
         const ISMRMRD_AcquisitionHeader *h = &acq.head;
         if (not_image(h->flags)) continue;
         if (h->trajectory_dimensions > 0) {
@@ -116,10 +120,7 @@ int mg_ismrmrd_read(const char *path, long s0, long cnt, mg_kdata *d, mg_ismrmrd
     cnt_img = mg_calloc((size_t)(cnt * H), sizeof(float));
     cnt_cal = mg_calloc((size_t)(cnt * H), sizeof(float));
     for (uint32_t i = 0; i < na; i++) {
-        if (ismrmrd_read_acquisition(&ds, i, &acq) != ISMRMRD_NOERROR) {
-            mg_set_error("%s: cannot read acquisition %u (file truncated or corrupt)", path, i);
-            goto out;
-        }
+        if (read_acq(&ds, i, &acq, path)) goto out;
         const ISMRMRD_AcquisitionHeader *h = &acq.head;
         if (not_image(h->flags)) continue;
         const long s = (long)h->idx.slice - s0;

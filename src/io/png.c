@@ -100,17 +100,27 @@ static char *indexed_name(const char *path, const char *ext, long idx)
 
 int mg_images_write(const char *path, const cfloat *img, long S, long h, long w)
 {
+    static const int wh[2] = {0, 1};
+    return mg_images_write_layout(path, img, S, h, w, wh);
+}
+
+int mg_images_write_layout(const char *path, const cfloat *img, long S, long h, long w, const int wh[2])
+{
     const long n = h * w;
     if (mg_has_suffix(path, ".png")) {
-        /* one window for the whole stack so slices are comparable */
+        /* one window for the whole stack so slices are comparable; shown as
+         * bart toimg and fastMRI's imshow do: rows along W (the readout) */
         float hi = mg_auto_window(img, (size_t)(S * n));
-        for (long s = 0; s < S; s++) {
+        cfloat *t = mg_malloc_array((size_t)n, sizeof(cfloat));
+        int rc = 0;
+        for (long s = 0; s < S && !rc; s++) {
             char *p = S > 1 ? indexed_name(path, ".png", s) : mg_strdup(path);
-            int rc = mg_png_write_mag(p, img + s * n, h, w, 0.0f, hi);
+            mg_transpose_c(img + s * n, h, w, t);
+            rc = mg_png_write_mag(p, t, w, h, 0.0f, hi);
             free(p);
-            if (rc) return -1;
         }
-        return 0;
+        free(t);
+        return rc ? -1 : 0;
     }
     if (mg_has_suffix(path, ".h5") || mg_has_suffix(path, ".hdf5") || mg_has_suffix(path, ".nii") ||
         mg_has_suffix(path, ".nii.gz")) {
@@ -122,6 +132,9 @@ int mg_images_write(const char *path, const cfloat *img, long S, long h, long w)
         free(mag);
         return rc;
     }
-    long dims[14] = {w, h, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, S};
-    return mg_cfl_write(path, S > 1 ? 14 : 2, dims, img);
+    long dims[14] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, S};
+    dims[wh[0]] = w;
+    dims[wh[1]] = h;
+    const int top = wh[0] > wh[1] ? wh[0] : wh[1];
+    return mg_cfl_write(path, S > 1 ? 14 : top + 1, dims, img);
 }

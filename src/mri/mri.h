@@ -55,6 +55,10 @@ double mg_sense_op_data_term(mg_sense_op *op, const cfloat *x, const cfloat *y);
 void mg_zerofill(const cfloat *ksp, const cfloat *sens, const float *mask, cfloat *img, long C,
                  long H, long W);
 
+/* The root-sum-of-squares of the coil images F^-1 K_c of fully sampled
+ * k-space (C x H x W) into rss (H x W); work holds C x H x W. */
+void mg_rss(const cfloat *ksp, long C, long H, long W, cfloat *work, float *rss);
+
 /* ---------------- masks (vectors of n phase-encode lines) ----------------
  * The centre block holds `center` lines starting at (n - center + 1) / 2
  * (the fastMRI convention; for n = 256, center = 12: lines 122..133). */

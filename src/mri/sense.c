@@ -67,6 +67,21 @@ void mg_zerofill(const cfloat *ksp, const cfloat *sens, const float *mask, cfloa
     mg_sense_adjoint(ksp, sens, mask, img, NULL, C, H, W);
 }
 
+void mg_rss(const cfloat *ksp, long C, long H, long W, cfloat *work, float *rss)
+{
+    const long n = H * W;
+    memcpy(work, ksp, sizeof(cfloat) * (size_t)(C * n));
+    mg_fft2c(work, C, H, W, MG_FFT_INVERSE);
+    for (long i = 0; i < n; i++) {
+        double a = 0;
+        for (long c = 0; c < C; c++) {
+            const cfloat v = work[c * n + i];
+            a += (double)crealf(v) * crealf(v) + (double)cimagf(v) * cimagf(v);
+        }
+        rss[i] = (float)sqrt(a);
+    }
+}
+
 double mg_sens_normalize(cfloat *sens, long C, long H, long W, double tol)
 {
     const long n = H * W;

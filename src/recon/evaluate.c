@@ -5,7 +5,6 @@
  * reconstructions centre-cropped to it), fastMRI style, the split as one
  * volume. `mrgan eval` and the trainer's validation both run it. */
 #include "recon.h"
-#include "../fft/fft.h"
 #include "../io/io.h"
 
 #include <math.h>
@@ -47,16 +46,7 @@ static void rss_reference(mg_eval *e, long s, float *out, cfloat *work)
     if (d->rss) {
         memcpy(full, d->rss + s * n, sizeof(float) * (size_t)n);
     } else {
-        memcpy(work, d->kspace + s * C * n, sizeof(cfloat) * (size_t)(C * n));
-        mg_fft2c(work, C, H, W, MG_FFT_INVERSE);
-        for (long i = 0; i < n; i++) {
-            double a = 0;
-            for (long c = 0; c < C; c++) {
-                const cfloat v = work[c * n + i];
-                a += (double)crealf(v) * crealf(v) + (double)cimagf(v) * cimagf(v);
-            }
-            full[i] = (float)sqrt(a);
-        }
+        mg_rss(d->kspace + s * C * n, C, H, W, work, full);
     }
     crop_f(full, H, W, out, ch, cw);
     free(full);

@@ -202,6 +202,21 @@ static int load_eval(report *r)
         free(p);
         p = NULL;
     }
+    { /* shown as the PNGs of io.h: rows along W (bart toimg, fastMRI's imshow) */
+        const long n = r->H * r->W;
+        cfloat *t = mg_malloc_array((size_t)n, sizeof(cfloat));
+        for (int k = -1; k < r->nm; k++) {
+            cfloat *a = k < 0 ? r->ref : r->img[k];
+            for (long s = 0; s < r->ns; s++) {
+                mg_transpose_c(a + s * n, r->H, r->W, t);
+                memcpy(a + s * n, t, sizeof(cfloat) * (size_t)n);
+            }
+        }
+        free(t);
+        const long h = r->H;
+        r->H = r->W;
+        r->W = h;
+    }
     rc = 0;
 out:
     cJSON_Delete(js);

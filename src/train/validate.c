@@ -124,7 +124,8 @@ void mg_trainer_validate_free(trainer *t)
     t->zf_nmse = NULL;
 }
 
-/* G rows of [zero-filled | reconstruction | reference] */
+/* G rows of [zero-filled | reconstruction | reference], each image shown as
+ * the PNGs of io.h (rows along W) */
 static int write_grid(trainer *t, const char *path, int G)
 {
     const long H = t->va.h, W = t->va.w;
@@ -132,9 +133,9 @@ static int write_grid(trainer *t, const char *path, int G)
     const cfloat *src[3] = {t->zimg, t->vimg, t->ev.ref};
     for (long s = 0; s < G; s++)
         for (int k = 0; k < 3; k++)
-            for (long y = 0; y < H; y++)
-                memcpy(tiles + (s * H + y) * 3 * W + k * W, src[k] + (s * H + y) * W, sizeof(cfloat) * (size_t)W);
-    int rc = mg_png_write_mag(path, tiles, G * H, 3 * W, 0.0f, 0.0f);
+            for (long x = 0; x < W; x++)
+                for (long y = 0; y < H; y++) tiles[(s * W + x) * 3 * H + k * H + y] = src[k][(s * H + y) * W + x];
+    int rc = mg_png_write_mag(path, tiles, G * W, 3 * H, 0.0f, 0.0f);
     free(tiles);
     return rc;
 }
