@@ -27,7 +27,7 @@ static const char *help =
     "                     by slice (batches are of one shape; docs/data.md)\n"
     "  --crop-readout M   auto (default): remove readout oversampling (header's\n"
     "                     encodedSpace x > reconSpace x); none: keep it\n"
-    "  --cache-mb N       keep up to N MB of read slices in memory (default 2048; 0:\n"
+    "  --cache-mb N       keep up to N MB of read slices in memory (default 512; 0:\n"
     "                     read every slice from its file each time)\n"
     "  --mode M           mse (default) | wgan | cwgan | cwgan-agb (docs/gan.md)\n"
     "  --blocks N         unrolled blocks (default 5; paper 20)\n"

@@ -38,7 +38,7 @@ void mg_train_defaults(mg_train_cfg *c)
     c->select_start = -1;
     c->grid = 4;
     c->crop_readout = 1;
-    c->cache_mb = 2048;
+    c->cache_mb = 512;
 }
 
 /* numeric fields: name, pointer kind, offset, accepted range (as the
