@@ -99,6 +99,9 @@ if "$PY" -c "import h5py, numpy, skimage" 2>/dev/null; then
 else
     echo "skip: python3-h5py, python3-numpy or python3-skimage absent (evaluate.py check)"
 fi
+"$MRGAN" eval -q --accel 4 --center 4 --reference rss --methods zero-filled "$T/os.h5" "$T/ev_u" >/dev/null 2>&1 || fail "eval rss"
+[ "$(head -1 "$T/ev_u/table.csv")" = "method,nmse,psnr_db,ssim,hfen,fid,kid,seconds_per_slice" ] || fail "table.csv header: $(head -1 "$T/ev_u/table.csv")"
+[ -s "$T/ev_u/fastmri/zero-filled/os.h5" ] || fail "no submission-layout file"
 check_fail "option --reference: 'magnitude' is not sense or rss" "$MRGAN" eval --reference magnitude "$T/os.h5" "$T/evx"
 "$MRGAN" eval --help | grep -q -- "--ksp-out\|--sens-out\|--mask-out" && fail "eval --help lists options eval refuses"
 

@@ -321,6 +321,69 @@ static void test_atomic_replace(void **state)
     free(p); free(d2); free(inner);
 }
 
+/* the ISMRMRD header reader: namespaces, whitespace, comments; fastMRI's
+ * acquired range */
+static void test_ismrmrd_header(void **state)
+{
+    (void)state;
+    const char *xml =
+        "<?xml version=\"1.0\"?>\n<!-- a comment <encoding> -->\n"
+        "<ismrmrdHeader xmlns=\"http://www.ismrm.org/ISMRMRD\"><ns:encoding xmlns:ns=\"x\">\n"
+        "<encodedSpace><matrixSize><x>768</x><y> 396 </y><z>1</z></matrixSize>\n"
+        "<fieldOfView_mm><x>440.0</x><y>226.875</y><z>7.5</z></fieldOfView_mm></encodedSpace>\n"
+        "<reconSpace><matrixSize><x>384</x><y>384</y><z>1</z></matrixSize></reconSpace>\n"
+        "<encodingLimits><kspace_encoding_step_1><minimum>0</minimum><maximum>383</maximum>"
+        "<center>190</center></kspace_encoding_step_1></encodingLimits></ns:encoding></ismrmrdHeader>";
+    mg_ismrmrd_hdr h;
+    mg_ismrmrd_header_parse(xml, strlen(xml), &h);
+    assert_int_equal(h.matrix[0][0], 768);
+    assert_int_equal(h.matrix[0][1], 396);
+    assert_int_equal(h.matrix[1][0], 384);
+    assert_true(fabs(h.fov_mm[0][1] - 226.875) < 1e-9);
+    assert_true(h.fov_mm[1][0] == 0.0); /* absent */
+    assert_int_equal(h.has_limits, 1);
+    long lo, hi;
+    assert_int_equal(mg_ismrmrd_acquired_range(&h, 396, &lo, &hi), 1);
+    assert_int_equal(lo, 8); /* 396 / 2 - 190 */
+    assert_int_equal(hi, 392);
+    assert_int_equal(mg_ismrmrd_acquired_range(&h, 400, &lo, &hi), 0); /* another array: all lines */
+    assert_int_equal(hi, 400);
+    mg_ismrmrd_header_parse("<ismrmrdHeader><encoding><encodedSpace><matrixSize><x>abc</x>", 60, &h);
+    assert_int_equal(h.matrix[0][0], 0);
+    mg_ismrmrd_header_parse(NULL, 0, &h);
+    assert_int_equal(h.has_limits, 0);
+}
+
+/* a progress line per 10 s without a terminal, and the final line once even
+ * when the last update printed it */
+static void test_progress_once(void **state)
+{
+    (void)state;
+    char *p = tu_path(dir, "progress.txt");
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    dup2(fileno(f), 2);
+    setenv("CI", "true", 1);
+    mg_progress pr;
+    mg_progress_start(&pr, "t", 5, 0);
+    pr.last -= 100; /* as if 100 s had passed */
+    mg_progress_update(&pr, 5);
+    mg_progress_end(&pr);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    fclose(f);
+    f = fopen(p, "r");
+    char line[256];
+    int lines = 0;
+    while (fgets(line, sizeof line, f)) lines += strstr(line, "5/5 (100%)") != NULL;
+    fclose(f);
+    assert_int_equal(lines, 1);
+    free(p);
+}
+
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -333,6 +396,8 @@ int main(void)
         cmocka_unit_test(test_h5_errors),
         cmocka_unit_test(test_png),
         cmocka_unit_test(test_atomic_replace),
+        cmocka_unit_test(test_ismrmrd_header),
+        cmocka_unit_test(test_progress_once),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -133,9 +133,54 @@ static void test_equispaced_mask(void **state)
     }
 }
 
+/* Masks over acquired lines: padding never sampled, R counts acquired lines
+ * exactly, the centre block on the k-space centre even for uneven padding,
+ * and the plain mask when every line was acquired. */
+static void test_mask_acquired(void **state)
+{
+    (void)state;
+    const long n = 396, c = 12;
+    float acq[396], m[396], m2[396];
+    for (long i = 0; i < n; i++) acq[i] = i >= 10 && i < 394; /* 10 padded lines below, 2 above */
+    for (int type = 0; type < 3; type++)
+        for (uint64_t seed = 1; seed <= 20; seed++) {
+            assert_int_equal(mg_mask_make_acquired(type, m, acq, n, 4.0, c, -1, seed), 0);
+            long k = 0;
+            for (long i = 0; i < n; i++) {
+                if (acq[i] == 0.0f) assert_true(m[i] == 0.0f);
+                k += m[i] != 0.0f;
+            }
+            assert_int_equal(k, type == 0 ? 96 : k); /* 384 acquired / 4 */
+            if (type == 0) /* the same centre lines as without padding */
+                for (long i = mg_mask_center_start(n, c); i < mg_mask_center_start(n, c) + c; i++)
+                    assert_true(m[i] == 1.0f);
+        }
+    for (long i = 0; i < n; i++) acq[i] = 1.0f;
+    assert_int_equal(mg_mask_make_acquired(MG_MASK_VD, m, acq, n, 4.0, c, -1, 7), 0);
+    assert_int_equal(mg_mask_make(MG_MASK_VD, m2, n, 4.0, c, -1, 7), 0);
+    assert_memory_equal(m, m2, sizeof m);
+    for (long i = 0; i < n; i++) acq[i] = 0.0f;
+    assert_int_equal(mg_mask_make_acquired(MG_MASK_VD, m, acq, n, 4.0, c, -1, 7), -1);
+}
+
+/* the acquired lines of k-space: inside the range and not zero in every coil */
+static void test_acquired_lines(void **state)
+{
+    (void)state;
+    const long C = 2, H = 8, W = 4;
+    cfloat k[2 * 8 * 4] = {0};
+    float acq[8];
+    for (long y = 0; y < H; y++)
+        if (y != 3) k[(1 * H + y) * W + 2] = 1.0f; /* line 3 empty in both coils */
+    assert_int_equal(mg_acquired_lines(k, C, H, W, 1, 7, acq), 5); /* 1, 2, 4, 5, 6 */
+    const float want[8] = {0, 1, 1, 0, 1, 1, 1, 0};
+    assert_memory_equal(acq, want, sizeof want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mask_acquired), cmocka_unit_test(test_acquired_lines),
         cmocka_unit_test(test_vd_exact_count),   cmocka_unit_test(test_vd_center_block),
         cmocka_unit_test(test_vd_seeds),         cmocka_unit_test(test_vd_linear_density),
         cmocka_unit_test(test_vd_errors),        cmocka_unit_test(test_random_mask),
