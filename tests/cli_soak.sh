@@ -29,18 +29,27 @@ printf '# Dimensions\n100000 100000 1 1000\n' > "$I/big.hdr"; : > "$I/big.cfl"
 printf 'not hdf5 at all' > "$I/bad.h5"; : > "$I/empty.h5"; head -c 3000 /dev/urandom > "$I/rand.h5"
 head -c 500 /dev/urandom > "$I/rand.safetensors"; printf 'garbage' > "$I/bad.nii"
 cp "$T/d/test.h5" "$I/test.h5"; cp "$T/head.nii.gz" "$I/head.nii.gz"
+# fastMRI's layouts (oversampled, padded, an undersampled test file) and ISMRMRD raw data
+MK=$(dirname "$FIX")/mkfastmri
+"$MK" "$I/fos.h5" os 2 4 32 16 1 && "$MK" "$I/fpad.h5" pad 2 3 38 20 2 && "$MK" "$I/ftest.h5" test 2 4 32 16 3 ||
+    fail "fastMRI-layout fixtures"
+command -v ismrmrd_generate_cartesian_shepp_logan >/dev/null &&
+    (cd "$I" && ismrmrd_generate_cartesian_shepp_logan -m 16 -c 2 -r 2 -C -o raw.h5 >/dev/null 2>&1)
 "$MRGAN" train -q --data "$T/d" --blocks 1 --growth 1 --kernels 2 --center 8 --epochs 2 --select-start 0 "$T/run" >/dev/null 2>&1 ||
     fail "tiny training run"
 cp "$T/run/best.safetensors" "$I/net.safetensors"
 "$MRGAN" eval -q --center 8 --methods zero-filled --model "$T/run" --slices 2 "$I/test.h5" "$T/run/eval" >/dev/null 2>&1 ||
     fail "eval of the tiny run"
+mkdir -p "$T/tree/multicoil_train" "$T/tree/multicoil_val" && cp "$I/fos.h5" "$I/fpad.h5" "$T/tree/multicoil_train/" &&
+    cp "$I/fos.h5" "$T/tree/multicoil_val/" || fail "tree"
 FILES=$(cd "$I" && ls)
 hash_inputs() { (cd "$I" && sha256sum $FILES | sha256sum) ; }
 before=$(hash_inputs)
 
 pick() { local a=("$@"); echo "${a[RANDOM % ${#a[@]}]}"; }
 KSP=("$I/k" "$I/k.cfl" "$I/swap.h5" "$I/test.h5" "$I/kbig" "$I/ktiny" "$I/kzero" "$I/nan" "$I/trunc" "$I/big"
-     "$I/bad.h5" "$I/empty.h5" "$I/rand.h5" "$I/real.h5" "$I/huge.h5" "$I/missing.h5" "$I/m4")
+     "$I/bad.h5" "$I/empty.h5" "$I/rand.h5" "$I/real.h5" "$I/huge.h5" "$I/missing.h5" "$I/m4"
+     "$I/fos.h5" "$I/fpad.h5" "$I/ftest.h5" "$I/raw.h5")
 maybe() { [ $((RANDOM % 3)) = 0 ] && echo "$@"; }
 input_opts() {
     maybe --accel "$(pick 2 4 1 0 -1 1e9 abc 2.5)"
@@ -52,6 +61,7 @@ input_opts() {
     maybe --acs "$(pick 4 12 999 0)"
     maybe --slice "$(pick 0 1 5 -1)"
     maybe --mask "$(pick "$I/mask.cfl" "$I/zm" "$I/k")"
+    maybe --crop-readout "$(pick auto none half)"
 }
 out_name() {
     local i=$1 ext=$2
@@ -66,7 +76,7 @@ out_name() {
 findings=0 runs=0 start=$(date +%s)
 while [ $(( $(date +%s) - start )) -lt "$SECONDS_MAX" ] && [ "$runs" -lt "$RUNS_MAX" ]; do
     runs=$((runs+1))
-    cmd=$(pick zerofill zerofill cs arc sens recon compare mask eval fid simulate train report)
+    cmd=$(pick zerofill zerofill cs arc sens recon compare mask eval fid simulate train report convert)
     ksp=$(pick "${KSP[@]}")
     ext=$(pick cfl cfl png h5)
     out=$(out_name "$runs" "$ext")
@@ -81,13 +91,15 @@ while [ $(( $(date +%s) - start )) -lt "$SECONDS_MAX" ] && [ "$runs" -lt "$RUNS_
         compare) args=("$(pick "$I/k" "$I/kzero" "$I/nan" "$I/m4" "$I/trunc")" "$(pick "$I/k" "$I/kbig" "$I/m4" "$I/big")") ;;
         mask) [ "$out" = "$ksp" ] && out=$T/o/m$runs.cfl  # mask reads no input: any name is its to write
               args=(--lines "$(pick 16 32 0 3)" $(maybe --accel "$(pick 2 4 0)") $(maybe --center "$(pick 4 0 99)") "$out") ;;
+        convert) args=($(maybe --crop-readout "$(pick auto none x)") "$ksp" "$(pick "$T/o/c$runs.h5" "$T/o/c$runs.cfl" "$ksp")") ;;
         eval) args=(--slices "$(pick 1 2 0)" --center "$(pick 8 4 40)" --methods "$(pick zero-filled arc none bogus cs-wavelet)"
+                    $(maybe --reference "$(pick rss sense x)")
                     $(maybe --model "$(pick "$T/run" reference="$T/run" "$I/rand.safetensors")") "$(pick "$I/test.h5" "${KSP[@]}")"
                     "$(pick "$T/o/e$runs" "$I/k.cfl" "")") ;;
         fid) args=(--weights "$(pick "$I/rand.safetensors" "$I/net.safetensors" "$I/missing")" "$I/k" "$I/kbig") ;;
         simulate) args=(--input "$(pick "$I/head.nii.gz" "$I/bad.nii" "$I/huge.nii" "$I/missing.nii")" --matrix "$(pick 16 32 7 0)"
                         --coils "$(pick 2 4 0)" --stride "$(pick 4 9 1000)" "$(pick "$T/o/s$runs" "$I/k.cfl")") ;;
-        train) args=(--data "$(pick "$T/d" "$I" "$T/missing")" --blocks 1 --growth 1 --kernels 2 --center 8 --max-steps 2
+        train) args=(--data "$(pick "$T/d" "$I" "$T/missing" "$T/tree")" $(maybe --cache-mb "$(pick 0 1 -1)") --blocks 1 --growth 1 --kernels 2 --center 8 --max-steps 2
                      --epochs "$(pick 1 2 0)" $(maybe --lr "$(pick 1e-3 0 5)") $(maybe --mode "$(pick mse cwgan-agb gan)")
                      $(maybe --resume) "$(pick "$T/o/t$runs" "$T/run" "$I")") ;;
         report) args=("$(pick "$T/run" "$I" "$T/missing")" --out "$(pick "$T/o/rep$runs" "$I")") ;;
