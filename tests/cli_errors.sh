@@ -19,8 +19,8 @@ expect_fail() {
     else
         echo "ok: $(cat "$T/err")"
         if [ -n "${MRGAN_ERRORS_TABLE:-}" ]; then
-            local cmd="$*"; cmd=${cmd#"$MRGAN "}
-            printf '| %s | `mrgan %s` | `%s` |\n' "$what" "${cmd//$T\//}" "$(sed "s|$T/||g" "$T/err")" >> "$MRGAN_ERRORS_TABLE"
+            local cmd="$*"; cmd=${cmd#"$MRGAN "}; cmd=${cmd//$T\//}
+            printf '| %s | `mrgan %s` | `%s` |\n' "$what" "${cmd//$T/DIR}" "$(sed "s|$T/||g; s|$T|DIR|g" "$T/err")" >> "$MRGAN_ERRORS_TABLE"
         fi
     fi
 }
@@ -80,6 +80,18 @@ n=$((n+1))
 "$MRGAN" zerofill "$T/k" "$T/zk.cfl" >/dev/null 2>&1 && "$MRGAN" zerofill "$T/swap.h5" "$T/zs.cfl" >/dev/null 2>&1 &&
     nr=$("$MRGAN" compare "$T/zk" "$T/zs" | sed 's/.*NRMSE \([0-9.e+-]*\).*/\1/') &&
     awk -v x="$nr" 'BEGIN { exit !(x < 1e-6) }' || { echo "FAIL: {i, r} HDF5: NRMSE ${nr:-?}"; fails=$((fails+1)); }
+# data sets as researchers hold them (issue 16)
+MK=$(dirname "$FIX")/mkfastmri
+"$MK" "$T/ftest.h5" test 1 4 32 16 1 && "$MK" "$T/fos.h5" os 1 4 32 16 2 && "$FIX" h5other "$T/w.h5" || exit 1
+mkdir -p "$T/ds/multicoil_train" "$T/ds/multicoil_val" "$T/ds2" && cp "$T/ftest.h5" "$T/ds/multicoil_train/" &&
+    cp "$T/fos.h5" "$T/ds/multicoil_val/" || exit 1
+expect_fail "a fastMRI test file in a training split" "undersampled (its 'mask' keeps" -- "$MRGAN" train --data "$T/ds" "$T/run_ds"
+expect_fail "a data set without its splits" "no train split: expected train.h5" -- "$MRGAN" train --data "$T/ds2" "$T/run_ds2"
+expect_fail "unknown readout crop" "is not auto or none" -- "$MRGAN" zerofill --crop-readout half "$T/fos.h5" "$T/x.png"
+expect_fail "HDF5 that is neither fastMRI nor ISMRMRD" "no dataset 'kspace' (fastMRI layout) and no /dataset/data" -- "$MRGAN" zerofill "$T/w.h5" "$T/x.png"
+"$FIX" scale "$T/m4" "$T/m0" 0 || exit 1
+expect_fail "all-zero coil maps" "the coil maps are all zero" -- "$MRGAN" zerofill --sens "$T/m0" "$T/k" "$T/x.png"
+expect_fail "convert to a non-HDF5 name" "the output is a fastMRI-layout HDF5 file" -- "$MRGAN" convert "$T/fos.h5" "$T/x.cfl"
 # a zero reference has no NMSE: an error, never 0
 "$FIX" scale "$T/k" "$T/kzero" 0 || exit 1
 expect_fail "compare against an all-zero reference" "all zero" -- "$MRGAN" compare "$T/kzero" "$T/k"

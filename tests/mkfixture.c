@@ -3,7 +3,8 @@
  *   mkfixture nancfl BASE             2D 4-coil k-space [16 16 1 4] with one NaN
  *   mkfixture zeromask BASE           a cfl mask [1 16] with no sampled line
  *   mkfixture kspace BASE             2D 4-coil k-space [16 16 1 4] of a disc
- *   mkfixture maps BASE COILS         unit-norm birdcage maps [16 16 1 COILS] */
+ *   mkfixture maps BASE COILS         unit-norm birdcage maps [16 16 1 COILS]
+ *   mkfixture h5other OUT.h5          HDF5 holding neither fastMRI's kspace nor ISMRMRD data */
 #include "testutil.h"
 #include "core/core.h"
 #include "io/io.h"
@@ -217,7 +218,7 @@ int main(int argc, char **argv)
         return rc ? 1 : 0;
     }
     if (argc < 3) {
-        fprintf(stderr, "usage: mkfixture phantom|nancfl|zeromask|kspace|maps|niftidtype|niftihuge|h5real OUT [COILS] | ckptdiff A B [GLOB] | pngstats PNG | incweights OUT | scale IN OUT FACTOR\n");
+        fprintf(stderr, "usage: mkfixture phantom|nancfl|zeromask|kspace|maps|niftidtype|niftihuge|h5real|h5other OUT [COILS] | ckptdiff A B [GLOB] | pngstats PNG | incweights OUT | scale IN OUT FACTOR\n");
         return 2;
     }
     int rc = 0;
@@ -234,6 +235,14 @@ int main(int argc, char **argv)
         rc = h5_special(argv[2], !strcmp(argv[1], "h5huge"));
     } else if (!strcmp(argv[1], "h5real")) {
         rc = h5_real(argv[2]);
+    } else if (!strcmp(argv[1], "h5other")) { /* HDF5, but neither fastMRI's nor ISMRMRD's */
+        hid_t f = H5Fcreate(argv[2], H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        hsize_t one = 1;
+        float v = 1.0f;
+        hid_t sp = H5Screate_simple(1, &one, NULL);
+        hid_t ds = H5Dcreate2(f, "x", H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        rc = f < 0 || ds < 0 || H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) < 0 ? -1 : 0;
+        H5Dclose(ds), H5Sclose(sp), H5Fclose(f);
     } else if (!strcmp(argv[1], "zeromask")) {
         float m[16] = {0};
         rc = mg_mask_write_cfl(argv[2], m, 16);
