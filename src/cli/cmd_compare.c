@@ -9,8 +9,8 @@
 static const char *help =
     "usage: mrgan compare REF IMG\n"
     "\n"
-    "Compares two complex image stacks (BART cfl, same dims: [W H] with slices\n"
-    "in the remaining dims; e.g. a reference from 'mrgan zerofill' on fully\n"
+    "Compares two complex image stacks (BART cfl, same dims: [W H] or [1 W H]\n"
+    "with slices in the remaining dims; e.g. a reference from 'mrgan zerofill' on fully\n"
     "sampled data and any reconstruction, including 'bart pics -S' output) and\n"
     "prints, on magnitudes over the whole stack as fastMRI does per volume:\n"
     "  NMSE  || |ref| - |img| ||^2 / || |ref| ||^2\n"
@@ -51,7 +51,13 @@ int cmd_compare(int argc, char **argv)
     }
     if (mg_first_nonfinite_c(a, (size_t)n) >= 0) cli_fail(cmd, "%s: non-finite values", argv[1]);
     if (mg_first_nonfinite_c(b, (size_t)n) >= 0) cli_fail(cmd, "%s: non-finite values", argv[2]);
-    const long W = da[0], H = da[1], hw = W * H, ns = n / hw;
+    /* the image plane: the first two dims of size > 1 among 0..2 ([W H], or
+     * BART's [1 W H] of a transformed readout); the rest are slices */
+    long sp[2] = {da[0], da[1]}, k = 0;
+    for (int i = 0; i < 3 && k < 2; i++)
+        if (da[i] > 1) sp[k++] = da[i];
+    if (k < 2) sp[0] = da[0], sp[1] = da[1];
+    const long W = sp[0], H = sp[1], hw = W * H, ns = n / hw;
     float *ma = mg_malloc_array((size_t)n, sizeof(float)), *mb = mg_malloc_array((size_t)n, sizeof(float));
     double e = 0, r = 0, ec = 0, mx = 0;
     for (long i = 0; i < n; i++) {

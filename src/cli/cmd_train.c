@@ -27,6 +27,8 @@ static const char *help =
     "                     by slice (batches are of one shape; docs/data.md)\n"
     "  --crop-readout M   auto (default): remove readout oversampling (header's\n"
     "                     encodedSpace x > reconSpace x); none: keep it\n"
+    "  --sens-method M    walsh (default) | direct | espirit: maps for files that have\n"
+    "                     none (estimated from the --center lines; 'mrgan sens --help')\n"
     "  --cache-mb N       keep up to N MB of read slices in memory (default 512; 0:\n"
     "                     read every slice from its file each time)\n"
     "  --mode M           mse (default) | wgan | cwgan | cwgan-agb (docs/gan.md)\n"
@@ -95,7 +97,7 @@ int cmd_train(int argc, char **argv)
         {"critic-steps", 1, 0, 'n'}, {"critic-lr", 1, 0, 'L'}, {"clip", 1, 0, 'C'},
         {"gan-lambda", 1, 0, 'w'}, {"agb-beta0", 1, 0, '0'}, {"agb-ratio", 1, 0, 'o'},
         {"agb-rate", 1, 0, 'a'}, {"agb-ma", 1, 0, 'M'}, {"init", 1, 0, 'I'}, {"fid-weights", 1, 0, 'F'},
-        {"gpu", 2, 0, 'u'}, {"crop-readout", 1, 0, CLI_OPT_CROP}, {"cache-mb", 1, 0, 301},
+        {"gpu", 2, 0, 'u'}, {"crop-readout", 1, 0, CLI_OPT_CROP}, {"cache-mb", 1, 0, 301}, {"sens-method", 1, 0, 302},
         {0, 0, 0, 0}};
     const char *cmd = "train";
     mg_train_cfg cfg;
@@ -156,6 +158,7 @@ int cmd_train(int argc, char **argv)
         case 'a': cfg.agb_rate = cli_double(cmd, "--agb-rate", optarg, 1e-6, 10.0); break;
         case 'M': cfg.agb_ma = cli_double(cmd, "--agb-ma", optarg, 0.0, 0.999999); break;
         case CLI_OPT_CROP: cfg.crop_readout = cli_crop_readout(cmd, optarg); break;
+        case 302: cfg.sens_method = cli_sens_method(cmd, optarg); break;
         case 301: cfg.cache_mb = cli_long(cmd, "--cache-mb", optarg, 0, 1L << 30); break;
         case 'q': cfg.quiet = 1; break;
         case 'h': fputs(help, stdout); return 0;

@@ -93,7 +93,8 @@ int cli_sens_method(const char *cmd, const char *val)
 {
     if (!strcmp(val, "walsh")) return MG_SENS_WALSH;
     if (!strcmp(val, "direct")) return MG_SENS_DIRECT;
-    cli_fail(cmd, "option --sens-method: '%s' is not one of walsh, direct", val);
+    if (!strcmp(val, "espirit")) return MG_SENS_ESPIRIT;
+    cli_fail(cmd, "option --sens-method: '%s' is not one of walsh, direct, espirit", val);
 }
 
 FILE *cli_open_tmp(const char *cmd, const char *path, char **tmp)

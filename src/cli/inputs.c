@@ -27,8 +27,8 @@ const char *cli_inputs_help =
     "Coil maps (default: the file's sens_maps, else estimated with walsh):\n"
     "  --sens FILE          cfl maps [W H 1 coils] (the k-space's layout), or bart\n"
     "                       ecalib's [W H 1 coils sets]: set 1 is used, with a note\n"
-    "  --sens-method M      walsh | direct: estimate from the centre lines (even when\n"
-    "                       the file has maps)\n"
+    "  --sens-method M      walsh | direct | espirit: estimate from the centre lines\n"
+    "                       (even when the file has maps; 'mrgan sens --help')\n"
     "  --acs N              calibration lines for the estimate (default 12)\n"
     "  --slice I            only slice I\n";
 

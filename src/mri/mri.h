@@ -103,10 +103,24 @@ int mg_mask_check(const float *mask, long n, const char *name);
  * MG_SENS_WALSH: per-pixel dominant eigenvector of the local coil covariance
  *   of the low-resolution coil images (Walsh et al. 2000), phase referenced
  *   to the first coil's low-resolution phase.
+ * MG_SENS_ESPIRIT: ESPIRiT, one set (mg_espirit with its defaults; maps are
+ *   zero where the eigenvalue is below 0.8).
  * Maps have unit norm sum_c |s_c|^2 = 1 at every pixel. */
-enum { MG_SENS_DIRECT = 0, MG_SENS_WALSH = 1 };
+enum { MG_SENS_DIRECT = 0, MG_SENS_WALSH = 1, MG_SENS_ESPIRIT = 2 };
 int mg_sens_estimate(const cfloat *ksp, long C, long H, long W, long acs, int method,
                      cfloat *sens);
+/* ESPIRiT (espirit.c): `maps` sets of C maps (maps x C x H x W) from the
+ * calibration region of `acs` centre lines x calw readout points (0: the
+ * centre min(W, 24), as bart ecalib); kernel k x k (6), singular-value threshold (0.001),
+ * eigenvalue crop (0.8); evals (maps x H x W, or NULL): the eigenvalues. */
+typedef struct {
+    long kernel;
+    double threshold, crop;
+    long maps, calw;
+} mg_espirit_opts;
+void mg_espirit_defaults(mg_espirit_opts *o);
+int mg_espirit(const cfloat *ksp, long C, long H, long W, long acs, const mg_espirit_opts *o, cfloat *maps,
+               float *evals);
 /* Projection residual of fully sampled k-space onto the maps:
  * ||x - S S^H x|| / ||x|| with x_c = F^-1 K_c (all coils). */
 double mg_sens_projection_nrmse(const cfloat *ksp, const cfloat *sens, long C, long H, long W);

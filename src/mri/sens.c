@@ -139,9 +139,14 @@ int mg_sens_estimate(const cfloat *ksp, long C, long H, long W, long acs, int me
         mg_set_error("sensitivity estimation: %ld calibration lines do not fit in %ld lines", acs, H);
         return -1;
     }
-    if (method != MG_SENS_DIRECT && method != MG_SENS_WALSH) {
+    if (method != MG_SENS_DIRECT && method != MG_SENS_WALSH && method != MG_SENS_ESPIRIT) {
         mg_set_error("sensitivity estimation: unknown method %d", method);
         return -1;
+    }
+    if (method == MG_SENS_ESPIRIT) { /* one set (the SENSE model of every method) */
+        mg_espirit_opts o;
+        mg_espirit_defaults(&o);
+        return mg_espirit(ksp, C, H, W, acs, &o, sens, NULL);
     }
     const long calw = W < 32 ? W : 32;
     const long n = H * W;

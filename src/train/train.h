@@ -35,6 +35,7 @@ typedef struct {
     char fid_weights[512]; /* Inception-v3 weights: validation FID per epoch ("" none) */
     int gpu;            /* CUDA device for the steps and validation (-1: the CPU); not saved */
     int crop_readout;   /* remove readout oversampling (1, io.h's mg_read_opts) */
+    int sens_method;    /* maps for files that have none: MG_SENS_* (walsh) */
     long cache_mb;      /* training slices kept in memory after their first read (512); not saved */
     char data[1024];    /* the data directory's real path: recorded, and --resume must match it */
     float resume_lr;    /* --lr given with --resume: the learning rate from the resumed step on (0: keep) */

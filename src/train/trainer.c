@@ -27,7 +27,7 @@ static int open_split(trainer *t, const char *dir, const char *split, mg_dataset
     char **files;
     int nf;
     if (mg_dataset_find(dir, split, &files, &nf)) return -1;
-    const mg_dataset_opts o = {{t->cfg.crop_readout}, t->cfg.center, MG_SENS_WALSH,
+    const mg_dataset_opts o = {{t->cfg.crop_readout}, t->cfg.center, t->cfg.sens_method,
                                (size_t)t->cfg.cache_mb << 20};
     int rc = mg_dataset_open(ds, files, nf, &o);
     mg_dataset_free_list(files, nf);

@@ -45,7 +45,7 @@ static int load_val(trainer *t, int f)
     }
     d->sens = mg_malloc_array((size_t)(d->nslices * n), sizeof(cfloat));
     for (long s = 0; s < d->nslices; s++)
-        if (mg_sens_estimate(d->kspace + s * n, d->coils, d->h, d->w, t->cfg.center, MG_SENS_WALSH, d->sens + s * n)) {
+        if (mg_sens_estimate(d->kspace + s * n, d->coils, d->h, d->w, t->cfg.center, t->cfg.sens_method, d->sens + s * n)) {
             mg_set_error("%s, slice %ld: %s", p, s, mg_error());
             return -1;
         }
