@@ -51,4 +51,17 @@ bart toimg p p_bart.png >/dev/null 2>&1 || fail "bart toimg"
 ours=$("$FIX" pngstats p.png | cut -d' ' -f1,2); theirs=$("$FIX" pngstats p_bart.png | cut -d' ' -f1,2)
 [ "$ours" = "$theirs" ] || fail "PNG size $ours, bart toimg $theirs"
 ok "PNGs oriented as bart toimg ($ours)"
+# ESPIRiT against bart ecalib -m1 on the same calibration region (24 x 24):
+# the maps' projection residual within 5 %, zero filling with each one's maps
+"$(dirname "$FIX")/mkfastmri" e.h5 plain 1 8 64 64 5 || fail mkfastmri
+"$MRGAN" zerofill -q --ksp-out ek e.h5 e.png >/dev/null 2>&1 || fail "k-space"
+bart ecalib -m1 -r 24 ek bm >/dev/null 2>&1 || fail "bart ecalib -m1"
+out=$("$MRGAN" sens --sens-method espirit --acs 24 --check bm ek em.cfl) || fail "mrgan sens espirit"
+ours=$(echo "$out" | awk '/= [0-9.]+ \(mean/ {print $(NF-3)}'); theirs=$(echo "$out" | awk '/with the maps of/ {print $NF}')
+awk -v a="$ours" -v b="$theirs" 'BEGIN { exit !(a <= 1.05 * b) }' || fail "ESPIRiT residual $ours vs bart's $theirs"
+"$MRGAN" zerofill -q --accel 2 --center 24 --acs 24 --sens em ek ezm.cfl >/dev/null 2>&1 &&
+    "$MRGAN" zerofill -q --accel 2 --center 24 --acs 24 --sens bm ek ezb.cfl >/dev/null 2>&1 || fail "zero filling"
+e=$(bart nrmse ezb ezm) || fail "bart nrmse"
+awk -v e="$e" 'BEGIN { exit !(e < 0.03) }' || fail "zero filling with mrgan's vs bart's maps: nrmse $e"
+ok "ESPIRiT: residual $ours (bart ecalib -m1: $theirs), zero filling with either maps: nrmse $e"
 echo "$n passed, 0 failed"

@@ -57,6 +57,7 @@ int cmd_arc(int argc, char **argv)
     if (a.arc.acs > in.d.h)
         cli_fail(cmd, "option --calib: %ld lines exceed the %ld phase-encode lines of %s", a.arc.acs, in.d.h, in.path);
     mg_method_open(&a, in.d.coils, in.d.h, in.d.w, in.path);
+    a.sets = in.maps;
     mg_nmse_acc acc = {0, 0};
     double dt = cli_inputs_run(&in, quiet, mg_method_slice, &a, out, &acc);
     printf("arc: %d-tap readout, window %d, %d sources per side, lambda %g; %ld slice(s), %.3f s per "

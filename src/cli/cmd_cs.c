@@ -68,6 +68,7 @@ int cmd_cs(int argc, char **argv)
     const char *out = argv[optind + 1];
     cli_inputs_open(&in, argv[optind]);
     mg_method_open(&cc, in.d.coils, in.d.h, in.d.w, in.path);
+    cc.sets = in.maps;
     mg_nmse_acc acc = {0, 0};
     double dt = cli_inputs_run(&in, quiet, mg_method_slice, &cc, out, &acc);
     const long ns = in.s1 - in.s0;

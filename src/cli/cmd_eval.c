@@ -243,7 +243,7 @@ int cmd_eval(int argc, char **argv)
      * when every method has run, so a failure leaves no half-written tables) */
     mg_eval ev = {.data = &in.d, .s0 = in.s0, .s1 = in.s1, .slice = eval_slice, .ctx = &in,
                   .fid = have_fid ? &fid : NULL, .quiet = quiet, .per_slice = 1,
-                  .path = in.path, .ref_rss = ref_rss};
+                  .path = in.path, .ref_rss = ref_rss, .sets = in.maps};
     if (mg_eval_prepare(&ev)) cli_fail_lib(cmd);
     const long ch = ev.ch, cw = ev.cw; /* the compared size */
     long dref[14] = {cw, ch, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ns};
@@ -262,6 +262,7 @@ int cmd_eval(int argc, char **argv)
     char arc_note[256] = "";
     for (int r = 0; r < nr; r++) {
         mg_method_open(&rows[r], C, H, W, in.path);
+        rows[r].sets = in.maps;
         if (mg_eval_method(&ev, &rows[r], &er[r], img)) cli_fail_lib(cmd);
         if (rows[r].kind == MG_M_ARC && rows[r].empty > 0) { /* said in the table, not only on the terminal */
             snprintf(arc_note, sizeof arc_note, "ARC: %ld missing lines over the %ld slices had no source lines within "
@@ -292,6 +293,9 @@ int cmd_eval(int argc, char **argv)
     else
         snprintf(foot, sizeof foot, "%s", fid_note);
     if (arc_note[0]) snprintf(foot + strlen(foot), sizeof foot - strlen(foot), "\n\n%s", arc_note);
+    if (in.maps > 1)
+        snprintf(foot + strlen(foot), sizeof foot - strlen(foot), "\n\nMaps: %ld ESPIRiT sets (soft SENSE; images shown "
+                 "as the root-sum-of-squares of the sets; DCI-Net's data consistency uses set 1).", in.maps);
     char *table;
     if (mg_eval_write(&ev, er, nr, outdir, title, foot, &table)) cli_fail_lib(cmd);
 

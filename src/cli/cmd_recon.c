@@ -50,6 +50,8 @@ int cmd_recon(int argc, char **argv)
     if (gpu >= 0) cli_method_use_gpu(cmd, &r, gpu);
     cli_inputs_open(&in, argv[optind]);
     mg_method_open(&r, in.d.coils, in.d.h, in.d.w, in.path);
+    r.sets = in.maps;
+    if (in.maps > 1 && !quiet) fprintf(stderr, "recon: note: DCI-Net's data consistency uses map set 1 of %ld\n", in.maps);
     mg_nmse_acc acc = {0, 0};
     double dt = cli_inputs_run(&in, quiet, mg_method_slice, &r, out, &acc);
     printf("recon: %ld slice(s) of %ldx%ld, %ld coils, DCI-Net %dI-%dG-%dK, %.3f s per slice -> %s\n",

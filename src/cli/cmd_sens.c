@@ -23,6 +23,7 @@ static const char *help =
     "                    kernel over the --acs lines x 24 readout points, singular\n"
     "                    values above sqrt(0.001) of the largest, eigenvalue crop 0.8\n"
     "                    (bart ecalib -m1's defaults)\n"
+    "  --espirit-crop C  ESPIRiT's eigenvalue crop (default 0.8, as bart ecalib)\n"
     "  --acs N           calibration lines (default 12)\n"
     "  --check MAPS      also print the residual of these maps (cfl, e.g. from\n"
     "                    bart ecalib; set 1 of several), for comparison\n"
@@ -34,13 +35,14 @@ static const char *help =
 int cmd_sens(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"sens-method", 1, 0, 'M'}, {"acs", 1, 0, 'a'}, {"crop-readout", 1, 0, CLI_OPT_CROP}, {"check", 1, 0, 'k'},
+        {"sens-method", 1, 0, 'M'}, {"acs", 1, 0, 'a'}, {"crop-readout", 1, 0, CLI_OPT_CROP}, {"check", 1, 0, 'k'}, {"espirit-crop", 1, 0, 'c'},
         {"quiet", 0, 0, 'q'},       {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *cmd = "sens";
     int method = MG_SENS_WALSH, c;
     mg_read_opts ro = MG_READ_DEFAULTS;
     long acs = 12;
     const char *check = NULL;
+    double ecrop = 0.8;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         switch (c) {
@@ -48,6 +50,7 @@ int cmd_sens(int argc, char **argv)
         case 'a': acs = cli_long(cmd, "--acs", optarg, 2, 1 << 16); break;
         case CLI_OPT_CROP: ro.crop_readout = cli_crop_readout(cmd, optarg); break;
         case 'k': check = optarg; break;
+        case 'c': ecrop = cli_double(cmd, "--espirit-crop", optarg, 0.0, 1.0); break;
         case 'q': break;
         case 'h': fputs(help, stdout); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan sens --help')");
@@ -64,7 +67,11 @@ int cmd_sens(int argc, char **argv)
     cfloat *maps = mg_malloc_array((size_t)(d.nslices * n), sizeof(cfloat));
     double t0 = mg_now(), sum = 0, sum_file = 0;
     for (long s = 0; s < d.nslices; s++) {
-        if (mg_sens_estimate(d.kspace + s * n, C, H, W, acs, method, maps + s * n))
+        mg_espirit_opts eo;
+        mg_espirit_defaults(&eo);
+        eo.crop = ecrop;
+        if (method == MG_SENS_ESPIRIT ? mg_espirit(d.kspace + s * n, C, H, W, acs, &eo, maps + s * n, NULL)
+                                      : mg_sens_estimate(d.kspace + s * n, C, H, W, acs, method, maps + s * n))
             cli_fail(cmd, "%s, slice %ld: %s", in, s, mg_error());
         sum += mg_sens_projection_nrmse(d.kspace + s * n, maps + s * n, C, H, W);
         if (d.sens) sum_file += mg_sens_projection_nrmse(d.kspace + s * n, d.sens + s * n, C, H, W);

@@ -38,6 +38,7 @@ int cmd_zerofill(int argc, char **argv)
     mg_method z;
     mg_method_init(&z, MG_M_ZF, "zero-filled");
     mg_method_open(&z, in.d.coils, in.d.h, in.d.w, in.path);
+    z.sets = in.maps;
     mg_nmse_acc acc = {0, 0};
     cli_inputs_run(&in, quiet, mg_method_slice, &z, out, &acc);
     printf("zerofill: %ld slice(s) of %ldx%ld, %ld coils -> %s\n", in.s1 - in.s0, z.H, z.W, z.C, out);

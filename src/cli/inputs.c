@@ -30,6 +30,12 @@ const char *cli_inputs_help =
     "  --sens-method M      walsh | direct | espirit: estimate from the centre lines\n"
     "                       (even when the file has maps; 'mrgan sens --help')\n"
     "  --acs N              calibration lines for the estimate (default 12)\n"
+    "  --espirit-crop C     ESPIRiT's eigenvalue crop (default 0.8, as bart ecalib;\n"
+    "                       0: maps everywhere, the better choice when the whole\n"
+    "                       field of view is scored, docs/results.md)\n"
+    "  --maps N             map sets: 1 (default) or 2 (--sens-method espirit, or a\n"
+    "                       --sens file of 2 sets: soft SENSE, one image per set,\n"
+    "                       shown as their root-sum-of-squares; DCI-Net uses set 1)\n"
     "  --slice I            only slice I\n";
 
 /* the extra outputs of the single-method commands (not eval's) */
@@ -49,6 +55,8 @@ void cli_inputs_init(cli_inputs *in, const char *cmd)
     in->acs = 12;
     in->only = -1;
     in->ro = MG_READ_DEFAULTS;
+    in->maps = 1;
+    in->espirit_crop = 0.8;
 }
 
 /* a note for the end of a successful run (several are kept, one per line) */
@@ -75,6 +83,8 @@ int cli_inputs_option(cli_inputs *in, int c, const char *arg)
     case 'K': in->ksp_out = arg; return 1;
     case 'V': in->sens_out = arg; return 1;
     case CLI_OPT_CROP: in->ro.crop_readout = cli_crop_readout(cmd, arg); return 1;
+    case CLI_OPT_MAPS: in->maps = cli_long(cmd, "--maps", arg, 1, 2); return 1;
+    case CLI_OPT_ECROP: in->espirit_crop = cli_double(cmd, "--espirit-crop", arg, 0.0, 1.0); return 1;
     default: return 0;
     }
 }
@@ -119,20 +129,22 @@ void cli_inputs_open(cli_inputs *in, const char *path)
             cli_fail(cmd, "--sens FILE holds one slice's maps; %s has %ld slices (pick one with --slice)", path, in->d.nslices);
         long sets = 1;
         if (mg_sens_read_cfl(in->sens_file, C, H, W, &in->ext_sens, &sets)) cli_fail_lib(cmd);
+        if (sets < in->maps)
+            cli_fail(cmd, "option --maps: %ld sets asked for, %s holds %ld", in->maps, in->sens_file, sets);
         long nz = 0;
         for (long i = 0; i < C * H * W && !nz; i++) nz = in->ext_sens[i] != 0.0f;
         if (!nz) cli_fail(cmd, "%s: the coil maps are all zero (bart ecalib cropped everything? try a lower -c)", in->sens_file);
-        if (sets > 1) {
+        if (sets > in->maps) {
             char t[512];
-            snprintf(t, sizeof t, "%s: note: %s holds %ld map sets (bart ecalib's default); the methods use set 1",
-                     cmd, in->sens_file, sets);
+            snprintf(t, sizeof t, "%s: note: %s holds %ld map sets (bart ecalib's default); the methods use set 1 "
+                     "(--maps 2: both)", cmd, in->sens_file, sets);
             add_note(in, t);
         }
     }
     { /* a user's maps: unit norm, as every method assumes (normalised once, here) */
         const long n = C * H * W;
         double dev = 0;
-        if (in->ext_sens) dev = mg_sens_normalize(in->ext_sens, C, H, W, 1e-3);
+        if (in->ext_sens && in->maps == 1) dev = mg_sens_normalize(in->ext_sens, C, H, W, 1e-3); /* sets: as given */
         else if (in->d.sens && !in->force_est)
             for (long s = 0; s < in->d.nslices; s++) dev = fmax(dev, mg_sens_normalize(in->d.sens + s * n, C, H, W, 1e-3));
         if (dev > 1e-3) { /* said once the command has succeeded: an error stays one line */
@@ -143,6 +155,8 @@ void cli_inputs_open(cli_inputs *in, const char *path)
             add_note(in, t);
         }
     }
+    if (in->maps > 1 && !in->sens_file && in->method != MG_SENS_ESPIRIT)
+        cli_fail(cmd, "option --maps 2: two map sets come from --sens-method espirit or a --sens file of two sets");
     in->undersample = in->fixed || in->mo.accel > 0;
     if ((in->ksp_out || in->sens_out) && in->d.nslices > 1 && in->only < 0)
         cli_fail(cmd, "--ksp-out/--sens-out write one slice; %s has %ld slices (pick one with --slice)", path, in->d.nslices);
@@ -198,12 +212,22 @@ const float *cli_inputs_slice(cli_inputs *in, long s, cfloat *sens)
         free(ku);
         if (rc) cli_fail_lib(in->cmd);
     }
-    if (in->ext_sens) memcpy(sens, in->ext_sens, sizeof(cfloat) * (size_t)n);
+    if (in->ext_sens) memcpy(sens, in->ext_sens, sizeof(cfloat) * (size_t)(in->maps * n));
     else if (in->d.sens && !in->force_est) memcpy(sens, in->d.sens + s * n, sizeof(cfloat) * (size_t)n);
-    else if (mg_sens_estimate(in->d.kspace + s * n, C, H, W, in->acs, in->method, sens)) {
+    else if (in->method == MG_SENS_ESPIRIT) { /* ESPIRiT: its sets and crop */
+        mg_espirit_opts eo;
+        mg_espirit_defaults(&eo);
+        eo.maps = in->maps;
+        eo.crop = in->espirit_crop;
+        if (mg_espirit(in->d.kspace + s * n, C, H, W, in->acs, &eo, sens, NULL))
+            cli_fail(in->cmd, "%s, slice %ld: %s", in->path, s, mg_error());
+    } else if (mg_sens_estimate(in->d.kspace + s * n, C, H, W, in->acs, in->method, sens)) {
         cli_fail(in->cmd, "%s, slice %ld: %s", in->path, s, mg_error());
     }
-    if (in->sens_out && mg_cfl_write(in->sens_out, 4, dims, sens)) cli_fail_lib(in->cmd);
+    if (in->sens_out) {
+        long d5[5] = {dims[0], dims[1], dims[2], dims[3], in->maps};
+        if (mg_cfl_write(in->sens_out, in->maps > 1 ? 5 : 4, d5, sens)) cli_fail_lib(in->cmd);
+    }
     return m;
 }
 
@@ -248,7 +272,7 @@ double cli_inputs_run(cli_inputs *in, int quiet, cli_slice_fn fn, void *ctx, con
     const long C = in->d.coils, H = in->d.h, W = in->d.w, n = H * W, ns = in->s1 - in->s0;
     cfloat *img = mg_malloc_array((size_t)(ns * n), sizeof(cfloat));
     cfloat *ref = mg_malloc_array((size_t)n, sizeof(cfloat));
-    cfloat *sens = mg_malloc_array((size_t)(C * n), sizeof(cfloat));
+    cfloat *sens = mg_malloc_array((size_t)(in->maps * C * n), sizeof(cfloat));
     mg_progress pr;
     mg_progress_start(&pr, in->cmd, ns, quiet || ns < 2);
     double t = 0;
@@ -262,7 +286,7 @@ double cli_inputs_run(cli_inputs *in, int quiet, cli_slice_fn fn, void *ctx, con
             cli_fail(in->cmd, "%s: not written: the reconstruction of slice %ld of %s is not finite", out, s, in->path);
         t += mg_now() - t0;
         if (in->undersample) {
-            mg_zerofill(k, sens, NULL, ref, C, H, W);
+            mg_zerofill_sets(k, sens, in->maps, NULL, ref, C, H, W);
             mg_nmse_add_mag(acc, ref, x, (size_t)n);
         }
         mg_progress_update(&pr, s - in->s0 + 1);

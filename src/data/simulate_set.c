@@ -58,8 +58,30 @@ static void list_push(slice_list *l, int o, long idx)
     l->n++;
 }
 
+/* every K-th phase-encode line, times sqrt(K): the image of a field of view
+ * 1/K of the original along the phase encoding, the object wrapped (folded
+ * copies summed); reference recomputed, maps dropped (none are true now) */
+static void fold_pe(mg_kdata *d, long K)
+{
+    const long S = d->nslices, C = d->coils, H = d->h, W = d->w, H2 = H / K;
+    cfloat *k2 = mg_malloc_array((size_t)(S * C * H2 * W), sizeof(cfloat));
+    const float g = (float)sqrt((double)K);
+    for (long p = 0; p < S * C; p++)
+        for (long j = 0; j < H2; j++)
+            for (long x = 0; x < W; x++) k2[(p * H2 + j) * W + x] = g * d->kspace[(p * H + K * j) * W + x];
+    free(d->kspace);
+    free(d->sens);
+    d->sens = NULL;
+    d->kspace = k2;
+    d->h = H2;
+    d->fov_h_mm /= (double)K;
+    cfloat *work = mg_malloc_array((size_t)(C * H2 * W), sizeof(cfloat));
+    for (long s = 0; s < S; s++) mg_rss(d->kspace + s * C * H2 * W, C, H2, W, work, d->rss + s * H2 * W);
+    free(work);
+}
+
 static int write_split(const char *path, const mg_volume *v, const slice_list *l, long N, long C,
-                       double noise, double phase_amp, uint64_t seed, float vmax, mg_progress *pr,
+                       double noise, double phase_amp, uint64_t seed, float vmax, long fold, mg_progress *pr,
                        long *done)
 {
     mg_kdata d = {0};
@@ -104,6 +126,7 @@ static int write_split(const char *path, const mg_volume *v, const slice_list *l
         d.slice_info[2 * s + 1] = (int32_t)l->index[s];
         mg_progress_update(pr, ++*done);
     }
+    if (fold > 1) fold_pe(&d, fold);
     int rc = mg_kdata_write_h5(path, &d);
     free(plane);
     free(square);
@@ -125,6 +148,7 @@ void mg_simulate_defaults(mg_simulate_opts *o)
     o->phase = 1.0;
     o->seed = 1;
     o->use[0] = o->use[1] = o->use[2] = 1;
+    o->pe_fold = 1;
 }
 
 int mg_simulate_dataset(const mg_simulate_opts *o, const char *outdir, long counts[3])
@@ -212,7 +236,7 @@ int mg_simulate_dataset(const mg_simulate_opts *o, const char *outdir, long coun
         size_t len = strlen(outdir) + 16;
         char *path = mg_malloc(len);
         snprintf(path, len, "%s/%s.h5", outdir, split_names[s]);
-        int bad = write_split(path, &v, &lists[s], N, C, noise, phase_amp, seed, vmax, &pr, &done);
+        int bad = write_split(path, &v, &lists[s], N, C, noise, phase_amp, seed, vmax, o->pe_fold, &pr, &done);
         free(path);
         if (bad) goto out;
     }
@@ -229,10 +253,10 @@ int mg_simulate_dataset(const mg_simulate_opts *o, const char *outdir, long coun
     cJSON *jin = cJSON_CreateString(input); /* the path, JSON-escaped */
     char *qin = cJSON_PrintUnformatted(jin);
     fprintf(f, "{\n  \"input\": %s,\n  \"matrix\": %ld,\n  \"coils\": %ld,\n  \"stride\": %ld,\n"
-               "  \"noise\": %g,\n  \"phase\": %g,\n  \"seed\": %llu,\n  \"volume_max\": %g,\n"
+               "  \"noise\": %g,\n  \"phase\": %g,\n  \"seed\": %llu,\n  \"volume_max\": %g,\n  \"pe_fold\": %ld,\n"
                "  \"split_rule\": \"chosen slices of each orientation cut into 10 contiguous segments with "
                "roles T T V T T E T T T E; training slices adjacent to val/test slices dropped\",\n",
-            qin, N, C, stride, noise, phase_amp, (unsigned long long)seed, (double)vmax);
+            qin, N, C, stride, noise, phase_amp, (unsigned long long)seed, (double)vmax, o->pe_fold);
     cJSON_free(qin);
     cJSON_Delete(jin);
     for (int s = 0; s < 3; s++) {

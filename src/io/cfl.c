@@ -206,7 +206,7 @@ int mg_sens_read_cfl(const char *path, long coils, long h, long w, cfloat **sens
         return -1;
     }
     if (sets) *sets = d[4];
-    const long n = coils * h * w; /* set 1: the first block */
+    const long n = coils * h * w * (sets ? d[4] : 1); /* every set, or set 1 (the first block) */
     long bad = mg_first_nonfinite_c(*sens, (size_t)n);
     if (bad >= 0) {
         mg_set_error("%s: non-finite value (NaN or Inf) at element %ld", path, bad);
@@ -214,7 +214,7 @@ int mg_sens_read_cfl(const char *path, long coils, long h, long w, cfloat **sens
         *sens = NULL;
         return -1;
     }
-    if (d[4] > 1) *sens = mg_realloc(*sens, sizeof(cfloat) * (size_t)n);
+    if (d[4] > 1 && !sets) *sens = mg_realloc(*sens, sizeof(cfloat) * (size_t)n);
     return 0;
 }
 

@@ -103,8 +103,8 @@ void mg_kdata_free(mg_kdata *d);
 
 /* Coil maps from a cfl file, checked against the k-space shape: [W H 1 C]
  * (W, H at any two of dims 0..2, in that order) and, as `bart ecalib`
- * writes by default, map sets in dim 4; *sets (if not NULL) gets their
- * number; only set 1 is kept. */
+ * writes by default, map sets in dim 4: all of them are kept (sets x C x H x
+ * W) and *sets gets their number, or (sets NULL) set 1 only. */
 int mg_sens_read_cfl(const char *path, long coils, long h, long w, cfloat **sens, long *sets);
 /* A mask from cfl (dims [1, H] or [W, H], constant along the readout). */
 int mg_mask_read_cfl(const char *path, long h, float **mask);

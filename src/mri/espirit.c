@@ -5,7 +5,7 @@
  *
  *  1. calibration matrix A: every k x k patch (all coils) of the fully
  *     sampled calibration region as a row; A^H A and its eigenvectors
- *     (LAPACK zheev); the kernels are the right singular vectors whose
+ *     (LAPACK zheevd); the kernels are the right singular vectors whose
  *     singular value exceeds sqrt(threshold) times the largest;
  *  2. the operator in image space at pixel r is
  *       G(r) = (1/k^2) sum_v g_v(r) g_v(r)^H,   g_v(r) = sum_t conj(v[t]) e^{+2 pi i t.r}
@@ -27,12 +27,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* LAPACK (OpenBLAS): Hermitian eigen-decomposition, column-major. Fortran
+/* LAPACK (OpenBLAS): Hermitian eigen-decomposition (divide and conquer), column-major. Fortran
  * passes the lengths of character arguments after the others: they must be
  * given (without them gfortran-built LAPACK may crash, as seen here). */
-extern void zheev_(const char *jobz, const char *uplo, const int *n, double complex *a, const int *lda, double *w,
-                   double complex *work, const int *lwork, double *rwork, int *info, size_t jobz_len,
-                   size_t uplo_len);
+extern void zheevd_(const char *jobz, const char *uplo, const int *n, double complex *a, const int *lda, double *w,
+                    double complex *work, const int *lwork, double *rwork, const int *lrwork, int *iwork,
+                    const int *liwork, int *info, size_t jobz_len, size_t uplo_len);
 
 void mg_espirit_defaults(mg_espirit_opts *o)
 {
@@ -61,15 +61,19 @@ static long calib_kernels(const cfloat *cal, long C, long ch, long cw, long k, d
     double complex *G = mg_calloc((size_t)(N * N + 4 * N), sizeof(double complex));
     cblas_zherk(CblasColMajor, CblasUpper, CblasConjTrans, (int)N, (int)P, 1.0, A, (int)P, 0.0, G, (int)N);
     free(A);
-    double *w = mg_calloc((size_t)(2 * N), sizeof(double)), *rwork = mg_calloc((size_t)(4 * N), sizeof(double));
-    int n = (int)N, info = 0, lwork = -1;
+    double *w = mg_calloc((size_t)(2 * N), sizeof(double));
+    int n = (int)N, info = 0, lwork = -1, lrwork = -1, liwork = -1, qi;
     double complex q;
-    zheev_("V", "U", &n, G, &n, w, &q, &lwork, rwork, &info, 1, 1);
-    lwork = (int)creal(q);
+    double qr;
+    zheevd_("V", "U", &n, G, &n, w, &q, &lwork, &qr, &lrwork, &qi, &liwork, &info, 1, 1); /* sizes */
+    lwork = (int)creal(q), lrwork = (int)qr, liwork = qi;
     double complex *work = mg_calloc((size_t)lwork + (size_t)(4 * N), sizeof(double complex));
-    zheev_("V", "U", &n, G, &n, w, work, &lwork, rwork, &info, 1, 1);
+    double *rwork = mg_calloc((size_t)lrwork + (size_t)(4 * N), sizeof(double));
+    int *iwork = mg_calloc((size_t)liwork + 16, sizeof(int));
+    zheevd_("V", "U", &n, G, &n, w, work, &lwork, rwork, &lrwork, iwork, &liwork, &info, 1, 1);
     free(work);
     free(rwork);
+    free(iwork);
     long nk = 0;
     if (info == 0 && w[N - 1] > 0) {
         const double s0 = sqrt(w[N - 1]), lim = sqrt(threshold);
@@ -112,9 +116,10 @@ static void principal_coil(const cfloat *cal, long C, long n, double complex *u)
     free(t);
 }
 
-/* per pixel: the leading M eigenvectors of the C x C Hermitian G (packed as
- * full rows, double) by orthogonal iteration, eigenvalues into val */
-static void eig_top(const double complex *G, long C, int M, double complex *V, double *val, double complex *T)
+/* per pixel: the leading M eigenvectors of the C x C Hermitian G (single
+ * precision: the maps are stored so) by orthogonal iteration, eigenvalues
+ * into val */
+static void eig_top(const cfloat *G, long C, int M, cfloat *V, float *val, cfloat *T)
 {
     /* start: the columns of G with the largest diagonals, in order */
     long used[2] = {-1, -1};
@@ -123,38 +128,44 @@ static void eig_top(const double complex *G, long C, int M, double complex *V, d
         for (long a = 0; a < C; a++) {
             int taken = 0;
             for (int j = 0; j < m && j < 2; j++) taken |= used[j] == a;
-            if (!taken && (best < 0 || creal(G[a * C + a]) > creal(G[best * C + best]))) best = a;
+            if (!taken && (best < 0 || crealf(G[a * C + a]) > crealf(G[best * C + best]))) best = a;
         }
         if (m < 2) used[m] = best;
         for (long a = 0; a < C; a++) V[m * C + a] = G[a * C + best];
     }
-    for (int it = 0; it < 30; it++) {
+    for (int it = 0; it < 30; it++) { /* at most 30 steps (BART's), fewer once the vectors stop moving */
+        float moved = 0;
         for (int m = 0; m < M; m++) /* T = G V */
             for (long a = 0; a < C; a++) {
-                double complex s = 0;
-                for (long b = 0; b < C; b++) s += G[a * C + b] * V[m * C + b];
-                T[m * C + a] = s;
+                cfloat acc = 0;
+                for (long b = 0; b < C; b++) acc += G[a * C + b] * V[m * C + b];
+                T[m * C + a] = acc;
             }
-        for (int m = 0; m < M; m++) { /* Gram-Schmidt */
-            for (int j = 0; j < m; j++) { /* against the vectors already orthonormalised */
-                double complex ip = 0;
-                for (long a = 0; a < C; a++) ip += conj(V[j * C + a]) * T[m * C + a];
+        for (int m = 0; m < M; m++) { /* Gram-Schmidt against the vectors already orthonormalised */
+            for (int j = 0; j < m; j++) {
+                cfloat ip = 0;
+                for (long a = 0; a < C; a++) ip += conjf(V[j * C + a]) * T[m * C + a];
                 for (long a = 0; a < C; a++) T[m * C + a] -= ip * V[j * C + a];
             }
-            double nn = 0;
-            for (long a = 0; a < C; a++) nn += creal(T[m * C + a] * conj(T[m * C + a]));
-            const double inv = nn > 0 ? 1.0 / sqrt(nn) : 0.0;
-            for (long a = 0; a < C; a++) V[m * C + a] = T[m * C + a] * inv;
+            float nn = 0;
+            for (long a = 0; a < C; a++) nn += crealf(T[m * C + a]) * crealf(T[m * C + a]) + cimagf(T[m * C + a]) * cimagf(T[m * C + a]);
+            const float inv = nn > 0 ? 1.0f / sqrtf(nn) : 0.0f;
+            for (long a = 0; a < C; a++) {
+                const cfloat v = T[m * C + a] * inv, dv = v - V[m * C + a];
+                moved += crealf(dv) * crealf(dv) + cimagf(dv) * cimagf(dv);
+                V[m * C + a] = v;
+            }
         }
+        if (moved < 1e-12f) break;
     }
     for (int m = 0; m < M; m++) { /* Rayleigh quotients */
-        double complex r = 0;
+        cfloat r = 0;
         for (long a = 0; a < C; a++) {
-            double complex s = 0;
-            for (long b = 0; b < C; b++) s += G[a * C + b] * V[m * C + b];
-            r += conj(V[m * C + a]) * s;
+            cfloat acc = 0;
+            for (long b = 0; b < C; b++) acc += G[a * C + b] * V[m * C + b];
+            r += conjf(V[m * C + a]) * acc;
         }
-        val[m] = creal(r);
+        val[m] = crealf(r);
     }
 }
 
@@ -234,27 +245,27 @@ int mg_espirit(const cfloat *ksp, long C, long H, long W, long acs, const mg_esp
     /* per pixel: eigenvectors, crop, phase */
 #pragma omp parallel
     {
-        double complex *Gp = mg_malloc_array((size_t)(C * C), sizeof(double complex));
-        double complex *V = mg_malloc_array((size_t)(M * C), sizeof(double complex));
-        double complex *T = mg_malloc_array((size_t)(M * C), sizeof(double complex));
-        double *val = mg_malloc_array((size_t)M, sizeof(double));
+        cfloat *Gp = mg_malloc_array((size_t)(C * C), sizeof(cfloat));
+        cfloat *V = mg_malloc_array((size_t)(M * C), sizeof(cfloat));
+        cfloat *T = mg_malloc_array((size_t)(M * C), sizeof(cfloat));
+        float *val = mg_malloc_array((size_t)M, sizeof(float));
 #pragma omp for schedule(static)
         for (long i = 0; i < n; i++) {
             for (long a = 0, e = 0; a < C; a++)
                 for (long b = a; b < C; b++, e++) {
-                    const double complex z = gs[e * n + i];
+                    const cfloat z = gs[e * n + i];
                     Gp[a * C + b] = z;
-                    Gp[b * C + a] = conj(z);
+                    Gp[b * C + a] = conjf(z);
                 }
             eig_top(Gp, C, (int)M, V, val, T);
             for (long m = 0; m < M; m++) {
                 double complex ip = 0;
-                for (long a = 0; a < C; a++) ip += conj(u[a]) * V[m * C + a];
+                for (long a = 0; a < C; a++) ip += conj(u[a]) * (double complex)V[m * C + a];
                 const double aip = cabs(ip);
                 const double complex rot = aip > 0 ? conj(ip) / aip : 1.0;
                 const int keep = val[m] >= o->crop;
-                for (long a = 0; a < C; a++) maps[(m * C + a) * n + i] = keep ? (cfloat)(V[m * C + a] * rot) : 0.0f;
-                if (evals) evals[m * n + i] = (float)val[m];
+                for (long a = 0; a < C; a++) maps[(m * C + a) * n + i] = keep ? (cfloat)((double complex)V[m * C + a] * rot) : 0.0f;
+                if (evals) evals[m * n + i] = val[m];
             }
         }
         free(Gp);

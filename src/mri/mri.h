@@ -32,15 +32,25 @@ double mg_sens_normalize(cfloat *sens, long C, long H, long W, double tol);
 
 /* ---- the SENSE operator object (sense_op.c): A = M F S of one slice ----
  * x: H x W image, y: C x H x W k-space. work: C*H*W scratch (NULL: owned).
- * mask NULL: every line. */
+ * mask NULL: every line. With S map sets (ESPIRiT's soft SENSE) the maps
+ * are S x C x H x W and x holds S images: A x = M F sum_s S_s x_s. */
 typedef struct {
     const cfloat *sens;
     const float *mask;
-    long C, H, W;
+    long C, H, W, S;
     cfloat *ksp; /* scratch */
     int own;
 } mg_sense_op;
 void mg_sense_op_init(mg_sense_op *op, const cfloat *sens, const float *mask, long C, long H, long W, cfloat *work);
+/* the same with S map sets (S = 1: mg_sense_op_init) */
+void mg_sense_op_init_sets(mg_sense_op *op, const cfloat *sens, long S, const float *mask, long C, long H, long W,
+                           cfloat *work);
+/* One image from S set images (S x n): the root-sum-of-squares magnitude
+ * with the first set's phase (S = 1: a copy). */
+void mg_sets_combine(const cfloat *x, long S, long n, cfloat *img);
+/* Zero filling with S map sets: the set images S_s^H F^-1 M K, combined */
+void mg_zerofill_sets(const cfloat *ksp, const cfloat *sens, long S, const float *mask, cfloat *img, long C, long H,
+                      long W);
 void mg_sense_op_free(mg_sense_op *op);
 void mg_sense_op_forward(mg_sense_op *op, const cfloat *x, cfloat *y);   /* y = A x */
 void mg_sense_op_adjoint(mg_sense_op *op, const cfloat *y, cfloat *x);   /* x = A^H y */

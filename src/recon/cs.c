@@ -22,6 +22,7 @@ void mg_cs_defaults(mg_cs_opts *o, int reg)
     o->cg_iters = 10;
     o->alpha = 1.6f;
     o->scale = 0;
+    o->sets = 1;
 }
 
 static int cmp_f(const void *a, const void *b)
@@ -69,10 +70,16 @@ float mg_cs_recon(const cfloat *ksp, const cfloat *sens, const float *mask, long
     cfloat *y = mg_malloc_array((size_t)n, sizeof(cfloat));
     for (long i = 0; i < n; i++) y[i] = ksp[i] / s;
     mg_mask_apply(y, mask, C, H, W);
+    const long S = o->sets > 1 ? o->sets : 1;
     mg_sense_op op;
-    mg_sense_op_init(&op, sens, mask, C, H, W, NULL);
-    if (o->reg == MG_REG_WAVELET) mg_cs_wavelet_solve(&op, y, o, img);
-    else mg_cs_tv_solve(&op, y, o, img);
+    mg_sense_op_init_sets(&op, sens, S, mask, C, H, W, NULL);
+    cfloat *x = S > 1 ? mg_malloc_array((size_t)(S * H * W), sizeof(cfloat)) : img; /* one image per set */
+    if (o->reg == MG_REG_WAVELET) mg_cs_wavelet_solve(&op, y, o, x);
+    else mg_cs_tv_solve(&op, y, o, x);
+    if (S > 1) {
+        mg_sets_combine(x, S, H * W, img);
+        free(x);
+    }
     for (long i = 0; i < H * W; i++) img[i] *= s;
     mg_sense_op_free(&op);
     free(y);

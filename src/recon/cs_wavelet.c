@@ -35,56 +35,65 @@ static double l1_wavelet(const mg_wavelet *wv, const cfloat *x, long H, long W)
 }
 
 /* FISTA on the image zero-padded to a multiple of 2^levels (top-left
- * placement; the data term sees the crop). */
+ * placement; the data term sees the crop); with S map sets on S images, each
+ * with its own wavelet penalty (as bart pics on a maps dimension). */
 void mg_cs_wavelet_solve(mg_sense_op *op, const cfloat *y, const mg_cs_opts *o, cfloat *img)
 {
-    const long H = op->H, W = op->W;
+    const long H = op->H, W = op->W, S = op->S, n = H * W;
     int L = 0;
     while (L < 4 && (H >> (L + 1)) >= 8 && (W >> (L + 1)) >= 8) L++;
     if (L == 0) L = 1;
     const long B = 1L << L, Hp = (H + B - 1) / B * B, Wp = (W + B - 1) / B * B, np = Hp * Wp;
     mg_wavelet wv;
     mg_wavelet_init(&wv, o->wavelet, L);
-    cfloat *x = mg_calloc((size_t)np, sizeof(cfloat)), *xo = mg_calloc((size_t)np, sizeof(cfloat));
-    cfloat *z = mg_calloc((size_t)np, sizeof(cfloat)), *v = mg_malloc_array((size_t)np, sizeof(cfloat));
+    cfloat *x = mg_calloc((size_t)(S * np), sizeof(cfloat)), *xo = mg_calloc((size_t)(S * np), sizeof(cfloat));
+    cfloat *z = mg_calloc((size_t)(S * np), sizeof(cfloat)), *v = mg_malloc_array((size_t)np, sizeof(cfloat));
     cfloat *r = mg_malloc_array((size_t)np, sizeof(cfloat));
-    cfloat *ci = mg_malloc_array((size_t)(H * W), sizeof(cfloat)), *g = mg_malloc_array((size_t)(H * W), sizeof(cfloat));
-    cfloat *aty = mg_malloc_array((size_t)(H * W), sizeof(cfloat));
+    cfloat *ci = mg_malloc_array((size_t)(S * n), sizeof(cfloat)), *g = mg_malloc_array((size_t)(S * n), sizeof(cfloat));
+    cfloat *aty = mg_malloc_array((size_t)(S * n), sizeof(cfloat));
     cfloat *tmp = mg_malloc_array((size_t)(Hp > Wp ? Hp : Wp), sizeof(cfloat));
     mg_sense_op_adjoint(op, y, aty);
-    const float tau = 0.95f; /* ||A^H A|| <= 1 for maps with sum |s|^2 <= 1 */
+    const float tau = 0.95f; /* ||A^H A|| <= 1 for maps with sum |s|^2 <= 1 (orthonormal sets per pixel) */
     mg_rng rng;
     mg_rng_seed(&rng, 1);
     double t = 1;
     for (int it = 0; it < o->iters; it++) {
-        for (long yy = 0; yy < H; yy++) memcpy(ci + yy * W, z + yy * Wp, sizeof(cfloat) * (size_t)W);
+        for (long s = 0; s < S; s++)
+            for (long yy = 0; yy < H; yy++) memcpy(ci + s * n + yy * W, z + s * np + yy * Wp, sizeof(cfloat) * (size_t)W);
         mg_sense_op_normal(op, ci, g);
-        memcpy(v, z, sizeof(cfloat) * (size_t)np);
-        for (long yy = 0; yy < H; yy++)
-            for (long xx = 0; xx < W; xx++) v[yy * Wp + xx] -= tau * (g[yy * W + xx] - aty[yy * W + xx]);
         long sy = 0, sx = 0;
         if (o->randshift) {
             sy = (long)(mg_rng_uniform(&rng) * (double)B);
             sx = (long)(mg_rng_uniform(&rng) * (double)B);
         }
-        roll(v, r, Hp, Wp, sy, sx);
-        mg_wavelet_forward(&wv, r, Hp, Wp, tmp);
-        soft(r, np, tau * o->lambda);
-        mg_wavelet_inverse(&wv, r, Hp, Wp, tmp);
-        roll(r, x, Hp, Wp, Hp - sy, Wp - sx);
+        for (long s = 0; s < S; s++) { /* gradient step and the wavelet prox, per image */
+            memcpy(v, z + s * np, sizeof(cfloat) * (size_t)np);
+            for (long yy = 0; yy < H; yy++)
+                for (long xx = 0; xx < W; xx++)
+                    v[yy * Wp + xx] -= tau * (g[s * n + yy * W + xx] - aty[s * n + yy * W + xx]);
+            roll(v, r, Hp, Wp, sy, sx);
+            mg_wavelet_forward(&wv, r, Hp, Wp, tmp);
+            soft(r, np, tau * o->lambda);
+            mg_wavelet_inverse(&wv, r, Hp, Wp, tmp);
+            roll(r, x + s * np, Hp, Wp, Hp - sy, Wp - sx);
+        }
         double tn = o->momentum ? 0.5 * (1.0 + sqrt(1.0 + 4.0 * t * t)) : 1.0;
         float beta = (float)((t - 1.0) / tn);
-        for (long i = 0; i < np; i++) {
+        for (long i = 0; i < S * np; i++) {
             z[i] = x[i] + beta * (x[i] - xo[i]);
             xo[i] = x[i];
         }
         t = tn;
         if (o->objective) {
-            for (long yy = 0; yy < H; yy++) memcpy(ci + yy * W, x + yy * Wp, sizeof(cfloat) * (size_t)W);
-            o->objective[it] = mg_sense_op_data_term(op, ci, y) + o->lambda * l1_wavelet(&wv, x, Hp, Wp);
+            double l1 = 0;
+            for (long s = 0; s < S; s++) {
+                for (long yy = 0; yy < H; yy++) memcpy(ci + s * n + yy * W, x + s * np + yy * Wp, sizeof(cfloat) * (size_t)W);
+                l1 += l1_wavelet(&wv, x + s * np, Hp, Wp);
+            }
+            o->objective[it] = mg_sense_op_data_term(op, ci, y) + o->lambda * l1;
         }
     }
-    for (long yy = 0; yy < H; yy++) memcpy(img + yy * W, x + yy * Wp, sizeof(cfloat) * (size_t)W);
+    for (long s = 0; s < S; s++)
+        for (long yy = 0; yy < H; yy++) memcpy(img + s * n + yy * W, x + s * np + yy * Wp, sizeof(cfloat) * (size_t)W);
     free(x); free(xo); free(z); free(v); free(r); free(ci); free(g); free(aty); free(tmp);
 }
-

@@ -74,7 +74,8 @@ int mg_eval_prepare(mg_eval *e)
     e->rmag = mg_malloc_array((size_t)(ns * cn), sizeof(float));
     e->xmag = mg_malloc_array((size_t)(ns * cn), sizeof(float));
     cfloat *work = e->ref_rss ? mg_malloc_array((size_t)(C * n), sizeof(cfloat)) : NULL;
-    e->sens = mg_malloc_array((size_t)(C * n), sizeof(cfloat));
+    const long S = e->sets > 1 ? e->sets : 1;
+    e->sens = mg_malloc_array((size_t)(S * C * n), sizeof(cfloat));
     e->masks = mg_malloc_array((size_t)(ns * H), sizeof(float));
     float *acq = mg_malloc_array((size_t)H, sizeof(float));
     e->vmax = 0;
@@ -89,7 +90,7 @@ int mg_eval_prepare(mg_eval *e)
         e->acquired += mg_kdata_acquired(d, s, acq);
         for (long y = 0; y < H; y++) e->sampled += m[y] != 0.0f && acq[y] != 0.0f;
         if (!e->ref_rss) {
-            mg_zerofill(d->kspace + s * C * n, e->sens, NULL, e->ref + (s - e->s0) * n, C, H, W);
+            mg_zerofill_sets(d->kspace + s * C * n, e->sens, S, NULL, e->ref + (s - e->s0) * n, C, H, W);
         } else { /* the reference magnitudes, also as complex images (ref holds ns x cn of them) */
             float *r = e->rmag + (s - e->s0) * cn;
             rss_reference(e, s, r, work);

@@ -43,9 +43,12 @@ int mg_method_slice(void *ctx, const cfloat *k, const cfloat *sens, const float 
     const float *mk = mask ? mask : m->all;
     const long n = m->H * m->W;
     switch (m->kind) {
-    case MG_M_ZF: mg_zerofill(k, sens, mask, img, m->C, m->H, m->W); break;
+    case MG_M_ZF: mg_zerofill_sets(k, sens, m->sets, mask, img, m->C, m->H, m->W); break;
     case MG_M_CS_WAVELET:
-    case MG_M_CS_TV: m->scale_sum += mg_cs_recon(k, sens, mk, m->C, m->H, m->W, &m->cs, img); break;
+    case MG_M_CS_TV:
+        m->cs.sets = m->sets;
+        m->scale_sum += mg_cs_recon(k, sens, mk, m->C, m->H, m->W, &m->cs, img);
+        break;
     case MG_M_ARC: {
         long e = mg_arc(k, mk, m->C, m->H, m->W, &m->arc, m->kf);
         if (e < 0) {
@@ -53,10 +56,10 @@ int mg_method_slice(void *ctx, const cfloat *k, const cfloat *sens, const float 
             return -1;
         }
         m->empty += e;
-        mg_zerofill(m->kf, sens, NULL, img, m->C, m->H, m->W);
+        mg_zerofill_sets(m->kf, sens, m->sets, NULL, img, m->C, m->H, m->W);
         break;
     }
-    default: { /* DCI-Net: scaled as in training */
+    default: { /* DCI-Net: scaled as in training; its DC units use map set 1 */
         const int C = (int)m->C, H = (int)m->H, W = (int)m->W;
         float sc = mg_sample_prepare(k, sens, mk, m->ku, NULL, NULL, m->work, C, H, W);
         m->eng.infer(&m->eng, m->ku, sens, mk, m->out, 1, C, H, W);

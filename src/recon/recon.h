@@ -50,6 +50,7 @@ typedef struct {
     int cg_iters;     /* ADMM inner CG iterations (10) */
     float alpha;      /* ADMM over-relaxation (1.6) */
     float scale;      /* data scale; <= 0: estimate as bart pics does */
+    long sets;        /* map sets (1; 2: ESPIRiT's soft SENSE, one image per set, combined by RSS) */
     double *objective; /* if not NULL: objective after each iteration (iters values) */
 } mg_cs_opts;
 void mg_cs_defaults(mg_cs_opts *o, int reg);
@@ -103,6 +104,7 @@ typedef struct {
     int kind;
     char name[64];
     long C, H, W, slices;
+    long sets;            /* map sets of the maps it is given (1; 2: soft SENSE; DCI-Net uses set 1) */
     const char *path;     /* input file, for messages */
     float *all;           /* every line (input already undersampled) */
     mg_cs_opts cs;        /* CS: options; mean data scale = scale_sum / slices */
@@ -145,6 +147,7 @@ typedef struct {
     int quiet;               /* no progress lines */
     int per_slice;           /* collect per-slice CSV lines in `lines` */
     int nmse_only;           /* NMSE alone (validation): no SSIM, PSNR, HFEN */
+    long sets;               /* map sets the slice callback gives (0 or 1: one) */
     int ref_rss;             /* fastMRI's reference: RSS at reconSpace size (the file's
                               * reconstruction_rss when present); reconstructions cropped */
     /* after mg_eval_prepare: references (complex, magnitudes), masks,
