@@ -40,5 +40,17 @@ check_fail "option --sens-method: 'esprit' is not one of walsh, direct, espirit"
 out=$("$MRGAN" sens --sens-method espirit --acs 12 --check "$T/m1" "$T/k1" "$T/m3.cfl" 2>&1) || fail "sens --check: $out"
 echo "$out" | grep -q "espirit maps from 12 centre lines" || fail "method not named: $out"
 echo "$out" | grep -q "projection NRMSE with the maps of" || fail "no --check line: $out"
-ok "sens --sens-method espirit --check"
+"$MRGAN" sens -q --sens-method espirit --espirit-kernel 5 --acs 12 "$T/k1" "$T/m5.cfl" >/dev/null 2>&1 || fail "--espirit-kernel 5"
+cmp -s "$T/m5.cfl" "$T/m3.cfl" && fail "--espirit-kernel had no effect"
+check_fail "ESPIRiT: a 20x20 kernel" "$MRGAN" sens --sens-method espirit --espirit-kernel 20 --acs 12 "$T/k1" "$T/m6.cfl"
+ok "sens --sens-method espirit --check, --espirit-kernel"
+# simulate --maps: the stored maps are an estimate, not the true ones
+"$MRGAN" simulate -q --input "$T/head.nii.gz" --matrix 32 --coils 4 --stride 4 --maps espirit "$T/se" >/dev/null || fail "simulate --maps espirit"
+grep -q '"maps": "espirit"' "$T/se/simulate.json" || fail "maps not recorded"
+"$MRGAN" simulate -q --input "$T/head.nii.gz" --matrix 32 --coils 4 --stride 4 "$T/st" >/dev/null || fail simulate
+"$MRGAN" zerofill -q --slice 0 --sens-out "$T/ms_e" "$T/se/test.h5" "$T/a.png" >/dev/null 2>&1 &&
+    "$MRGAN" zerofill -q --slice 0 --sens-out "$T/ms_t" "$T/st/test.h5" "$T/b.png" >/dev/null 2>&1 || fail zerofill
+cmp -s "$T/ms_e.cfl" "$T/ms_t.cfl" && fail "simulate --maps espirit stored the true maps"
+check_fail "option --maps: 'x' is not one of true, walsh, direct, espirit" "$MRGAN" simulate --maps x "$T/sx"
+ok "simulate --maps espirit stores estimated maps"
 echo "$n passed, 0 failed"

@@ -72,6 +72,7 @@ typedef struct {
     int method, force_est, undersample;
     long maps;                /* --maps: map sets the methods use (1; 2: ESPIRiT's soft SENSE) */
     double espirit_crop;      /* --espirit-crop (0.8, as bart ecalib) */
+    long espirit_kernel;      /* --espirit-kernel (6, as bart ecalib) */
     mg_read_opts ro;          /* --crop-readout */
     char note[1024];          /* notes for the end of a successful run */
     long acs, only, s0, s1, lines, acquired; /* sampled and acquired lines over the slices */
@@ -84,8 +85,8 @@ typedef struct {
         {"sens", 1, 0, 'S'}, {"sens-method", 1, 0, 'M'}, {"acs", 1, 0, 'a'},                \
         {"slice", 1, 0, 'i'}, {"ksp-out", 1, 0, 'K'}, {"sens-out", 1, 0, 'V'},              \
         {"crop-readout", 1, 0, CLI_OPT_CROP}, {"maps", 1, 0, CLI_OPT_MAPS},                 \
-        {"espirit-crop", 1, 0, CLI_OPT_ECROP}
-enum { CLI_OPT_CROP = 300, CLI_OPT_MAPS = 303, CLI_OPT_ECROP = 304 };
+        {"espirit-crop", 1, 0, CLI_OPT_ECROP}, {"espirit-kernel", 1, 0, CLI_OPT_EKERN}
+enum { CLI_OPT_CROP = 300, CLI_OPT_MAPS = 303, CLI_OPT_ECROP = 304, CLI_OPT_EKERN = 305 };
 extern const char *cli_inputs_help;
 void cli_inputs_init(cli_inputs *in, const char *cmd);
 /* 1 when c was one of the input options */

@@ -24,6 +24,7 @@ static const char *help =
     "                    values above sqrt(0.001) of the largest, eigenvalue crop 0.8\n"
     "                    (bart ecalib -m1's defaults)\n"
     "  --espirit-crop C  ESPIRiT's eigenvalue crop (default 0.8, as bart ecalib)\n"
+    "  --espirit-kernel K  ESPIRiT's kernel, K x K (default 6, as bart ecalib)\n"
     "  --acs N           calibration lines (default 12)\n"
     "  --check MAPS      also print the residual of these maps (cfl, e.g. from\n"
     "                    bart ecalib; set 1 of several), for comparison\n"
@@ -35,7 +36,7 @@ static const char *help =
 int cmd_sens(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"sens-method", 1, 0, 'M'}, {"acs", 1, 0, 'a'}, {"crop-readout", 1, 0, CLI_OPT_CROP}, {"check", 1, 0, 'k'}, {"espirit-crop", 1, 0, 'c'},
+        {"sens-method", 1, 0, 'M'}, {"acs", 1, 0, 'a'}, {"crop-readout", 1, 0, CLI_OPT_CROP}, {"check", 1, 0, 'k'}, {"espirit-crop", 1, 0, 'c'}, {"espirit-kernel", 1, 0, 'K'},
         {"quiet", 0, 0, 'q'},       {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *cmd = "sens";
     int method = MG_SENS_WALSH, c;
@@ -43,6 +44,7 @@ int cmd_sens(int argc, char **argv)
     long acs = 12;
     const char *check = NULL;
     double ecrop = 0.8;
+    long ekern = 6;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         switch (c) {
@@ -51,6 +53,7 @@ int cmd_sens(int argc, char **argv)
         case CLI_OPT_CROP: ro.crop_readout = cli_crop_readout(cmd, optarg); break;
         case 'k': check = optarg; break;
         case 'c': ecrop = cli_double(cmd, "--espirit-crop", optarg, 0.0, 1.0); break;
+        case 'K': ekern = cli_long(cmd, "--espirit-kernel", optarg, 2, 32); break;
         case 'q': break;
         case 'h': fputs(help, stdout); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan sens --help')");
@@ -70,6 +73,7 @@ int cmd_sens(int argc, char **argv)
         mg_espirit_opts eo;
         mg_espirit_defaults(&eo);
         eo.crop = ecrop;
+        eo.kernel = ekern;
         if (method == MG_SENS_ESPIRIT ? mg_espirit(d.kspace + s * n, C, H, W, acs, &eo, maps + s * n, NULL)
                                       : mg_sens_estimate(d.kspace + s * n, C, H, W, acs, method, maps + s * n))
             cli_fail(cmd, "%s, slice %ld: %s", in, s, mg_error());

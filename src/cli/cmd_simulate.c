@@ -2,6 +2,7 @@
  * The split and every step are documented in docs/data.md. */
 #include "cli.h"
 #include "data/data.h"
+#include "mri/mri.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -31,6 +32,10 @@ static const char *help =
     "                   volume maximum (default 0.005)\n"
     "  --phase AMP      amplitude of the random phase polynomial, radians (default 1)\n"
     "  --seed S         random seed (default 1)\n"
+    "  --maps M         stored maps: true (default: the birdcage maps the k-space was\n"
+    "                   made with) or walsh | direct | espirit (estimated from the 12\n"
+    "                   centre lines of the simulated k-space; ESPIRiT uncropped), as\n"
+    "                   a method on real data would have them\n"
     "  --pe-fold K      keep every K-th phase-encode line (default 1): a field of\n"
     "                   view K times smaller than the head along the phase encoding,\n"
     "                   the image wraps (K x 1 lines of N / K); no sens_maps stored\n"
@@ -41,13 +46,14 @@ int cmd_simulate(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"input", 1, 0, 'i'}, {"matrix", 1, 0, 'N'}, {"coils", 1, 0, 'C'}, {"stride", 1, 0, 's'},
-        {"orient", 1, 0, 'o'}, {"noise", 1, 0, 'n'}, {"phase", 1, 0, 'p'}, {"seed", 1, 0, 'S'}, {"pe-fold", 1, 0, 'F'},
+        {"orient", 1, 0, 'o'}, {"noise", 1, 0, 'n'}, {"phase", 1, 0, 'p'}, {"seed", 1, 0, 'S'}, {"pe-fold", 1, 0, 'F'}, {"maps", 1, 0, 'M'},
         {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *cmd = "simulate";
     const char *input = DEFAULT_VOLUME;
     long N = 128, C = 8, stride = 3;
     double noise = 0.005, phase_amp = 1.0;
     long fold = 1;
+    int maps = 0;
     uint64_t seed = 1;
     int use[3] = {1, 1, 1}, quiet = 0, c;
     optind = 1;
@@ -61,6 +67,13 @@ int cmd_simulate(int argc, char **argv)
         case 'p': phase_amp = cli_double(cmd, "--phase", optarg, 0.0, 10.0); break;
         case 'S': seed = cli_seed(cmd, "--seed", optarg); break;
         case 'F': fold = cli_long(cmd, "--pe-fold", optarg, 1, 8); break;
+        case 'M':
+            if (!strcmp(optarg, "true")) maps = 0;
+            else if (!strcmp(optarg, "walsh")) maps = MG_SENS_WALSH + 1;
+            else if (!strcmp(optarg, "direct")) maps = MG_SENS_DIRECT + 1;
+            else if (!strcmp(optarg, "espirit")) maps = MG_SENS_ESPIRIT + 1;
+            else cli_fail(cmd, "option --maps: '%s' is not one of true, walsh, direct, espirit", optarg);
+            break;
         case 'q': quiet = 1; break;
         case 'o': {
             use[0] = use[1] = use[2] = 0;
@@ -89,6 +102,7 @@ int cmd_simulate(int argc, char **argv)
     so.matrix = N, so.coils = C, so.stride = stride;
     so.noise = noise, so.phase = phase_amp, so.seed = seed, so.quiet = quiet;
     so.pe_fold = fold;
+    so.maps = maps;
     if (N % fold) cli_fail(cmd, "option --pe-fold: %ld does not divide --matrix %ld", fold, N);
     memcpy(so.use, use, sizeof use);
     long counts[3];

@@ -30,6 +30,7 @@ const char *cli_inputs_help =
     "  --sens-method M      walsh | direct | espirit: estimate from the centre lines\n"
     "                       (even when the file has maps; 'mrgan sens --help')\n"
     "  --acs N              calibration lines for the estimate (default 12)\n"
+    "  --espirit-kernel K   ESPIRiT's kernel, K x K (default 6, as bart ecalib)\n"
     "  --espirit-crop C     ESPIRiT's eigenvalue crop (default 0.8, as bart ecalib;\n"
     "                       0: maps everywhere, the better choice when the whole\n"
     "                       field of view is scored, docs/results.md)\n"
@@ -57,6 +58,7 @@ void cli_inputs_init(cli_inputs *in, const char *cmd)
     in->ro = MG_READ_DEFAULTS;
     in->maps = 1;
     in->espirit_crop = 0.8;
+    in->espirit_kernel = 6;
 }
 
 /* a note for the end of a successful run (several are kept, one per line) */
@@ -85,6 +87,7 @@ int cli_inputs_option(cli_inputs *in, int c, const char *arg)
     case CLI_OPT_CROP: in->ro.crop_readout = cli_crop_readout(cmd, arg); return 1;
     case CLI_OPT_MAPS: in->maps = cli_long(cmd, "--maps", arg, 1, 2); return 1;
     case CLI_OPT_ECROP: in->espirit_crop = cli_double(cmd, "--espirit-crop", arg, 0.0, 1.0); return 1;
+    case CLI_OPT_EKERN: in->espirit_kernel = cli_long(cmd, "--espirit-kernel", arg, 2, 32); return 1;
     default: return 0;
     }
 }
@@ -219,6 +222,7 @@ const float *cli_inputs_slice(cli_inputs *in, long s, cfloat *sens)
         mg_espirit_defaults(&eo);
         eo.maps = in->maps;
         eo.crop = in->espirit_crop;
+        eo.kernel = in->espirit_kernel;
         if (mg_espirit(in->d.kspace + s * n, C, H, W, in->acs, &eo, sens, NULL))
             cli_fail(in->cmd, "%s, slice %ld: %s", in->path, s, mg_error());
     } else if (mg_sens_estimate(in->d.kspace + s * n, C, H, W, in->acs, in->method, sens)) {

@@ -18,6 +18,8 @@ typedef struct {
     double noise, phase;    /* k-space noise std relative to the volume maximum (0.005); phase amplitude (1 rad) */
     uint64_t seed;          /* (1) */
     int use[3];             /* axial, coronal, sagittal (all) */
+    int maps;               /* stored maps: 0 the true (birdcage) ones, MG_SENS_* + 1 estimated from the 12 centre
+                             * lines of the simulated k-space (ESPIRiT uncropped) */
     long pe_fold;           /* keep every pe_fold-th phase-encode line: a field of view 1/pe_fold of the head's
                              * along the phase encoding, the image wraps; no true maps stored (1) */
     int quiet;

@@ -80,9 +80,21 @@ static void fold_pe(mg_kdata *d, long K)
     free(work);
 }
 
+/* maps as a method would estimate them from the 12 centre lines (ESPIRiT
+ * uncropped: unit norm everywhere, as the true maps), stored instead of the
+ * true ones */
+static int estimate_maps(const cfloat *k, long C, long N, int method, cfloat *sens)
+{
+    if (method != MG_SENS_ESPIRIT) return mg_sens_estimate(k, C, N, N, 12, method, sens);
+    mg_espirit_opts o;
+    mg_espirit_defaults(&o);
+    o.crop = 0;
+    return mg_espirit(k, C, N, N, 12, &o, sens, NULL);
+}
+
 static int write_split(const char *path, const mg_volume *v, const slice_list *l, long N, long C,
-                       double noise, double phase_amp, uint64_t seed, float vmax, long fold, mg_progress *pr,
-                       long *done)
+                       double noise, double phase_amp, uint64_t seed, float vmax, long fold, int maps,
+                       mg_progress *pr, long *done)
 {
     mg_kdata d = {0};
     d.nslices = l->n;
@@ -122,6 +134,12 @@ static int write_split(const char *path, const mg_volume *v, const slice_list *l
         mg_birdcage_maps(sens, C, N, N, 1.5, rot);
         mg_simulate_kspace(img, sens, C, N, N, noise, &rng, k);
         mg_rss(k, C, N, N, coil, d.rss + s * n);
+        if (maps && estimate_maps(k, C, N, maps - 1, sens)) {
+            mg_set_error("%s: %s", path, mg_error());
+            free(plane), free(square), free(mag), free(img), free(coil);
+            mg_kdata_free(&d);
+            return -1;
+        }
         d.slice_info[2 * s] = o;
         d.slice_info[2 * s + 1] = (int32_t)l->index[s];
         mg_progress_update(pr, ++*done);
@@ -236,7 +254,8 @@ int mg_simulate_dataset(const mg_simulate_opts *o, const char *outdir, long coun
         size_t len = strlen(outdir) + 16;
         char *path = mg_malloc(len);
         snprintf(path, len, "%s/%s.h5", outdir, split_names[s]);
-        int bad = write_split(path, &v, &lists[s], N, C, noise, phase_amp, seed, vmax, o->pe_fold, &pr, &done);
+        int bad = write_split(path, &v, &lists[s], N, C, noise, phase_amp, seed, vmax, o->pe_fold, o->maps, &pr,
+                              &done);
         free(path);
         if (bad) goto out;
     }
@@ -254,9 +273,11 @@ int mg_simulate_dataset(const mg_simulate_opts *o, const char *outdir, long coun
     char *qin = cJSON_PrintUnformatted(jin);
     fprintf(f, "{\n  \"input\": %s,\n  \"matrix\": %ld,\n  \"coils\": %ld,\n  \"stride\": %ld,\n"
                "  \"noise\": %g,\n  \"phase\": %g,\n  \"seed\": %llu,\n  \"volume_max\": %g,\n  \"pe_fold\": %ld,\n"
+               "  \"maps\": \"%s\",\n"
                "  \"split_rule\": \"chosen slices of each orientation cut into 10 contiguous segments with "
                "roles T T V T T E T T T E; training slices adjacent to val/test slices dropped\",\n",
-            qin, N, C, stride, noise, phase_amp, (unsigned long long)seed, (double)vmax, o->pe_fold);
+            qin, N, C, stride, noise, phase_amp, (unsigned long long)seed, (double)vmax, o->pe_fold,
+            o->maps == 0 ? "true" : o->maps - 1 == MG_SENS_WALSH ? "walsh" : o->maps - 1 == MG_SENS_DIRECT ? "direct" : "espirit");
     cJSON_free(qin);
     cJSON_Delete(jin);
     for (int s = 0; s < 3; s++) {
