@@ -81,6 +81,17 @@ static int read_list(const char *list, const char *dir, char ***files, int *n)
     return 0;
 }
 
+/* a split's files were found at p (freed): none is an error */
+static int found(int rc, int n, char *p, const char *none)
+{
+    if (!rc && n == 0) {
+        mg_set_error("%s: %s", p, none);
+        rc = -1;
+    }
+    free(p);
+    return rc;
+}
+
 int mg_dataset_find(const char *dir, const char *split, char ***files, int *nfiles)
 {
     *files = NULL;
@@ -92,7 +103,6 @@ int mg_dataset_find(const char *dir, const char *split, char ***files, int *nfil
     char name[64];
     snprintf(name, sizeof name, "%s.h5", split);
     char *p = mg_path_join(dir, name);
-    int rc = 0;
     if (is_file(p)) { /* mrgan simulate's layout */
         push(files, nfiles, p);
         return 0;
@@ -101,13 +111,8 @@ int mg_dataset_find(const char *dir, const char *split, char ***files, int *nfil
     snprintf(name, sizeof name, "%s.txt", split);
     p = mg_path_join(dir, name);
     if (is_file(p)) { /* an explicit list */
-        rc = read_list(p, dir, files, nfiles);
-        if (!rc && *nfiles == 0) {
-            mg_set_error("%s: lists no files", p);
-            rc = -1;
-        }
-        free(p);
-        return rc;
+        const int rc = read_list(p, dir, files, nfiles);
+        return found(rc, *nfiles, p, "lists no files");
     }
     free(p);
     const char *pre[2] = {"multicoil_", ""}; /* fastMRI's release, or DIR/SPLIT/ */
@@ -115,13 +120,8 @@ int mg_dataset_find(const char *dir, const char *split, char ***files, int *nfil
         snprintf(name, sizeof name, "%s%s", pre[i], split);
         p = mg_path_join(dir, name);
         if (is_dir(p)) {
-            rc = list_h5(p, files, nfiles);
-            if (!rc && *nfiles == 0) {
-                mg_set_error("%s: holds no .h5 files", p);
-                rc = -1;
-            }
-            free(p);
-            return rc;
+            const int rc = list_h5(p, files, nfiles);
+            return found(rc, *nfiles, p, "holds no .h5 files");
         }
         free(p);
     }
