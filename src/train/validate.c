@@ -71,6 +71,7 @@ static void close_validation(trainer *t)
     free(t->vmask);
     free(t->vimg);
     free(t->zimg);
+    t->vmask = NULL, t->vimg = t->zimg = NULL; /* a failed open comes back here */
     mg_kdata_free(&t->va);
     t->ev_open = 0;
 }
