@@ -26,7 +26,8 @@ for group in "$@"; do
     fuzz) PACKAGES+=(clang libclang-rt-14-dev libomp-14-dev) ;;  # scripts/fuzz.sh (libFuzzer)
     valgrind) PACKAGES+=(valgrind) ;;                           # scripts/valgrind.sh
     refs) PACKAGES+=(python3-h5py python3-numpy python3-skimage python3-torch bart) ;; # optional test references
-    *) echo "install-deps: unknown group '$group' (fuzz, valgrind, refs)" >&2; exit 2 ;;
+    bench) PACKAGES+=(python3-torch python3-numpy) ;;             # bench/peer/compare.sh (the PyTorch peer)
+    *) echo "install-deps: unknown group '$group' (fuzz, valgrind, refs, bench)" >&2; exit 2 ;;
   esac
 done
 

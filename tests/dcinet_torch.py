@@ -132,6 +132,25 @@ def check(d):
     nrmse = np.linalg.norm(out - ref) / np.linalg.norm(ref)
     print("DCI-Net forward: max |mrgan - torch| / max |torch| = %.2e, NRMSE %.2e (bounds 1e-5)" % (err, nrmse))
     assert err < 1e-5 and nrmse < 1e-5
+    # the speed peer (bench/peer/peer.py, float32) computes the same network:
+    # its DCINet with these weights on the same scaled input
+    import importlib.util, os
+    spec = importlib.util.spec_from_file_location("peer", os.path.join(os.path.dirname(__file__), "..", "bench", "peer", "peer.py"))
+    peer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(peer)
+    torch.set_default_dtype(torch.float32)
+    net = peer.DCINet(N_BLOCKS, GROWTH, K, SLOPE)
+    with torch.no_grad():
+        for b in range(N_BLOCKS):
+            for i in range(3):
+                net.convs[b][i].weight.copy_(w["block%d.conv%d.weight" % (b, i + 1)].float())
+                net.convs[b][i].bias.copy_(w["block%d.conv%d.bias" % (b, i + 1)].float())
+            net.lam[b] = float(w["block%d.dc.lambda" % b][0])
+        y = net(ku.to(torch.complex64)[None], s.to(torch.complex64)[None], M.float().reshape(1, 1, H, 1))
+    pv = scale * torch.complex(y[0, 0], y[0, 1]).numpy()
+    perr = np.linalg.norm(out - pv) / np.linalg.norm(ref)
+    print("the speed peer (bench/peer/peer.py, float32) vs mrgan: NRMSE %.2e (bound 1e-5)" % perr)
+    assert perr < 1e-5
 
 
 if __name__ == "__main__":
