@@ -11,6 +11,7 @@ void mg_batch_alloc(mg_batch *b, int B, int C, int H, int W, int cin)
 {
     memset(b, 0, sizeof *b);
     b->B = B; b->C = C; b->H = H; b->W = W; b->cin = cin;
+    b->ch = H; b->cw = W;
     b->hw = (long)H * W;
     b->n = C * b->hw;
     const size_t img = (size_t)(B * 2 * b->hw), mag = (size_t)(B * b->hw);

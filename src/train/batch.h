@@ -24,8 +24,6 @@ long *mg_batch_permutation(uint64_t seed, long epoch, long n);
  * issued when full, and partial batches at the end are dropped. With one
  * shape this is the permutation cut into consecutive batches. Caller frees. */
 long *mg_batch_plan(const mg_dataset *ds, uint64_t seed, long epoch, int Bg, long *nsteps);
-/* Set the batch's shape (within what it was allocated for). */
-void mg_batch_shape(mg_batch *b, int C, int H, int W);
 /* The critic's k-th minibatch of a step (random slices of the step's shape)
  * and the generator's (the plan's), into b. Pure functions of the seeds and
  * the position. 0, or -1 with an error (a slice could not be read); *seconds:

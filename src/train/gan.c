@@ -32,20 +32,38 @@ double mg_gan_mse_grad(const float *out, const float *target, float *dout, long 
     return 2.0 * mg_mse_forward(out, target, n) / P;
 }
 
+/* an H x W plane into the centre of a zero ch x cw one (ch >= H, cw >= W) */
+static void pad_plane(const float *src, int H, int W, float *dst, int ch, int cw)
+{
+    if (ch == H && cw == W) {
+        memcpy(dst, src, sizeof(float) * (size_t)H * (size_t)W);
+        return;
+    }
+    const int oy = (ch - H) / 2, ox = (cw - W) / 2;
+    memset(dst, 0, sizeof(float) * (size_t)ch * (size_t)cw);
+    for (int y = 0; y < H; y++) memcpy(dst + (long)(y + oy) * cw + ox, src + (long)y * W, sizeof(float) * (size_t)W);
+}
+
 void mg_gan_critic_input(mg_batch *b, const float *mag)
 {
+    const long chw = (long)b->ch * b->cw;
     for (int i = 0; i < b->B; i++) {
-        float *dst = b->cin_buf + (long)i * b->cin * b->hw;
+        float *dst = b->cin_buf + (long)i * b->cin * chw;
         if (b->cin == 2) {
-            memcpy(dst, b->mzmag + i * b->hw, sizeof(float) * (size_t)b->hw);
-            dst += b->hw;
+            pad_plane(b->mzmag + i * b->hw, b->H, b->W, dst, b->ch, b->cw);
+            dst += chw;
         }
-        memcpy(dst, mag + i * b->hw, sizeof(float) * (size_t)b->hw);
+        pad_plane(mag + i * b->hw, b->H, b->W, dst, b->ch, b->cw);
     }
 }
 
 void mg_gan_image_grad(mg_batch *b)
 {
-    for (int i = 0; i < b->B; i++)
-        memcpy(b->dmag + i * b->hw, b->dcin + ((long)i * b->cin + b->cin - 1) * b->hw, sizeof(float) * (size_t)b->hw);
+    const long chw = (long)b->ch * b->cw;
+    const int oy = (b->ch - b->H) / 2, ox = (b->cw - b->W) / 2;
+    for (int i = 0; i < b->B; i++) {
+        const float *src = b->dcin + ((long)i * b->cin + b->cin - 1) * chw;
+        for (int y = 0; y < b->H; y++)
+            memcpy(b->dmag + i * b->hw + (long)y * b->W, src + (long)(y + oy) * b->cw + ox, sizeof(float) * (size_t)b->W);
+    }
 }

@@ -19,11 +19,15 @@
 typedef struct {
     int C, H, W, B, cin; /* cin: critic input channels (0 without a critic) */
     long hw, n;          /* H*W, C*H*W */
+    int ch, cw;          /* the critic's image size: every image is zero-padded (centred) to it; set at
+                          * allocation (the largest shape), unchanged by mg_batch_shape */
     cfloat *k, *sens, *ku, *work, *cz;
     float *mask, *target, *out, *dout, *ggan, *acq; /* acq: a slice's acquired lines (H) */
     float *mzmag, *mag, *dmag, *cin_buf, *dcin, *dval, *dgrad;
 } mg_batch;
 void mg_batch_alloc(mg_batch *b, int B, int C, int H, int W, int cin);
+/* Set the batch's shape (within what it was allocated for; the critic's size stays). */
+void mg_batch_shape(mg_batch *b, int C, int H, int W);
 void mg_batch_free(mg_batch *b);
 
 /* ---------------- the GAN maths (gan.c) ----------------
@@ -46,10 +50,12 @@ double mg_gan_adv_loss(double sum_d, int Bg, double beta);
  * Returns L. */
 double mg_gan_mse_grad(const float *out, const float *target, float *dout, long n, int P);
 /* The critic input from magnitudes: [|mz|, mag] (conditional, cin 2) or
- * [mag] (cin 1), per sample, into b->cin_buf. */
+ * [mag] (cin 1), per sample, each zero-padded (centred) from H x W to the
+ * critic's ch x cw, into b->cin_buf. */
 void mg_gan_critic_input(mg_batch *b, const float *mag);
 /* The gradient w.r.t. the image channel of the critic input (the last one;
- * the condition gets none) from b->dcin into b->dmag. This is the channel
+ * the condition gets none) from b->dcin into b->dmag (the padding's adjoint:
+ * the H x W centre). This is the channel
  * through which the GAN gradient reaches the generator, and so the one AGB
  * measures after the magnitude's backward. */
 void mg_gan_image_grad(mg_batch *b);

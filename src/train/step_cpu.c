@@ -74,7 +74,7 @@ static void cpu_generator_step(mg_step *s, mg_batch *b, mg_step_log *lg)
     lg->mse = mse;
     lg->gan = 0;
     if (s->critic) {
-        memset(b->dcin, 0, sizeof(float) * (size_t)(b->B * b->cin) * (size_t)b->hw);
+        memset(b->dcin, 0, sizeof(float) * (size_t)(b->B * b->cin) * (size_t)b->ch * (size_t)b->cw);
         double df = critic_pass(s, b, b->out, -1, b->dcin);
         mg_dist_sum_d(&df, 1);
         lg->gan = mg_gan_adv_loss(df, s->Bg, s->agb->beta);

@@ -287,21 +287,21 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
             goto out;
         }
     }
-    /* the critic's last layer is sized for one image: GAN modes need one H x W */
-    for (int g = 1; g < t->tr.ngroups && t->gan; g++)
-        if (t->tr.groups[g].H != t->tr.groups[0].H || t->tr.groups[g].W != t->tr.groups[0].W) {
-            mg_set_error("%s: mode %s needs training slices of one image size (the critic's linear layer is sized "
-                         "for it): the train split mixes %ldx%ld and %ldx%ld; use --mode mse, or one size",
-                         data_dir, cfg->mode, t->tr.groups[0].H, t->tr.groups[0].W, t->tr.groups[g].H,
-                         t->tr.groups[g].W);
-            goto out;
-        }
+    /* the critic ends in a linear layer sized for one image: it sees every
+     * image zero-padded (centred) to the largest shape, rounded up to a
+     * multiple of 16 (its four stride-2 convolutions) */
+    const int Hc = (int)((t->tr.max_H + 15) / 16 * 16), Wc = (int)((t->tr.max_W + 15) / 16 * 16);
+    if (t->gan && cfg->gpu >= 0 && (Hc != t->tr.max_H || Wc != t->tr.max_W)) {
+        mg_set_error("%s: --gpu trains the critic on images of a multiple of 16 on each side (%ldx%ld are not)",
+                     data_dir, t->tr.max_H, t->tr.max_W);
+        goto out;
+    }
     if (cfg->gpu >= 0 && t->tr.ngroups > 1) {
         mg_set_error("%s: --gpu trains on one shape (its step is allocated for it): the train split has %d shapes",
                      data_dir, t->tr.ngroups);
         goto out;
     }
-    const int H = (int)t->tr.groups[0].H, W = (int)t->tr.groups[0].W; /* the critic's image size */
+    const int H = t->gan ? Hc : (int)t->tr.max_H, W = t->gan ? Wc : (int)t->tr.max_W; /* the critic's image size */
     for (int g = 0; g < t->tr.ngroups; g++) {
         float *m = mg_malloc_array((size_t)t->tr.groups[g].H, sizeof(float));
         int bad = mg_mask_make(cfg->mask_type, m, t->tr.groups[g].H, cfg->accel, cfg->center, -1, 1);
@@ -364,7 +364,7 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
     }
     t->Bg = cfg->batch;
     /* batches hold any of the shapes; each step sets its own */
-    const int Cm = (int)t->tr.max_C, Hm = (int)t->tr.max_H, Wm = (int)t->tr.max_W;
+    const int Cm = (int)t->tr.max_C, Hm = H, Wm = W; /* the largest shape (GAN modes: the critic's) */
     mg_batch_alloc(&t->b, cfg->batch / t->P, Cm, Hm, Wm, cin);
     t->r0 = t->R * t->b.B;
     if (t->P > 1) {
