@@ -124,6 +124,8 @@ static void test_espirit_two_sets(void **state)
     assert_int_equal(mg_espirit(k, C, H, W, 48, &o, s, NULL), -1);
     mg_espirit_defaults(&o);
     assert_int_equal(mg_espirit(k, C, H, W, 24, &o, s, NULL), -1); /* all zero */
+    o.maps = 3;
+    assert_int_equal(mg_espirit(k, C, H, W, 24, &o, s, NULL), -1); /* 1 or 2 sets */
 }
 
 /* Maps do not depend on the data's scale: k-space from 1e-20 to 1e19 gives

@@ -121,7 +121,7 @@ static void principal_coil(const cfloat *cal, long C, long n, double complex *u)
  * into val */
 static void eig_top(const cfloat *G, long C, int M, cfloat *V, float *val, cfloat *T)
 {
-    /* start: the columns of G with the largest diagonals, in order */
+    /* start: the columns of G with the largest diagonals, in order (M <= 2) */
     long used[2] = {-1, -1};
     for (int m = 0; m < M; m++) {
         long best = -1;
@@ -174,7 +174,11 @@ int mg_espirit(const cfloat *ksp, long C, long H, long W, long acs, const mg_esp
 {
     const long k = o->kernel, M = o->maps, n = H * W;
     const long cw = o->calw > 0 ? (o->calw < W ? o->calw : W) : (W < 24 ? W : 24);
-    if (k < 2 || acs < k || cw < k || M < 1 || M > C || 2 * k > H || 2 * k > W) {
+    if (M < 1 || M > 2 || M > C) {
+        mg_set_error("ESPIRiT: %ld map sets: 1 or 2 (and at most the %ld coils)", M, C);
+        return -1;
+    }
+    if (k < 2 || acs < k || cw < k || 2 * k > H || 2 * k > W) {
         mg_set_error("ESPIRiT: a %ldx%ld kernel, %ld map set(s), needs at least %ld calibration lines and an image of "
                      "%ldx%ld (have %ld lines, %ldx%ld, %ld coils)", k, k, M, k, 2 * k, 2 * k, acs, H, W, C);
         return -1;

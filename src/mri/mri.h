@@ -119,7 +119,7 @@ int mg_mask_check(const float *mask, long n, const char *name);
 enum { MG_SENS_DIRECT = 0, MG_SENS_WALSH = 1, MG_SENS_ESPIRIT = 2 };
 int mg_sens_estimate(const cfloat *ksp, long C, long H, long W, long acs, int method,
                      cfloat *sens);
-/* ESPIRiT (espirit.c): `maps` sets of C maps (maps x C x H x W) from the
+/* ESPIRiT (espirit.c): `maps` (1 or 2) sets of C maps (maps x C x H x W) from the
  * calibration region of `acs` centre lines x calw readout points (0: the
  * centre min(W, 24), as bart ecalib); kernel k x k (6), singular-value threshold (0.001),
  * eigenvalue crop (0.8); evals (maps x H x W, or NULL): the eigenvalues. */
