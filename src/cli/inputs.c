@@ -303,7 +303,7 @@ double cli_inputs_run(cli_inputs *in, int quiet, cli_slice_fn fn, void *ctx, con
         /* fastMRI's submission layout: the reconSpace centre (e.g. 320 x 320) */
         if (in->d.recon_h > 0 && in->d.recon_h < H) oh = in->d.recon_h;
         if (in->d.recon_w > 0 && in->d.recon_w < W) ow = in->d.recon_w;
-        for (long s = 0; s < ns && (oh < H || ow < W); s++) mg_center_crop_c(img + s * n, H, W, img + s * oh * ow, oh, ow);
+        for (long s = 0; s < ns && (oh < H || ow < W); s++) mg_center_crop(img + s * n, H, W, img + s * oh * ow, oh, ow, sizeof(cfloat));
     }
     if (mg_images_write_layout(out, img, ns, oh, ow, in->d.cfl_dims)) cli_fail_lib(in->cmd);
     cli_inputs_notes(in);

@@ -278,3 +278,11 @@ void mg_transpose_c(const cfloat *in, long h, long w, cfloat *out)
     for (long y = 0; y < h; y++)
         for (long x = 0; x < w; x++) out[x * h + y] = in[y * w + x];
 }
+
+void mg_center_crop(const void *in, long h, long w, void *out, long ch, long cw, size_t elem)
+{
+    const long y0 = (h - ch) / 2, x0 = (w - cw) / 2;
+    const char *a = in;
+    char *b = out;
+    for (long y = 0; y < ch; y++) memmove(b + (size_t)(y * cw) * elem, a + (size_t)((y + y0) * w + x0) * elem, (size_t)cw * elem);
+}

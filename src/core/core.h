@@ -97,6 +97,10 @@ char *mg_path_join(const char *dir, const char *name); /* "dir/name", caller fre
 /* Returns index of first non-finite value or -1 when all are finite. */
 long mg_first_nonfinite_c(const cfloat *x, size_t n);
 long mg_first_nonfinite_f(const float *x, size_t n);
+/* The centre ch x cw (ch <= h, cw <= w) of an h x w image of elem-byte
+ * values (fastMRI's centre crop: offsets (h - ch) / 2, (w - cw) / 2); out may
+ * be in (rows move down in order). */
+void mg_center_crop(const void *in, long h, long w, void *out, long ch, long cw, size_t elem);
 /* out (w x h) = the transpose of in (h x w); out != in */
 void mg_transpose_c(const cfloat *in, long h, long w, cfloat *out);
 

@@ -630,10 +630,7 @@ static int write_kdata_locked(const char *path, const mg_kdata *d)
         const long ch = d->recon_h > 0 && d->recon_h < H ? d->recon_h : H;
         const long cw = d->recon_w > 0 && d->recon_w < W ? d->recon_w : W;
         float *crop = mg_malloc_array((size_t)(S * ch * cw), sizeof(float));
-        for (long s = 0; s < S; s++)
-            for (long y = 0; y < ch; y++)
-                memcpy(crop + (s * ch + y) * cw, d->rss + (s * H + y + (H - ch) / 2) * W + (W - cw) / 2,
-                       sizeof(float) * (size_t)cw);
+        for (long s = 0; s < S; s++) mg_center_crop(d->rss + s * H * W, H, W, crop + s * ch * cw, ch, cw, sizeof(float));
         hsize_t rd[3] = {(hsize_t)S, (hsize_t)cw, (hsize_t)ch};
         transpose_planes(crop, buf, S, ch, cw, sizeof(float));
         rc |= write_ds(f, "reconstruction_rss", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 3, rd, buf, 1);

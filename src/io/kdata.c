@@ -26,13 +26,13 @@ long mg_kdata_acquired(const mg_kdata *d, long s, float *acq)
     return mg_acquired_lines(d->kspace + s * C * H * W, C, H, W, lo, hi, acq);
 }
 
-/* the centre w2 columns of each of `planes` H x W planes, in place */
+/* the centre w2 columns of each of `planes` H x W planes, in place (the
+ * planes move down as they shrink) */
 static void crop_cols(void *data, long planes, long H, long W, long w2, size_t elem)
 {
-    const long x0 = (W - w2) / 2; /* fastMRI's centre crop */
     char *p = data;
-    for (long i = 0; i < planes * H; i++)
-        memmove(p + (size_t)(i * w2) * elem, p + (size_t)(i * W + x0) * elem, (size_t)w2 * elem);
+    for (long i = 0; i < planes; i++)
+        mg_center_crop(p + (size_t)(i * H * W) * elem, H, W, p + (size_t)(i * H * w2) * elem, H, w2, elem);
 }
 
 void mg_kdata_crop_readout(mg_kdata *d, long w2)
@@ -44,9 +44,8 @@ void mg_kdata_crop_readout(mg_kdata *d, long w2)
     for (long p = 0; p < S * C; p++) {
         cfloat *k = d->kspace + p * H * W;
         mg_fft2c(k, 1, H, W, MG_FFT_INVERSE);
-        crop_cols(k, 1, H, W, w2, sizeof(cfloat));
         cfloat *k2 = d->kspace + p * H * w2; /* planes move down as they shrink */
-        memmove(k2, k, sizeof(cfloat) * (size_t)(H * w2));
+        mg_center_crop(k, H, W, k2, H, w2, sizeof(cfloat));
         mg_fft2c(k2, 1, H, w2, MG_FFT_FORWARD);
     }
     d->kspace = mg_realloc(d->kspace, sizeof(cfloat) * (size_t)(S * C * H * w2));

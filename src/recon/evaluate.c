@@ -18,19 +18,6 @@ static void mag(const cfloat *z, float *m, long n)
     for (long i = 0; i < n; i++) m[i] = cabsf(z[i]);
 }
 
-/* the centre ch x cw of an H x W image (fastMRI's centre crop) */
-void mg_center_crop_c(const cfloat *in, long H, long W, cfloat *out, long ch, long cw)
-{
-    const long y0 = (H - ch) / 2, x0 = (W - cw) / 2;
-    for (long y = 0; y < ch; y++) memmove(out + y * cw, in + (y + y0) * W + x0, sizeof(cfloat) * (size_t)cw);
-}
-
-static void crop_f(const float *in, long H, long W, float *out, long ch, long cw)
-{
-    const long y0 = (H - ch) / 2, x0 = (W - cw) / 2;
-    for (long y = 0; y < ch; y++) memcpy(out + y * cw, in + (y + y0) * W + x0, sizeof(float) * (size_t)cw);
-}
-
 /* the RSS reference of slice s at ch x cw: the file's reconstruction_rss
  * when it has that size, else its full-size RSS, else the RSS of the fully
  * sampled coil images */
@@ -42,13 +29,13 @@ static void rss_reference(mg_eval *e, long s, float *out, cfloat *work)
         memcpy(out, d->rss_crop + s * ch * cw, sizeof(float) * (size_t)(ch * cw));
         return;
     }
-    float *full = mg_malloc_array((size_t)n, sizeof(float));
     if (d->rss) {
-        memcpy(full, d->rss + s * n, sizeof(float) * (size_t)n);
-    } else {
-        mg_rss(d->kspace + s * C * n, C, H, W, work, full);
+        mg_center_crop(d->rss + s * n, H, W, out, ch, cw, sizeof(float));
+        return;
     }
-    crop_f(full, H, W, out, ch, cw);
+    float *full = mg_malloc_array((size_t)n, sizeof(float));
+    mg_rss(d->kspace + s * C * n, C, H, W, work, full);
+    mg_center_crop(full, H, W, out, ch, cw, sizeof(float));
     free(full);
 }
 
@@ -158,7 +145,7 @@ int mg_eval_method(mg_eval *e, mg_method *m, mg_eval_row *row, cfloat *img)
         tsum += dt;
         const long ch = e->ch, cw = e->cw, cn = ch * cw;
         cfloat *xi = img + i * cn; /* the compared image, in place (the centre crop when ch x cw is smaller) */
-        if (cn < n) mg_center_crop_c(img + i * n, H, W, xi, ch, cw);
+        if (cn < n) mg_center_crop(img + i * n, H, W, xi, ch, cw, sizeof(cfloat));
         const float *g = e->rmag + i * cn;
         float *x = e->xmag + i * cn;
         mag(xi, x, cn);

@@ -175,8 +175,6 @@ int mg_eval_method(mg_eval *e, mg_method *m, mg_eval_row *row, cfloat *img);
 void mg_eval_free(mg_eval *e);
 /* OUTDIR/table.md (title, the table, footnote), table.csv and per_slice.csv,
  * each atomically; *table_md (if not NULL): the table.md text (caller frees) */
-/* the centre ch x cw of an H x W image (fastMRI's centre crop; out may be in) */
-void mg_center_crop_c(const cfloat *in, long H, long W, cfloat *out, long ch, long cw);
 int mg_eval_write(const mg_eval *e, const mg_eval_row *rows, int nr, const char *outdir, const char *title,
                   const char *footnote, char **table_md);
 
