@@ -50,7 +50,7 @@ void mg_zerofill_sets(const cfloat *ksp, const cfloat *sens, long S, const float
     mg_sense_op_free(&op);
 }
 
-/* several sets: coil images sum_s S_s x_s into out (C x H x W) */
+/* coil images sum_s S_s x_s into out (C x H x W) */
 static void sets_apply(const mg_sense_op *op, const cfloat *x, cfloat *out)
 {
     const long C = op->C, n = op->H * op->W;
@@ -62,20 +62,16 @@ static void sets_apply(const mg_sense_op *op, const cfloat *x, cfloat *out)
     }
 }
 
-/* several sets: x_s = S_s^H coils */
+/* x_s = S_s^H coils, every set */
 static void sets_adjoint(const mg_sense_op *op, const cfloat *coils, cfloat *x)
 {
     const long C = op->C, n = op->H * op->W;
     for (long s = 0; s < op->S; s++) mg_sens_adjoint(coils, op->sens + s * C * n, x + s * n, C, op->H, op->W);
 }
 
-/* y = M F sum_s S_s x_s */
+/* y = M F sum_s S_s x_s (one set: mg_sense_forward's steps) */
 static void forward_sets(mg_sense_op *op, const cfloat *x, cfloat *y)
 {
-    if (op->S == 1) {
-        mg_sense_forward(x, op->sens, op->mask, y, op->C, op->H, op->W);
-        return;
-    }
     sets_apply(op, x, y);
     mg_fft2c(y, op->C, op->H, op->W, MG_FFT_FORWARD);
     mg_mask_apply(y, op->mask, op->C, op->H, op->W);
@@ -91,10 +87,6 @@ void mg_sense_op_forward(mg_sense_op *op, const cfloat *x, cfloat *y) { forward_
 
 void mg_sense_op_adjoint(mg_sense_op *op, const cfloat *y, cfloat *x)
 {
-    if (op->S == 1) {
-        mg_sense_adjoint(y, op->sens, op->mask, x, op->ksp, op->C, op->H, op->W);
-        return;
-    }
     memcpy(op->ksp, y, sizeof(cfloat) * (size_t)(op->C * op->H * op->W));
     mg_mask_apply(op->ksp, op->mask, op->C, op->H, op->W);
     mg_fft2c(op->ksp, op->C, op->H, op->W, MG_FFT_INVERSE);
@@ -105,8 +97,7 @@ void mg_sense_op_normal(mg_sense_op *op, const cfloat *x, cfloat *out)
 {
     forward_sets(op, x, op->ksp);
     mg_fft2c(op->ksp, op->C, op->H, op->W, MG_FFT_INVERSE);
-    if (op->S == 1) mg_sens_adjoint(op->ksp, op->sens, out, op->C, op->H, op->W);
-    else sets_adjoint(op, op->ksp, out);
+    sets_adjoint(op, op->ksp, out);
 }
 
 void mg_sense_op_residual(mg_sense_op *op, const cfloat *x, const cfloat *y, cfloat *r)
@@ -124,8 +115,7 @@ void mg_sense_op_residual(mg_sense_op *op, const cfloat *x, const cfloat *y, cfl
             memset(wr, 0, sizeof(cfloat) * (size_t)W);
     }
     mg_fft2c(op->ksp, C, H, W, MG_FFT_INVERSE);
-    if (op->S == 1) mg_sens_adjoint(op->ksp, op->sens, r, C, H, W);
-    else sets_adjoint(op, op->ksp, r);
+    sets_adjoint(op, op->ksp, r);
 }
 
 double mg_sense_op_data_term(mg_sense_op *op, const cfloat *x, const cfloat *y)
