@@ -57,24 +57,18 @@ int cmd_convert(int argc, char **argv)
     d.rss = mg_malloc_array((size_t)(S * n), sizeof(float));
     cfloat *work = mg_malloc_array((size_t)(C * n), sizeof(cfloat));
     long sampled = 0;
-    float *acq = mg_malloc_array((size_t)H, sizeof(float));
+    float *acq = mg_malloc_array((size_t)H, sizeof(float)), *any = mg_calloc((size_t)H, sizeof(float));
     for (long s = 0; s < S; s++) {
         mg_rss(d.kspace + s * C * n, C, H, W, work, d.rss + s * n);
         sampled += mg_kdata_acquired(&d, s, acq);
+        for (long y = 0; y < H; y++)
+            if (acq[y] != 0.0f) any[y] = 1.0f; /* lines sampled in any slice */
     }
     free(work);
-    /* undersampled input: its lines as the mask (the test files' layout) */
-    const long enc = d.acq_hi - d.acq_lo;
-    if (!d.mask && sampled < S * enc) {
-        d.mask = mg_malloc_array((size_t)H, sizeof(float));
-        for (long y = 0; y < H; y++) d.mask[y] = 0.0f;
-        for (long s = 0; s < S; s++) {
-            mg_kdata_acquired(&d, s, acq);
-            for (long y = 0; y < H; y++)
-                if (acq[y] != 0.0f) d.mask[y] = 1.0f;
-        }
-    }
     free(acq);
+    /* undersampled input: its lines as the mask (the test files' layout) */
+    if (!d.mask && sampled < S * (d.acq_hi - d.acq_lo)) d.mask = any;
+    else free(any);
     if (mg_kdata_write_h5(out, &d)) cli_fail_lib(cmd);
     if (!quiet)
         printf("convert: %s: %ld slice(s), %ld coils, %ld x %ld (phase encodes x readout%s)%s -> %s\n", in, S, C, H, W,

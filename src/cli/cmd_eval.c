@@ -135,10 +135,7 @@ static void write_fastmri(const char *cmd, const char *outdir, const char *name,
         strncat(fn, ".h5", sizeof fn - strlen(fn) - 1);
     }
     char *p = mg_path_join(d2, fn);
-    float *m = mg_malloc_array((size_t)(ns * h * w), sizeof(float));
-    for (long i = 0; i < ns * h * w; i++) m[i] = cabsf(img[i]);
-    if (mg_h5_write_recon(p, m, ns, h, w)) cli_fail_lib(cmd);
-    free(m);
+    if (mg_images_write(p, img, ns, h, w)) cli_fail_lib(cmd); /* .h5: `reconstruction`, magnitudes */
     free(p);
     free(d2);
     free(d1);

@@ -75,6 +75,8 @@ int mg_dataset_open(mg_dataset *ds, char *const *files, int nfiles, const mg_dat
 int mg_dataset_read(mg_dataset *ds, long i, cfloat *k, cfloat *sens);
 /* An in-memory data set of d's slices (d needs maps; copied). */
 int mg_dataset_wrap(mg_dataset *ds, const mg_kdata *d);
+/* full batches of B slices of one shape: sum over shapes of floor(n / B) */
+long mg_dataset_batches(const mg_dataset *ds, int B);
 /* "N slices in F files, G shapes (HxW C coils: n, ...)" */
 void mg_dataset_describe(const mg_dataset *ds, char *buf, size_t len);
 void mg_dataset_close(mg_dataset *ds);

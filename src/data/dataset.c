@@ -254,6 +254,13 @@ int mg_dataset_read(mg_dataset *ds, long i, cfloat *k, cfloat *sens)
     return rc;
 }
 
+long mg_dataset_batches(const mg_dataset *ds, int B)
+{
+    long k = 0;
+    for (int g = 0; g < ds->ngroups; g++) k += ds->groups[g].n / B;
+    return k;
+}
+
 void mg_dataset_describe(const mg_dataset *ds, char *buf, size_t len)
 {
     size_t o = (size_t)snprintf(buf, len, "%ld slices in %d file%s, %d shape%s (", ds->n, ds->nfiles,

@@ -385,8 +385,7 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         if (pf ? strcmp(pf, "0") != 0 : cfg->gpu >= 0)
             t->pre = mg_prefetch_create(&t->src, t->gan ? cfg->critic_steps : 0, t->b.B, Cm, Hm, Wm, cin);
     }
-    long spe; /* steps per epoch: the same in every epoch (full batches per shape) */
-    free(mg_batch_plan(&t->tr, cfg->seed, 0, t->Bg, &spe));
+    const long spe = mg_dataset_batches(&t->tr, t->Bg); /* steps per epoch: the same in every epoch */
     if (!cfg->quiet && !resume) {
         double v0, z0;
         if (mg_trainer_validate(t, &v0, &z0, NULL, NULL)) goto out;
