@@ -71,8 +71,7 @@ typedef struct {
     const char *mask_file, *mask_out, *sens_file, *ksp_out, *sens_out;
     int method, force_est, undersample;
     long maps;                /* --maps: map sets the methods use (1; 2: ESPIRiT's soft SENSE) */
-    double espirit_crop;      /* --espirit-crop (0.8, as bart ecalib) */
-    long espirit_kernel;      /* --espirit-kernel (6, as bart ecalib) */
+    mg_espirit_opts eo;       /* --espirit-kernel, --espirit-crop (bart ecalib's defaults); maps = --maps */
     mg_read_opts ro;          /* --crop-readout */
     char note[1024];          /* notes for the end of a successful run */
     long acs, only, s0, s1, lines, acquired; /* sampled and acquired lines over the slices */

@@ -43,8 +43,8 @@ int cmd_sens(int argc, char **argv)
     mg_read_opts ro = MG_READ_DEFAULTS;
     long acs = 12;
     const char *check = NULL;
-    double ecrop = 0.8;
-    long ekern = 6;
+    mg_espirit_opts eo;
+    mg_espirit_defaults(&eo);
     optind = 1;
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         switch (c) {
@@ -52,8 +52,8 @@ int cmd_sens(int argc, char **argv)
         case 'a': acs = cli_long(cmd, "--acs", optarg, 2, 1 << 16); break;
         case CLI_OPT_CROP: ro.crop_readout = cli_crop_readout(cmd, optarg); break;
         case 'k': check = optarg; break;
-        case 'c': ecrop = cli_double(cmd, "--espirit-crop", optarg, 0.0, 1.0); break;
-        case 'K': ekern = cli_long(cmd, "--espirit-kernel", optarg, 2, 32); break;
+        case 'c': eo.crop = cli_double(cmd, "--espirit-crop", optarg, 0.0, 1.0); break;
+        case 'K': eo.kernel = cli_long(cmd, "--espirit-kernel", optarg, 2, 32); break;
         case 'q': break;
         case 'h': fputs(help, stdout); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan sens --help')");
@@ -70,12 +70,7 @@ int cmd_sens(int argc, char **argv)
     cfloat *maps = mg_malloc_array((size_t)(d.nslices * n), sizeof(cfloat));
     double t0 = mg_now(), sum = 0, sum_file = 0;
     for (long s = 0; s < d.nslices; s++) {
-        mg_espirit_opts eo;
-        mg_espirit_defaults(&eo);
-        eo.crop = ecrop;
-        eo.kernel = ekern;
-        if (method == MG_SENS_ESPIRIT ? mg_espirit(d.kspace + s * n, C, H, W, acs, &eo, maps + s * n, NULL)
-                                      : mg_sens_estimate(d.kspace + s * n, C, H, W, acs, method, maps + s * n))
+        if (mg_sens_estimate_opts(d.kspace + s * n, C, H, W, acs, method, &eo, maps + s * n))
             cli_fail(cmd, "%s, slice %ld: %s", in, s, mg_error());
         sum += mg_sens_projection_nrmse(d.kspace + s * n, maps + s * n, C, H, W);
         if (d.sens) sum_file += mg_sens_projection_nrmse(d.kspace + s * n, d.sens + s * n, C, H, W);

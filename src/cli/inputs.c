@@ -57,8 +57,7 @@ void cli_inputs_init(cli_inputs *in, const char *cmd)
     in->only = -1;
     in->ro = MG_READ_DEFAULTS;
     in->maps = 1;
-    in->espirit_crop = 0.8;
-    in->espirit_kernel = 6;
+    mg_espirit_defaults(&in->eo);
 }
 
 /* a note for the end of a successful run (several are kept, one per line) */
@@ -86,8 +85,8 @@ int cli_inputs_option(cli_inputs *in, int c, const char *arg)
     case 'V': in->sens_out = arg; return 1;
     case CLI_OPT_CROP: in->ro.crop_readout = cli_crop_readout(cmd, arg); return 1;
     case CLI_OPT_MAPS: in->maps = cli_long(cmd, "--maps", arg, 1, 2); return 1;
-    case CLI_OPT_ECROP: in->espirit_crop = cli_double(cmd, "--espirit-crop", arg, 0.0, 1.0); return 1;
-    case CLI_OPT_EKERN: in->espirit_kernel = cli_long(cmd, "--espirit-kernel", arg, 2, 32); return 1;
+    case CLI_OPT_ECROP: in->eo.crop = cli_double(cmd, "--espirit-crop", arg, 0.0, 1.0); return 1;
+    case CLI_OPT_EKERN: in->eo.kernel = cli_long(cmd, "--espirit-kernel", arg, 2, 32); return 1;
     default: return 0;
     }
 }
@@ -217,16 +216,10 @@ const float *cli_inputs_slice(cli_inputs *in, long s, cfloat *sens)
     }
     if (in->ext_sens) memcpy(sens, in->ext_sens, sizeof(cfloat) * (size_t)(in->maps * n));
     else if (in->d.sens && !in->force_est) memcpy(sens, in->d.sens + s * n, sizeof(cfloat) * (size_t)n);
-    else if (in->method == MG_SENS_ESPIRIT) { /* ESPIRiT: its sets and crop */
-        mg_espirit_opts eo;
-        mg_espirit_defaults(&eo);
-        eo.maps = in->maps;
-        eo.crop = in->espirit_crop;
-        eo.kernel = in->espirit_kernel;
-        if (mg_espirit(in->d.kspace + s * n, C, H, W, in->acs, &eo, sens, NULL))
+    else {
+        in->eo.maps = in->maps; /* ESPIRiT's sets */
+        if (mg_sens_estimate_opts(in->d.kspace + s * n, C, H, W, in->acs, in->method, &in->eo, sens))
             cli_fail(in->cmd, "%s, slice %ld: %s", in->path, s, mg_error());
-    } else if (mg_sens_estimate(in->d.kspace + s * n, C, H, W, in->acs, in->method, sens)) {
-        cli_fail(in->cmd, "%s, slice %ld: %s", in->path, s, mg_error());
     }
     if (in->sens_out) {
         long d5[5] = {dims[0], dims[1], dims[2], dims[3], in->maps};

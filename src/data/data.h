@@ -55,16 +55,19 @@ typedef struct {
     long *slice_of;
     int ngroups;
     mg_shape_group *groups;
-    long max_n, max_C, max_H, max_W; /* the largest C*H*W and dimensions over the groups */
+    long max_C, max_H, max_W; /* the largest dimensions over the groups */
     int cropped;         /* files whose readout oversampling is removed */
     /* reading (any thread; one at a time) */
     pthread_mutex_t mu;
     int mu_init;
     cfloat **ck;         /* cached [k-space | maps] per slice, or NULL */
     size_t cache_used;
-    long reads;          /* slices read from their files */
     double sens_dev;     /* the largest deviation from unit norm of a file's maps (normalised) */
 } mg_dataset;
+/* Unit-norm maps for every slice of d: its own normalised (*dev: their
+ * largest deviation before) or, when it has none, estimated from the `acs`
+ * centre lines by `method` (errors name path and the file's slice). */
+int mg_kdata_unit_maps(mg_kdata *d, const char *path, long acs, int method, double *dev);
 /* The files of `split` under dir (sorted; caller frees with mg_dataset_free_list). */
 int mg_dataset_find(const char *dir, const char *split, char ***files, int *nfiles);
 void mg_dataset_free_list(char **files, int n);

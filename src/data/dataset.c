@@ -192,13 +192,28 @@ int mg_dataset_open(mg_dataset *ds, char *const *files, int nfiles, const mg_dat
         long k = 0;
         for (long i = 0; i < ds->n; i++)
             if (ds->group_of[i] == g) G->members[k++] = i;
-        const long sz = G->C * G->H * G->W;
-        ds->max_n = sz > ds->max_n ? sz : ds->max_n;
         ds->max_C = G->C > ds->max_C ? G->C : ds->max_C;
         ds->max_H = G->H > ds->max_H ? G->H : ds->max_H;
         ds->max_W = G->W > ds->max_W ? G->W : ds->max_W;
     }
     ds->ck = mg_calloc((size_t)ds->n, sizeof(cfloat *));
+    return 0;
+}
+
+int mg_kdata_unit_maps(mg_kdata *d, const char *path, long acs, int method, double *dev)
+{
+    const long n = d->coils * d->h * d->w;
+    *dev = 0;
+    if (d->sens) { /* the file's maps: unit norm, as the DC units assume */
+        for (long s = 0; s < d->nslices; s++) *dev = fmax(*dev, mg_sens_normalize(d->sens + s * n, d->coils, d->h, d->w, 1e-3));
+        return 0;
+    }
+    d->sens = mg_malloc_array((size_t)(d->nslices * n), sizeof(cfloat));
+    for (long s = 0; s < d->nslices; s++)
+        if (mg_sens_estimate(d->kspace + s * n, d->coils, d->h, d->w, acs, method, d->sens + s * n)) {
+            mg_set_error("%s, slice %ld: %s", path, d->first_slice + s, mg_error());
+            return -1;
+        }
     return 0;
 }
 
@@ -217,16 +232,13 @@ static int read_slice(mg_dataset *ds, long i, cfloat *k, cfloat *sens)
         return -1;
     }
     const long n = d.coils * d.h * d.w;
-    memcpy(k, d.kspace, sizeof(cfloat) * (size_t)n);
-    int rc = 0;
-    if (d.sens) {
+    double dev;
+    const int rc = mg_kdata_unit_maps(&d, path, ds->o.acs, ds->o.sens_method, &dev);
+    if (!rc) {
+        memcpy(k, d.kspace, sizeof(cfloat) * (size_t)n);
         memcpy(sens, d.sens, sizeof(cfloat) * (size_t)n);
-        double dev = mg_sens_normalize(sens, d.coils, d.h, d.w, 1e-3);
         if (dev > ds->sens_dev) ds->sens_dev = dev;
-    } else if ((rc = mg_sens_estimate(k, d.coils, d.h, d.w, ds->o.acs, ds->o.sens_method, sens))) {
-        mg_set_error("%s, slice %ld: %s", path, s, mg_error());
     }
-    ds->reads++;
     mg_kdata_free(&d);
     return rc;
 }
@@ -320,7 +332,6 @@ int mg_dataset_wrap(mg_dataset *ds, const mg_kdata *d)
         memcpy(ds->ck[i], d->kspace + i * n, sizeof(cfloat) * (size_t)n);
         memcpy(ds->ck[i] + n, d->sens + i * n, sizeof(cfloat) * (size_t)n);
     }
-    ds->max_n = n;
     ds->max_C = d->coils;
     ds->max_H = d->h;
     ds->max_W = d->w;

@@ -119,15 +119,19 @@ int mg_mask_check(const float *mask, long n, const char *name);
 enum { MG_SENS_DIRECT = 0, MG_SENS_WALSH = 1, MG_SENS_ESPIRIT = 2 };
 int mg_sens_estimate(const cfloat *ksp, long C, long H, long W, long acs, int method,
                      cfloat *sens);
+typedef struct mg_espirit_opts mg_espirit_opts;
+/* the same with ESPIRiT's options (NULL: its defaults; eo->maps sets are written) */
+int mg_sens_estimate_opts(const cfloat *ksp, long C, long H, long W, long acs, int method, const mg_espirit_opts *eo,
+                          cfloat *sens);
 /* ESPIRiT (espirit.c): `maps` (1 or 2) sets of C maps (maps x C x H x W) from the
  * calibration region of `acs` centre lines x calw readout points (0: the
  * centre min(W, 24), as bart ecalib); kernel k x k (6), singular-value threshold (0.001),
  * eigenvalue crop (0.8); evals (maps x H x W, or NULL): the eigenvalues. */
-typedef struct {
+struct mg_espirit_opts {
     long kernel;
     double threshold, crop;
     long maps, calw;
-} mg_espirit_opts;
+};
 void mg_espirit_defaults(mg_espirit_opts *o);
 int mg_espirit(const cfloat *ksp, long C, long H, long W, long acs, const mg_espirit_opts *o, cfloat *maps,
                float *evals);

@@ -135,6 +135,12 @@ static void walsh(const cfloat *lr, const cfloat *ref, long C, long H, long W, l
 
 int mg_sens_estimate(const cfloat *ksp, long C, long H, long W, long acs, int method, cfloat *sens)
 {
+    return mg_sens_estimate_opts(ksp, C, H, W, acs, method, NULL, sens);
+}
+
+int mg_sens_estimate_opts(const cfloat *ksp, long C, long H, long W, long acs, int method, const mg_espirit_opts *eo,
+                          cfloat *sens)
+{
     if (acs < 2 || acs > H) {
         mg_set_error("sensitivity estimation: %ld calibration lines do not fit in %ld lines", acs, H);
         return -1;
@@ -143,10 +149,10 @@ int mg_sens_estimate(const cfloat *ksp, long C, long H, long W, long acs, int me
         mg_set_error("sensitivity estimation: unknown method %d", method);
         return -1;
     }
-    if (method == MG_SENS_ESPIRIT) { /* one set (the SENSE model of every method) */
+    if (method == MG_SENS_ESPIRIT) { /* its options, or one set with the defaults */
         mg_espirit_opts o;
         mg_espirit_defaults(&o);
-        return mg_espirit(ksp, C, H, W, acs, &o, sens, NULL);
+        return mg_espirit(ksp, C, H, W, acs, eo ? eo : &o, sens, NULL);
     }
     const long calw = W < 32 ? W : 32;
     const long n = H * W;

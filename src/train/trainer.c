@@ -517,6 +517,9 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
             fprintf(stderr, "train: done, %ld epochs; selected epoch %ld (val NMSE %.5f, from epoch %d on) -> %s\n",
                     t->pos.epoch, be, be > 0 ? t->val_series[be - 1] : 0.0, mg_trainer_select_start(t) + 1, t->p_best);
     }
+    if (t->tr.sens_dev > 1e-3 && !cfg->quiet) /* as validation's note, for the training files' maps */
+        fprintf(stderr, "train: note: coil maps of the train split were not unit-norm (root-sum-of-squares off by up "
+                        "to %.3g); normalised per pixel\n", t->tr.sens_dev);
     if (t->P > 1 && !cfg->quiet && t->nsteps > 1)
         fprintf(stderr, "train: %d MPI ranks: %.4f s per step, %.4f s of it in all-reduces (%.1f%%; steps 2..%ld)\n",
                 t->P, t->step_s / (double)(t->nsteps - 1), t->comm_s / (double)(t->nsteps - 1),

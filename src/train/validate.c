@@ -33,22 +33,11 @@ static int load_val(trainer *t, int f)
     const char *p = t->vd.files[f];
     mg_kdata *d = &t->va;
     const mg_read_opts ro = {t->cfg.crop_readout};
-    if (mg_kdata_read_opts(p, &ro, d)) return -1;
-    const long n = d->coils * d->h * d->w;
-    if (d->sens) {
-        double dev = 0;
-        for (long s = 0; s < d->nslices; s++) dev = fmax(dev, mg_sens_normalize(d->sens + s * n, d->coils, d->h, d->w, 1e-3));
-        if (dev > 1e-3 && !t->cfg.quiet)
-            fprintf(stderr, "train: note: the coil maps of %s are not unit-norm (root-sum-of-squares off by up to %.3g); "
-                            "normalised per pixel\n", p, dev);
-        return 0;
-    }
-    d->sens = mg_malloc_array((size_t)(d->nslices * n), sizeof(cfloat));
-    for (long s = 0; s < d->nslices; s++)
-        if (mg_sens_estimate(d->kspace + s * n, d->coils, d->h, d->w, t->cfg.center, t->cfg.sens_method, d->sens + s * n)) {
-            mg_set_error("%s, slice %ld: %s", p, s, mg_error());
-            return -1;
-        }
+    double dev;
+    if (mg_kdata_read_opts(p, &ro, d) || mg_kdata_unit_maps(d, p, t->cfg.center, t->cfg.sens_method, &dev)) return -1;
+    if (dev > 1e-3 && !t->cfg.quiet)
+        fprintf(stderr, "train: note: the coil maps of %s are not unit-norm (root-sum-of-squares off by up to %.3g); "
+                        "normalised per pixel\n", p, dev);
     return 0;
 }
 
