@@ -1,6 +1,7 @@
 /* BART .cfl/.hdr: a text header "# Dimensions\n d0 d1 ...\n" and raw
  * little-endian complex float data, dim 0 fastest. */
 #include "io.h"
+#include "io_internal.h"
 
 long mg_io_max_elements = MG_MAX_ELEMENTS;
 #include "../mri/mri.h"
@@ -282,3 +283,41 @@ int mg_mask_write_cfl(const char *path, const float *mask, long h)
     free(m);
     return rc;
 }
+
+/* ---- cfl k-space: two non-singleton dims among 0..2 (first = W, second = H),
+ * coils in dim 3, everything else singleton ---- */
+int mg_cfl_read_kspace(const char *path, mg_kdata *d)
+{
+    int nd;
+    long dims[MG_MAX_DIMS];
+    cfloat *data;
+    if (mg_cfl_read(path, &nd, dims, &data)) return -1;
+    long sp[3], ns = 0;
+    int at[3] = {0, 1, 2};
+    for (int i = 0; i < 3; i++)
+        if (dims[i] > 1) at[ns] = i, sp[ns++] = dims[i];
+    int extra = 0;
+    for (int i = 4; i < MG_MAX_DIMS; i++) extra |= dims[i] != 1;
+    if (ns != 2 || extra) {
+        mg_set_error("%s: expected 2D multi-coil k-space [W H 1 coils] (two non-singleton dims among "
+                     "0..2, coils in dim 3), got dims [%ld %ld %ld %ld%s]",
+                     path, dims[0], dims[1], dims[2], dims[3], extra ? " ..." : "");
+        free(data);
+        return -1;
+    }
+    d->nslices = 1;
+    d->coils = dims[3];
+    d->w = sp[0];
+    d->h = sp[1];
+    d->cfl_dims[0] = at[0]; /* outputs keep this layout */
+    d->cfl_dims[1] = at[1];
+    d->kspace = data;
+    long bad = mg_first_nonfinite_c(data, (size_t)(d->coils * d->h * d->w));
+    if (bad >= 0) {
+        mg_set_error("%s: non-finite value (NaN or Inf) at element %ld", path, bad);
+        mg_kdata_free(d);
+        return -1;
+    }
+    return 0;
+}
+

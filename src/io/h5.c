@@ -5,7 +5,9 @@
  * reconstruction_rss [slices][rows][cols] float32; mask [cols]; plus our
  * slice_info [slices][2] int32 and an ismrmrd_header that fastMRI's
  * SliceDataset can parse. In memory phase encodes run along H, so every
- * image is transposed on the way in and out (H = cols, W = rows). */
+ * image is transposed on the way in and out (H = cols, W = rows). Reading
+ * takes whole files, slices (hyperslabs) or the shapes only; an HDF5 file
+ * holding ISMRMRD raw data instead goes to ismrmrd.c. All under one lock. */
 #include "io.h"
 #include "io_internal.h"
 #include "../mri/mri.h"
@@ -24,36 +26,6 @@ static void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 static pthread_mutex_t h5_lock = PTHREAD_MUTEX_INITIALIZER;
 void mg_h5_lock(void) { pthread_mutex_lock(&h5_lock); }
 void mg_h5_unlock(void) { pthread_mutex_unlock(&h5_lock); }
-
-/* the header's geometry, where it describes the array d holds (d->w the
- * readout, d->h the phase-encode lines, as read) */
-static void apply_geometry(mg_kdata *d, const mg_ismrmrd_hdr *hdr)
-{
-    if (hdr->matrix[0][0] == d->w && hdr->fov_mm[0][0] > 0) d->fov_w_mm = hdr->fov_mm[0][0];
-    if (hdr->matrix[0][1] == d->h && hdr->fov_mm[0][1] > 0) d->fov_h_mm = hdr->fov_mm[0][1];
-    if (hdr->matrix[1][0] > 0 && hdr->matrix[1][1] > 0) {
-        d->recon_w = hdr->matrix[1][0];
-        d->recon_h = hdr->matrix[1][1];
-    }
-    d->acq_lo = 0;
-    d->acq_hi = d->h;
-    mg_ismrmrd_acquired_range(hdr, d->h, &d->acq_lo, &d->acq_hi);
-}
-
-/* readout oversampling: the header's encoded readout is longer than its
- * reconstructed one (fastMRI: 640 -> 320) */
-static void apply_crop(mg_kdata *d, const mg_ismrmrd_hdr *hdr, const mg_read_opts *o, int shape_only)
-{
-    const long R = d->w, w2 = hdr->matrix[1][0];
-    if (!o->crop_readout || hdr->matrix[0][0] != R || w2 <= 0 || w2 >= R) return;
-    if (shape_only) {
-        d->w_encoded = R;
-        d->w = w2;
-        if (d->fov_w_mm > 0) d->fov_w_mm *= (double)w2 / (double)R;
-    } else {
-        mg_kdata_crop_readout(d, w2);
-    }
-}
 
 /* file [s][c][R][Cc]  <->  memory [s][c][Cc][R] */
 static void transpose_planes(const void *in, void *out, long planes, long rows, long cols,
@@ -110,8 +82,6 @@ static hid_t complex_type_rw(void)
     return t;
 }
 
-/* Read dataset `name` of rank `rank` into a new buffer; dims out. is_complex
- * selects the compound read, otherwise float (any numeric type converts). */
 /* which slices (the first dimension) of a data set to read: [s0, s0 + cnt);
  * cnt 0: every slice; cnt < 0: none (the shape only) */
 typedef struct {
@@ -119,6 +89,9 @@ typedef struct {
 } slices_sel;
 static const slices_sel ALL = {0, 0};
 
+/* Read dataset `name` of rank `rank` into a new buffer (the slices sel);
+ * dims out. is_complex selects the compound read, otherwise float (any
+ * numeric type, and enumerations such as h5py's bool, convert). */
 static int read_ds(hid_t f, const char *path, const char *name, int rank_min, int rank_max,
                    int is_complex, slices_sel sel, int *rank, hsize_t dims[4], void **buf)
 {
@@ -339,8 +312,8 @@ static int read_h5(const char *path, const mg_read_opts *o, slices_sel sel, mg_k
             mg_kdata_free(d);
             return -1;
         }
-        apply_geometry(d, &hdr);
-        apply_crop(d, &hdr, o, shape_only);
+        mg_kdata_geometry(d, &hdr);
+        mg_kdata_crop_header(d, &hdr, o, shape_only);
         d->first_slice = sel.cnt > 0 ? sel.s0 : 0;
         return 0;
     }
@@ -380,7 +353,7 @@ static int read_h5(const char *path, const mg_read_opts *o, slices_sel sel, mg_k
         mg_ismrmrd_header_parse(xml, xl, &hdr);
         free(xml);
     }
-    apply_geometry(d, &hdr);
+    mg_kdata_geometry(d, &hdr);
     if (H5Lexists(f, "reconstruction_rss", H5P_DEFAULT) > 0) {
         int r2;
         hsize_t d2[4];
@@ -441,7 +414,7 @@ static int read_h5(const char *path, const mg_read_opts *o, slices_sel sel, mg_k
         buf = NULL;
     }
     d->first_slice = s0;
-    apply_crop(d, &hdr, o, shape_only);
+    mg_kdata_crop_header(d, &hdr, o, shape_only);
     rc = 0;
 out:
     free(buf);
@@ -450,91 +423,12 @@ out:
     return rc;
 }
 
-/* ---- cfl k-space: two non-singleton dims among 0..2 (first = W, second = H),
- * coils in dim 3, everything else singleton ---- */
-static int read_cfl_kspace(const char *path, mg_kdata *d)
+int mg_h5_read_kdata(const char *path, const mg_read_opts *o, long s0, long cnt, mg_kdata *d)
 {
-    int nd;
-    long dims[MG_MAX_DIMS];
-    cfloat *data;
-    if (mg_cfl_read(path, &nd, dims, &data)) return -1;
-    long sp[3], ns = 0;
-    int at[3] = {0, 1, 2};
-    for (int i = 0; i < 3; i++)
-        if (dims[i] > 1) at[ns] = i, sp[ns++] = dims[i];
-    int extra = 0;
-    for (int i = 4; i < MG_MAX_DIMS; i++) extra |= dims[i] != 1;
-    if (ns != 2 || extra) {
-        mg_set_error("%s: expected 2D multi-coil k-space [W H 1 coils] (two non-singleton dims among "
-                     "0..2, coils in dim 3), got dims [%ld %ld %ld %ld%s]",
-                     path, dims[0], dims[1], dims[2], dims[3], extra ? " ..." : "");
-        free(data);
-        return -1;
-    }
-    d->nslices = 1;
-    d->coils = dims[3];
-    d->w = sp[0];
-    d->h = sp[1];
-    d->cfl_dims[0] = at[0]; /* outputs keep this layout */
-    d->cfl_dims[1] = at[1];
-    d->kspace = data;
-    long bad = mg_first_nonfinite_c(data, (size_t)(d->coils * d->h * d->w));
-    if (bad >= 0) {
-        mg_set_error("%s: non-finite value (NaN or Inf) at element %ld", path, bad);
-        mg_kdata_free(d);
-        return -1;
-    }
-    return 0;
-}
-
-/* cnt slices from s0 (cnt 0: all; cnt < 0: the shape only) */
-static int read_any(const char *path, const mg_read_opts *o, long s0, long cnt, mg_kdata *d)
-{
-    memset(d, 0, sizeof *d);
-    d->cfl_dims[1] = 1; /* [W H ...] */
-    const char *ctx = mg_alloc_context(path);
-    int rc;
-    if (mg_has_suffix(path, ".h5") || mg_has_suffix(path, ".hdf5")) {
-        mg_h5_lock();
-        rc = read_h5(path, o, (slices_sel){s0, cnt}, d);
-        mg_h5_unlock();
-    } else {
-        rc = read_cfl_kspace(path, d);
-        if (!rc && cnt > 0 && (s0 != 0 || cnt != 1)) {
-            mg_set_error("%s: holds one slice; slices %ld..%ld do not exist", path, s0, s0 + cnt - 1);
-            mg_kdata_free(d);
-            rc = -1;
-        }
-        if (!rc) d->has_sens = 0;
-    }
-    if (!rc && d->acq_hi <= d->acq_lo) {
-        d->acq_lo = 0;
-        d->acq_hi = d->h;
-    }
-    mg_alloc_context(ctx);
+    mg_h5_lock();
+    const int rc = read_h5(path, o, (slices_sel){s0, cnt}, d);
+    mg_h5_unlock();
     return rc;
-}
-
-int mg_kdata_read_opts(const char *path, const mg_read_opts *o, mg_kdata *d) { return read_any(path, o, 0, 0, d); }
-
-int mg_kdata_read_slices(const char *path, const mg_read_opts *o, long s0, long cnt, mg_kdata *d)
-{
-    return read_any(path, o, s0, cnt > 0 ? cnt : 1, d);
-}
-
-int mg_kdata_probe(const char *path, const mg_read_opts *o, mg_kdata *d)
-{
-    if (mg_has_suffix(path, ".h5") || mg_has_suffix(path, ".hdf5")) return read_any(path, o, 0, -1, d);
-    if (read_any(path, o, 0, 0, d)) return -1; /* a cfl: one slice, read whole */
-    free(d->kspace);
-    d->kspace = NULL;
-    return 0;
-}
-
-int mg_kdata_read(const char *path, mg_kdata *d)
-{
-    const mg_read_opts o = MG_READ_DEFAULTS;
-    return mg_kdata_read_opts(path, &o, d);
 }
 
 /* ---- writing ---- */
@@ -651,24 +545,8 @@ static int write_kdata_locked(const char *path, const mg_kdata *d)
         hsize_t sd[2] = {(hsize_t)S, 2};
         rc |= write_ds(f, "slice_info", H5T_STD_I32LE, H5T_NATIVE_INT32, 2, sd, d->slice_info, 0);
     }
-    /* the ISMRMRD header fastMRI's SliceDataset reads: matrices, fields of
-     * view (1 mm pixels where the data do not say) and the encoded lines */
-    const long rw = d->recon_w > 0 ? d->recon_w : W, rh = d->recon_h > 0 ? d->recon_h : H;
-    const double fw = d->fov_w_mm > 0 ? d->fov_w_mm : (double)W, fh = d->fov_h_mm > 0 ? d->fov_h_mm : (double)H;
-    const long lo = d->acq_hi > d->acq_lo ? d->acq_lo : 0, hi = d->acq_hi > d->acq_lo ? d->acq_hi : H;
     char xml[2048];
-    snprintf(xml, sizeof xml,
-             "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-             "<ismrmrdHeader xmlns=\"http://www.ismrm.org/ISMRMRD\"><encoding>"
-             "<encodedSpace><matrixSize><x>%ld</x><y>%ld</y><z>1</z></matrixSize>"
-             "<fieldOfView_mm><x>%.6g</x><y>%.6g</y><z>1</z></fieldOfView_mm></encodedSpace>"
-             "<reconSpace><matrixSize><x>%ld</x><y>%ld</y><z>1</z></matrixSize>"
-             "<fieldOfView_mm><x>%.6g</x><y>%.6g</y><z>1</z></fieldOfView_mm></reconSpace>"
-             "<encodingLimits><kspace_encoding_step_1><minimum>0</minimum><maximum>%ld</maximum>"
-             "<center>%ld</center></kspace_encoding_step_1></encodingLimits>"
-             "<trajectory>cartesian</trajectory></encoding></ismrmrdHeader>",
-             W, H, fw, fh, rw, rh, fw * (double)rw / (double)W, fh * (double)rh / (double)H, hi - lo - 1,
-             H / 2 - lo);
+    mg_ismrmrd_header_format(d, xml, sizeof xml);
     rc |= write_string(f, "ismrmrd_header", xml);
     rc |= write_attr_utf8(f, "acquisition", "mrgan");
     H5Tclose(ct);
@@ -678,12 +556,11 @@ static int write_kdata_locked(const char *path, const mg_kdata *d)
 
 int mg_kdata_write_h5(const char *path, const mg_kdata *d)
 {
-    pthread_mutex_lock(&h5_lock);
+    mg_h5_lock();
     int rc = write_kdata_locked(path, d);
-    pthread_mutex_unlock(&h5_lock);
+    mg_h5_unlock();
     return rc;
 }
-
 
 static int write_recon_locked(const char *path, const float *mag, long S, long H, long W)
 {
@@ -705,9 +582,9 @@ static int write_recon_locked(const char *path, const float *mag, long S, long H
 
 int mg_h5_write_recon(const char *path, const float *mag, long S, long H, long W)
 {
-    pthread_mutex_lock(&h5_lock);
+    mg_h5_lock();
     int rc = write_recon_locked(path, mag, S, H, W);
-    pthread_mutex_unlock(&h5_lock);
+    mg_h5_unlock();
     return rc;
 }
 

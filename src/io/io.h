@@ -90,6 +90,10 @@ int mg_kdata_read_slices(const char *path, const mg_read_opts *o, long s0, long 
 /* The shape (nslices, coils, h, w after any readout crop), geometry,
  * acquired range, has_sens and mask of a file, without its arrays. */
 int mg_kdata_probe(const char *path, const mg_read_opts *o, mg_kdata *d);
+/* The ISMRMRD header fastMRI's SliceDataset reads, for d (ismrmrd_header.c):
+ * matrices, fields of view (1 mm pixels where d does not say), reconSpace
+ * and the encoded lines. */
+void mg_ismrmrd_header_format(const mg_kdata *d, char *xml, size_t len);
 /* Lines of slice s that were acquired: inside [acq_lo, acq_hi) and not zero
  * in every coil; into acq (H values, 0/1). Returns their count. */
 long mg_kdata_acquired(const mg_kdata *d, long s, float *acq);

@@ -1,7 +1,8 @@
 /* The parts of an ISMRMRD XML header (the `ismrmrd_header` of a fastMRI
  * file, the `/dataset/xml` of raw data) that reconstruction needs: the
  * encoded and reconstructed matrix and field of view, and the limits of
- * kspace_encoding_step_1 (docs/formats.md, "ISMRMRD header").
+ * kspace_encoding_step_1 (docs/formats.md, "ISMRMRD header"); read, and
+ * written for the files mrgan writes.
  *
  * A small path reader, not a general XML parser: it finds an element by its
  * chain of names (namespace prefixes ignored) and reads a number from its
@@ -109,4 +110,24 @@ int mg_ismrmrd_acquired_range(const mg_ismrmrd_hdr *h, long n, long *lo, long *h
     *lo = left;
     *hi = right;
     return left > 0 || right < n;
+}
+
+void mg_ismrmrd_header_format(const mg_kdata *d, char *xml, size_t len)
+{
+    const long H = d->h, W = d->w;
+    const long rw = d->recon_w > 0 ? d->recon_w : W, rh = d->recon_h > 0 ? d->recon_h : H;
+    const double fw = d->fov_w_mm > 0 ? d->fov_w_mm : (double)W, fh = d->fov_h_mm > 0 ? d->fov_h_mm : (double)H;
+    const long lo = d->acq_hi > d->acq_lo ? d->acq_lo : 0, hi = d->acq_hi > d->acq_lo ? d->acq_hi : H;
+    snprintf(xml, len,
+             "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+             "<ismrmrdHeader xmlns=\"http://www.ismrm.org/ISMRMRD\"><encoding>"
+             "<encodedSpace><matrixSize><x>%ld</x><y>%ld</y><z>1</z></matrixSize>"
+             "<fieldOfView_mm><x>%.6g</x><y>%.6g</y><z>1</z></fieldOfView_mm></encodedSpace>"
+             "<reconSpace><matrixSize><x>%ld</x><y>%ld</y><z>1</z></matrixSize>"
+             "<fieldOfView_mm><x>%.6g</x><y>%.6g</y><z>1</z></fieldOfView_mm></reconSpace>"
+             "<encodingLimits><kspace_encoding_step_1><minimum>0</minimum><maximum>%ld</maximum>"
+             "<center>%ld</center></kspace_encoding_step_1></encodingLimits>"
+             "<trajectory>cartesian</trajectory></encoding></ismrmrdHeader>",
+             W, H, fw, fh, rw, rh, fw * (double)rw / (double)W, fh * (double)rh / (double)H, hi - lo - 1,
+             H / 2 - lo);
 }
