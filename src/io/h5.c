@@ -491,6 +491,20 @@ static int write_attr_utf8(hid_t f, const char *name, const char *v)
     return rc;
 }
 
+/* Open a new HDF5 file under a temporary name beside path; h5_finish
+ * renames it over path once everything is written. */
+static hid_t h5_create(const char *path, char **tmp)
+{
+    h5_quiet();
+    *tmp = mg_tmp_path(path);
+    hid_t f = H5Fcreate(*tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) {
+        mg_set_error("%s: cannot create HDF5 file", path);
+        free(*tmp);
+    }
+    return f;
+}
+
 /* close a file written under `tmp`; on success rename it to `path` */
 static int h5_finish(hid_t f, char *tmp, const char *path, int rc)
 {
@@ -500,14 +514,10 @@ static int h5_finish(hid_t f, char *tmp, const char *path, int rc)
 
 static int write_kdata_locked(const char *path, const mg_kdata *d)
 {
-    h5_quiet();
-    char *tmp = mg_tmp_path(path);
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) {
-        mg_set_error("%s: cannot create HDF5 file", path);
-        free(tmp);
+    char *tmp;
+    hid_t f = h5_create(path, &tmp);
+    if (f < 0)
         return -1;
-    }
     const long S = d->nslices, C = d->coils, H = d->h, W = d->w;
     const long n = S * C * H * W;
     int rc = 0;
@@ -564,14 +574,10 @@ int mg_kdata_write_h5(const char *path, const mg_kdata *d)
 
 static int write_recon_locked(const char *path, const float *mag, long S, long H, long W)
 {
-    h5_quiet();
-    char *tmp = mg_tmp_path(path);
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) {
-        mg_set_error("%s: cannot create HDF5 file", path);
-        free(tmp);
+    char *tmp;
+    hid_t f = h5_create(path, &tmp);
+    if (f < 0)
         return -1;
-    }
     float *buf = mg_malloc_array((size_t)(S * H * W), sizeof(float));
     transpose_planes(mag, buf, S, H, W, sizeof(float));
     hsize_t rd[3] = {(hsize_t)S, (hsize_t)W, (hsize_t)H};
