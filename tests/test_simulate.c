@@ -1,5 +1,7 @@
 /* Simulation pieces: Fourier resampling against a direct band-limited
- * interpolation, the random phase breaks Hermitian symmetry, noise level. */
+ * interpolation, the random phase breaks Hermitian symmetry, noise level;
+ * the scanner-like pieces: a loop's field against the closed form, array
+ * maps, random fields and smoothing, tone curves, correlated noise. */
 #include "testutil.h"
 #include "fft/fft.h"
 #include "mri/mri.h"
@@ -72,12 +74,155 @@ static void test_noise_level(void **state)
     free(k);
 }
 
+/* On its axis a circular loop's field is 2 pi a^2 / (a^2 + d^2)^(3/2) along
+ * its normal (the closed form, without mu0 I / 4 pi); off the axis the
+ * field far away falls as a dipole's, 1/r^3 */
+static void test_loop_field_closed_form(void **state)
+{
+    (void)state;
+    const double c[3] = {10, -5, 3}, n[3] = {0.6, 0.8, 0}, a = 40;
+    for (double d = 0; d < 200; d += 25) {
+        double r[3] = {c[0] + d * 0.6, c[1] + d * 0.8, c[2]}, B[3];
+        mg_loop_field(c, n, a, r, B);
+        double ref = 2 * M_PI * a * a / pow(a * a + d * d, 1.5);
+        double along = B[0] * 0.6 + B[1] * 0.8;
+        if (fabs(along - ref) > 1e-3 * ref) fail_msg("d = %g: %g vs %g", d, along, ref);
+        if (fabs(B[2]) > 1e-9 * ref || fabs(B[0] * 0.8 - B[1] * 0.6) > 1e-6 * ref) fail_msg("d = %g: off-axis part", d);
+    }
+    /* dipole limit in the loop's plane: B = -m / r^3 with m = pi a^2 n */
+    double r[3] = {c[0], c[1], c[2] + 4000}, B[3];
+    mg_loop_field(c, n, a, r, B);
+    double ref = -M_PI * a * a / pow(4000, 3);
+    assert_true(fabs((B[0] * 0.6 + B[1] * 0.8) - ref) < 1e-3 * fabs(ref));
+}
+
+/* array maps: unit root-sum-of-squares, each coil strongest on its own side */
+static void test_coil_array_maps(void **state)
+{
+    (void)state;
+    const long H = 48, W = 64, C = 12, n = H * W;
+    mg_rng r;
+    mg_rng_seed(&r, 5);
+    mg_coil_array arr;
+    mg_coil_array_random(&arr, C, 80.0, &r);
+    assert_int_equal(arr.C, C);
+    cfloat *s = mg_malloc_array((size_t)(C * n), sizeof(cfloat));
+    mg_coil_array_maps(&arr, s, H, W, 3.0, 3.0, 0.0);
+    for (long i = 0; i < n; i++) {
+        double a = 0;
+        for (long k = 0; k < C; k++) a += pow(cabsf(s[k * n + i]), 2);
+        if (fabs(a - 1) > 1e-5) fail_msg("pixel %ld: sum |s|^2 = %g", i, a);
+    }
+    for (long k = 0; k < C; k++) {
+        /* the pixel nearest the coil (inside the field) has more of coil k
+         * than the pixel on the far side */
+        double ux = arr.loop[k].centre[0], uy = arr.loop[k].centre[1], u = hypot(ux, uy);
+        long xn = W / 2 + lround(0.9 * (W / 2 - 1) * ux / u * fmin(1.0, (double)H / W)), yn = H / 2 + lround(0.9 * (H / 2 - 1) * uy / u);
+        long xf = W - xn, yf = H - yn;
+        if (!(cabsf(s[k * n + yn * W + xn]) > 2 * cabsf(s[k * n + yf * W + xf]))) fail_msg("coil %ld not near its side", k);
+    }
+    free(s);
+}
+
+/* random field: mean 0, std 1, its power beyond 4 kc cycles per field of
+ * view negligible; Gaussian smoothing of a point equals the sampled
+ * Gaussian (closed form) */
+static void test_random_field_and_smoothing(void **state)
+{
+    (void)state;
+    const long H = 64, W = 48, n = H * W;
+    float *f = mg_malloc_array((size_t)n, sizeof(float));
+    mg_rng r;
+    mg_rng_seed(&r, 6);
+    mg_random_field(f, H, W, 3.0, &r);
+    double m = 0, v = 0;
+    for (long i = 0; i < n; i++) m += f[i];
+    for (long i = 0; i < n; i++) v += pow(f[i] - m / n, 2);
+    assert_true(fabs(m / n) < 1e-5 && fabs(v / n - 1) < 1e-4);
+    cfloat *k = mg_malloc_array((size_t)n, sizeof(cfloat));
+    for (long i = 0; i < n; i++) k[i] = f[i];
+    mg_fft2c(k, 1, H, W, MG_FFT_FORWARD);
+    double hi = 0, all = 0;
+    for (long y = 0; y < H; y++)
+        for (long x = 0; x < W; x++) {
+            double e = pow(cabsf(k[y * W + x]), 2), kk = hypot((double)(y - H / 2), (double)(x - W / 2));
+            all += e;
+            if (kk > 12.0) hi += e;
+        }
+    assert_true(hi / all < 1e-6);
+    for (long i = 0; i < n; i++) f[i] = 0;
+    f[20 * W + 30] = 1;
+    const double sg = 2.0;
+    mg_gaussian_smooth(f, H, W, sg);
+    for (long y = 0; y < H; y++)
+        for (long x = 0; x < W; x++) {
+            double ref = exp(-((y - 20) * (y - 20) + (x - 30) * (x - 30)) / (2 * sg * sg)) / (2 * M_PI * sg * sg);
+            if (fabs(f[y * W + x] - ref) > 1e-6) fail_msg("(%ld,%ld): %g vs %g", y, x, (double)f[y * W + x], ref);
+        }
+    free(f);
+    free(k);
+}
+
+static void test_tone_curve(void **state)
+{
+    (void)state;
+    mg_rng r;
+    mg_rng_seed(&r, 7);
+    for (int t = 0; t < 100; t++) {
+        float k[MG_TONE_KNOTS];
+        mg_tone_curve_random(k, &r);
+        assert_true(k[0] == 0.0f && k[MG_TONE_KNOTS - 1] == 1.0f);
+        float prev = -1;
+        for (int i = 0; i <= 200; i++) {
+            float y = mg_tone_apply(k, (float)i / 200.0f);
+            if (!(y > prev)) fail_msg("curve %d not increasing at %d", t, i);
+            prev = y;
+        }
+        assert_true(mg_tone_apply(k, -1.0f) == 0.0f && mg_tone_apply(k, 2.0f) == 1.0f);
+        /* linear between knots */
+        float mid = mg_tone_apply(k, 0.5f / (MG_TONE_KNOTS - 1));
+        assert_true(fabsf(mid - 0.5f * (k[0] + k[1])) < 1e-6f);
+    }
+}
+
+/* correlated noise: the sample covariance of sigma A z is sigma^2 A A^H */
+static void test_noise_covariance(void **state)
+{
+    (void)state;
+    const long C = 4, n = 200000;
+    cfloat A[16];
+    mg_rng r;
+    mg_rng_seed(&r, 8);
+    mg_noise_mixing_random(A, C, 0.6, &r);
+    double tr = 0;
+    for (long i = 0; i < C * C; i++) tr += pow(cabsf(A[i]), 2);
+    assert_true(fabs(tr - C) < 1e-4);
+    cfloat *k = mg_calloc((size_t)(C * n), sizeof(cfloat));
+    const double sg = 0.1;
+    mg_kspace_add_noise(k, C, n, sg, A, &r);
+    for (long a = 0; a < C; a++)
+        for (long b = 0; b < C; b++) {
+            double complex cov = 0, ref = 0;
+            for (long i = 0; i < n; i++) cov += k[a * n + i] * conj(k[b * n + i]);
+            cov /= (double)n;
+            for (long d = 0; d < C; d++) ref += 2 * sg * sg * A[a * C + d] * conj(A[b * C + d]);
+            /* sampling error of a covariance of n samples: about 2 sg^2 / sqrt(n) */
+            if (cabs(cov - ref) > 6 * 2 * sg * sg / sqrt((double)n)) fail_msg("cov(%ld,%ld) off", a, b);
+        }
+    free(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resample_bandlimited),
         cmocka_unit_test(test_phase_breaks_symmetry),
         cmocka_unit_test(test_noise_level),
+        cmocka_unit_test(test_loop_field_closed_form),
+        cmocka_unit_test(test_coil_array_maps),
+        cmocka_unit_test(test_random_field_and_smoothing),
+        cmocka_unit_test(test_tone_curve),
+        cmocka_unit_test(test_noise_covariance),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     mg_fft_cleanup();

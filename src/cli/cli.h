@@ -115,5 +115,8 @@ int cli_gpu_device(const char *cmd, const char *arg);
 /* DCI-Net inference of m on CUDA device dev (after mg_method_load); exits
  * with a message when there is no device or the backend was not built */
 void cli_method_use_gpu(const char *cmd, mg_method *m, int dev);
+/* one warning line when a DCI-Net's input (C coils, H x W, acceleration;
+ * 0: unknown) is far outside its training data (mg_domain_check) */
+void cli_domain_warn(const char *cmd, const mg_method *m, const char *path, long C, long H, long W, double accel);
 
 #endif

@@ -258,6 +258,7 @@ int cmd_eval(int argc, char **argv)
     mg_eval_row er[MAX_METHODS];
     char arc_note[256] = "";
     for (int r = 0; r < nr; r++) {
+        cli_domain_warn(cmd, &rows[r], in.path, C, H, W, in.mo.accel);
         mg_method_open(&rows[r], C, H, W, in.path);
         rows[r].sets = in.maps;
         if (mg_eval_method(&ev, &rows[r], &er[r], img)) cli_fail_lib(cmd);

@@ -16,7 +16,8 @@ static const char *help_head =
     "KSPACE and OUT as for 'mrgan zerofill'. Each slice is scaled by the 99th\n"
     "percentile of its zero-filled magnitude, as in training.\n"
     "\n"
-    "  --model CKPT         checkpoint (required)\n"
+    "  --model CKPT         checkpoint (required); a shipped model by name: mse,\n"
+    "                       cwgan-agb (models/README.md)\n"
     "  --gpu[=N]            run the network on CUDA device N (default 0; builds with\n"
     "                       the GPU backend, docs/gpu.md)\n";
 
@@ -49,6 +50,7 @@ int cmd_recon(int argc, char **argv)
     if (mg_method_load(&r, model)) cli_fail_lib(cmd);
     if (gpu >= 0) cli_method_use_gpu(cmd, &r, gpu);
     cli_inputs_open(&in, argv[optind]);
+    cli_domain_warn(cmd, &r, in.path, in.d.coils, in.d.h, in.d.w, in.mo.accel);
     mg_method_open(&r, in.d.coils, in.d.h, in.d.w, in.path);
     r.sets = in.maps;
     if (in.maps > 1 && !quiet) fprintf(stderr, "recon: note: DCI-Net's data consistency uses map set 1 of %ld\n", in.maps);

@@ -127,3 +127,10 @@ void cli_method_use_gpu(const char *cmd, mg_method *m, int dev)
     m->eng.release(&m->eng);
     if (mg_engine_gpu(&m->eng, &m->net)) cli_fail_lib(cmd);
 }
+
+void cli_domain_warn(const char *cmd, const mg_method *m, const char *path, long C, long H, long W, double accel)
+{
+    char why[320];
+    if (m->kind == MG_M_DCINET && mg_domain_check(&m->domain, C, H, W, accel, why, sizeof why))
+        fprintf(stderr, "%s: warning: %s is far outside what model %s was trained on: %s\n", cmd, path, m->name, why);
+}

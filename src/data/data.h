@@ -29,6 +29,34 @@ void mg_simulate_defaults(mg_simulate_opts *o);
  * split. 0, or -1 with an error naming the file. */
 int mg_simulate_dataset(const mg_simulate_opts *o, const char *outdir, long counts[3]);
 
+/* ---- the scanner-like simulated data set (simulate_scanner.c) ----
+ * Volumes split by volume (subject): inputs[s] lists NIfTI files or
+ * directories of them for train, val, test. Each volume gives `slices`
+ * planes (of the orientations whose voxels are near the finest), acquired
+ * with random protocols (a readout length from matrices, a field of view
+ * 1.05-1.3 x the head along the readout and 1.05-1.35 x along the phase
+ * encoding, or 0.75-0.92 x (wrapped) with probability wrap, both readout
+ * directions, mirrored or not; a loop-coil array of a coil count from coils;
+ * correlated noise of std log-uniform in [noise_lo, noise_hi]; a tone curve)
+ * and per slice a bias field and a phase of several scales. */
+typedef struct {
+    const char *const *inputs[3];
+    long ninputs[3];
+    long matrices[8], nmatrices;  /* readout lengths (192, 224, 256) */
+    long coils[8], ncoils;        /* coil counts (8, 12, 16) */
+    double noise_lo, noise_hi;    /* (0.003, 0.02) relative to the volume's 99.5th percentile */
+    long slices;                  /* planes per volume (24) */
+    long protocols;               /* series per volume (2; at least one per orientation) */
+    double wrap;                  /* probability of a field of view smaller than the head (0.1) */
+    uint64_t seed;
+    int maps;                     /* as mg_simulate_opts (wrapped series: none stored unless estimated) */
+    int quiet;
+} mg_scanner_opts;
+void mg_scanner_defaults(mg_scanner_opts *o);
+/* OUTDIR/SPLIT/NAME_pK.h5 (one series each) and OUTDIR/simulate.json;
+ * counts: slices per split. 0, or -1 with an error naming the file. */
+int mg_simulate_scanner(const mg_scanner_opts *o, const char *outdir, long counts[3]);
+
 /* ---- data sets as researchers hold them (dataset.c) ----
  * A split is found under a directory as DIR/SPLIT.h5 (mrgan simulate),
  * DIR/SPLIT.txt (a list of files, one per line, relative to DIR),

@@ -1,6 +1,6 @@
 /* The simulated data set (data.h; docs/data.md): a brain volume becomes
  * multi-coil k-space split by slice blocks into train, val and test files. */
-#include "data.h"
+#include "data_internal.h"
 #include "../fft/fft.h"
 #include "../mri/mri.h"
 
@@ -21,29 +21,6 @@ static int block_role(long j)
 {
     static const int cycle[10] = {0, 0, 1, 0, 0, 2, 0, 0, 0, 2};
     return cycle[j % 10];
-}
-
-typedef struct { long rows, cols, count; } plane_geom;
-
-static plane_geom geom(const mg_volume *v, int o)
-{
-    if (o == 0) return (plane_geom){v->ny, v->nx, v->nz};
-    if (o == 1) return (plane_geom){v->nz, v->nx, v->ny};
-    return (plane_geom){v->nz, v->ny, v->nx};
-}
-
-/* Extract slice `idx` of orientation o, superior / anterior up. */
-static void extract(const mg_volume *v, int o, long idx, float *out)
-{
-    plane_geom g = geom(v, o);
-    for (long r = 0; r < g.rows; r++)
-        for (long c = 0; c < g.cols; c++) {
-            long x, y, z;
-            if (o == 0) { x = c; y = g.rows - 1 - r; z = idx; }
-            else if (o == 1) { x = c; y = idx; z = g.rows - 1 - r; }
-            else { x = idx; y = c; z = g.rows - 1 - r; }
-            out[r * g.cols + c] = v->data[(z * v->ny + y) * v->nx + x];
-        }
 }
 
 typedef struct { long n; int *orient; long *index; } slice_list;
@@ -115,8 +92,8 @@ static int write_split(const char *path, const mg_volume *v, const slice_list *l
     cfloat *coil = mg_malloc_array((size_t)(C * n), sizeof(cfloat));
     for (long s = 0; s < l->n; s++) {
         int o = l->orient[s];
-        plane_geom g = geom(v, o);
-        extract(v, o, l->index[s], plane);
+        mg_plane_geom g = mg_plane_geom_of(v, o);
+        mg_plane_extract(v, o, l->index[s], plane);
         memset(square, 0, sizeof(float) * (size_t)(F * F));
         /* the plane's rows (superior / anterior first) along W, the readout,
          * so that images show upright as bart toimg and fastMRI show them
@@ -200,27 +177,11 @@ int mg_simulate_dataset(const mg_simulate_opts *o, const char *outdir, long coun
     }
 
     /* choose slices: usable = head fraction >= 30% of the orientation's peak */
-    long F = v.nx > v.ny ? v.nx : v.ny;
-    if (v.nz > F) F = v.nz;
-    float *plane = mg_malloc_array((size_t)(F * F), sizeof(float));
     for (int o = 0; o < 3; o++) {
         if (!use[o]) continue;
-        plane_geom g = geom(&v, o);
-        double *frac = mg_malloc_array((size_t)g.count, sizeof(double));
-        double best = 0;
-        for (long i = 0; i < g.count; i++) {
-            extract(&v, o, i, plane);
-            long k = 0;
-            for (long p = 0; p < g.rows * g.cols; p++) k += plane[p] > 0.1f * vmax;
-            frac[i] = (double)k / (double)(g.rows * g.cols);
-            if (frac[i] > best) best = frac[i];
-        }
-        long first = -1, last = -1;
-        for (long i = 0; i < g.count; i++)
-            if (frac[i] >= 0.3 * best) {
-                if (first < 0) first = i;
-                last = i;
-            }
+        mg_plane_geom g = mg_plane_geom_of(&v, o);
+        long first, last;
+        mg_plane_usable(&v, o, 0.1f * vmax, &first, &last);
         long nchosen = 0, *chosen = mg_malloc_array((size_t)g.count, sizeof(long));
         for (long i = first; i >= 0 && i <= last; i += stride) chosen[nchosen++] = i;
         int *role = mg_malloc_array((size_t)(nchosen ? nchosen : 1), sizeof(int));
@@ -234,11 +195,9 @@ int mg_simulate_dataset(const mg_simulate_opts *o, const char *outdir, long coun
         }
         for (long j = 0; j < nchosen; j++)
             if (role[j] != SPLIT_DROP) list_push(&lists[role[j]], o, chosen[j]);
-        free(frac);
         free(chosen);
         free(role);
     }
-    free(plane);
     long total = lists[0].n + lists[1].n + lists[2].n;
     for (int s = 0; s < 3; s++)
         if (lists[s].n == 0) {

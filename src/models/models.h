@@ -128,4 +128,28 @@ void mg_engine_cpu(mg_engine *e, mg_dcinet *net);
 void mg_c2planes(const cfloat *z, float *p, long hw);
 void mg_planes2c(const float *p, cfloat *z, long hw);
 
+/* ---- a model's domain (domain.c): the training data's matrix sizes
+ * (phase-encode lines and readout, min and max), coil counts, acceleration
+ * and contrasts, kept in the checkpoint's config as "domain" ---- */
+typedef struct {
+    long lines[2], readout[2], coils[2];
+    double accel;
+    char contrasts[96]; /* comma list, or "" when unknown */
+    int valid;
+} mg_domain;
+char *mg_domain_json(const mg_domain *d); /* caller frees (free) */
+/* from a checkpoint's config JSON; -1 (d->valid 0) when it has none */
+int mg_domain_parse(const char *config_json, mg_domain *d);
+/* 1 and a reason in msg when an input (C coils, H x W, acceleration accel;
+ * 0: unknown) falls far outside the domain; 0 otherwise */
+int mg_domain_check(const mg_domain *d, long C, long H, long W, double accel, char *msg, size_t len);
+
+/* ---- shipped models by name (shipped.c) ---- */
+/* the directory of the shipped models: $MRGAN_MODELS, else the source
+ * tree's models/ */
+const char *mg_models_dir(void);
+/* arg when it exists as a path; else DIR/arg.safetensors for a plain name
+ * that is shipped; else NULL with an error. Caller frees. */
+char *mg_model_resolve(const char *arg);
+
 #endif

@@ -155,4 +155,44 @@ void mg_simulate_kspace(const cfloat *img, const cfloat *sens, long C, long H, l
  * view); the result is real. Intensities are preserved. */
 void mg_resample_fourier(const float *in, long h, long w, float *out, long H, long W);
 
+/* ---- scanner-like simulation pieces (docs/data.md "Looking like scanner data") ---- */
+/* The field of a circular current loop (centre c, normal n, radius a; mm)
+ * at r by the law of Biot and Savart, without mu0 I / (4 pi): on the axis it
+ * is 2 pi a^2 / (a^2 + d^2)^(3/2) along n. Numerical (48 arcs). */
+void mg_loop_field(const double c[3], const double n[3], double a, const double r[3], double B[3]);
+/* A receive array of loop coils on a cylinder around the head (coil_array.c):
+ * rings of at most 8 loops along z (B0), the cylinder 1.12-1.32 x the head
+ * radius, loops jittered in angle, radius, height and size, the axis tilted
+ * up to 0.15 rad, the whole array rotated at random. */
+#define MG_MAX_ARRAY_COILS 64
+typedef struct { double centre[3], normal[3], radius; } mg_coil_loop;
+typedef struct { long C; mg_coil_loop loop[MG_MAX_ARRAY_COILS]; } mg_coil_array;
+void mg_coil_array_random(mg_coil_array *arr, long C, double head_radius_mm, mg_rng *rng);
+/* Its receive sensitivities Bx - i By in the plane z = z_mm (image centre on
+ * the axis; pixels px_h_mm x px_w_mm), normalised to sum_c |s_c|^2 = 1. */
+void mg_coil_array_maps(const mg_coil_array *arr, cfloat *sens, long H, long W, double px_h_mm, double px_w_mm,
+                        double z_mm);
+/* A smooth random field (random_field.c): white complex Gaussian noise
+ * through the envelope exp(-|k|^2 / (2 kc^2)) (k in cycles per field of
+ * view), its real part, mean 0 and standard deviation 1. */
+void mg_random_field(float *out, long H, long W, double kc, mg_rng *rng);
+/* Gaussian smoothing (std sigma pixels, periodic), in place */
+void mg_gaussian_smooth(float *img, long H, long W, double sigma_px);
+/* A random monotone tone curve (contrast.c): values at MG_TONE_KNOTS
+ * equally spaced points of [0, 1], from 0 to 1, strictly increasing. */
+#define MG_TONE_KNOTS 7
+void mg_tone_curve_random(float knots[MG_TONE_KNOTS], mg_rng *rng);
+/* the curve at x (clipped to [0, 1]), linear between knots */
+float mg_tone_apply(const float knots[MG_TONE_KNOTS], float x);
+/* Coil noise mixing A (C x C, row-major): noise A z with z white has the
+ * covariance A A^H: I + corr x a complex Gaussian matrix / sqrt(C), rows
+ * scaled by coil gains in [0.8, 1.25], then scaled so trace(A A^H) = C. */
+void mg_noise_mixing_random(cfloat *A, long C, double corr, mg_rng *rng);
+/* mg_simulate_kspace with correlated coil noise sigma A z (A NULL: white) */
+void mg_simulate_kspace_mixed(const cfloat *img, const cfloat *sens, long C, long H, long W, double sigma,
+                              const cfloat *A, mg_rng *rng, cfloat *ksp);
+/* k-space (C x n) += sigma A z, z white complex Gaussian (A NULL: I); at
+ * most MG_MAX_ARRAY_COILS coils with A */
+void mg_kspace_add_noise(cfloat *ksp, long C, long n, double sigma, const cfloat *A, mg_rng *rng);
+
 #endif

@@ -52,15 +52,54 @@ void mg_random_phase(cfloat *img, long H, long W, double amp, mg_rng *rng)
 void mg_simulate_kspace(const cfloat *img, const cfloat *sens, long C, long H, long W,
                         double sigma, mg_rng *rng, cfloat *ksp)
 {
+    mg_simulate_kspace_mixed(img, sens, C, H, W, sigma, NULL, rng, ksp);
+}
+
+void mg_simulate_kspace_mixed(const cfloat *img, const cfloat *sens, long C, long H, long W, double sigma,
+                              const cfloat *A, mg_rng *rng, cfloat *ksp)
+{
     mg_sens_apply(img, sens, ksp, C, H, W);
     mg_fft2c(ksp, C, H, W, MG_FFT_FORWARD);
-    if (sigma > 0) {
-        const long n = C * H * W;
-        for (long i = 0; i < n; i++) {
+    mg_kspace_add_noise(ksp, C, H * W, sigma, A, rng);
+}
+
+void mg_kspace_add_noise(cfloat *ksp, long C, long n, double sigma, const cfloat *A, mg_rng *rng)
+{
+    if (!(sigma > 0)) return;
+    if (!A) {
+        for (long i = 0; i < C * n; i++) {
             double re = sigma * mg_rng_normal(rng), im = sigma * mg_rng_normal(rng);
             ksp[i] += (float)re + I * (float)im;
         }
+        return;
     }
+    cfloat z[MG_MAX_ARRAY_COILS];
+    for (long i = 0; i < n; i++) {
+        for (long c = 0; c < C; c++) z[c] = (float)mg_rng_normal(rng) + I * (float)mg_rng_normal(rng);
+        for (long c = 0; c < C; c++) {
+            cfloat acc = 0;
+            for (long d = 0; d < C; d++) acc += A[c * C + d] * z[d];
+            ksp[c * n + i] += (float)sigma * acc;
+        }
+    }
+}
+
+void mg_noise_mixing_random(cfloat *A, long C, double corr, mg_rng *rng)
+{
+    const double g = corr / sqrt((double)C);
+    for (long c = 0; c < C; c++)
+        for (long d = 0; d < C; d++)
+            A[c * C + d] = (float)(g * mg_rng_normal(rng)) + I * (float)(g * mg_rng_normal(rng)) + (c == d ? 1.0f : 0.0f);
+    double tr = 0;
+    for (long c = 0; c < C; c++) {
+        double gain = exp(log(0.8) + (log(1.25) - log(0.8)) * mg_rng_uniform(rng));
+        for (long d = 0; d < C; d++) {
+            A[c * C + d] *= (float)gain;
+            tr += pow(cabsf(A[c * C + d]), 2);
+        }
+    }
+    const float s = (float)sqrt((double)C / tr);
+    for (long i = 0; i < C * C; i++) A[i] *= s;
 }
 
 void mg_resample_fourier(const float *in, long h, long w, float *out, long H, long W)

@@ -18,7 +18,17 @@ void mg_method_init(mg_method *m, int kind, const char *name)
 
 int mg_method_load(mg_method *m, const char *ckpt)
 {
-    if (mg_dcinet_load(ckpt, &m->net)) return -1;
+    char *path = mg_model_resolve(ckpt);
+    if (!path) return -1;
+    mg_st_file f;
+    int rc = mg_st_read(path, &f);
+    if (!rc) {
+        rc = mg_dcinet_load_from(&f, path, &m->net, 0);
+        mg_domain_parse(mg_st_meta(&f, "config"), &m->domain); /* none in older checkpoints */
+        mg_st_free(&f);
+    }
+    free(path);
+    if (rc) return -1;
     mg_engine_cpu(&m->eng, &m->net);
     return 0;
 }

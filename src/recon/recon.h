@@ -113,6 +113,7 @@ typedef struct {
     long empty;
     cfloat *kf;
     mg_dcinet net;        /* DCI-Net, run by eng (the CPU unless set otherwise) */
+    mg_domain domain;     /* what it was trained on (domain.valid 0: not recorded) */
     mg_engine eng;
     cfloat *ku, *work;
     float *out;
