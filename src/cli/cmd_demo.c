@@ -13,8 +13,10 @@ static const char *help =
     "  1. mrgan simulate DIR/data    Colin27 T1 (Debian mricron-data) -> multi-coil\n"
     "                                k-space, fastMRI-layout train/val/test.h5\n"
     "  2. mrgan train DIR/run        the small DCI-Net (5I-5G-16K), MSE, --epochs\n"
-    "  3. mrgan eval DIR/run/eval    zero-filled, CS-wavelet, CS-TV, ARC and the\n"
-    "                                trained DCI-Net on the test split at R = 4\n"
+    "  3. mrgan eval DIR/run/eval    zero-filled, CS-wavelet, CS-TV, ARC, the\n"
+    "                                trained DCI-Net and the shipped models (mse,\n"
+    "                                cwgan-agb: models/README.md, rows shipped-NAME)\n"
+    "                                on the test split at R = 4\n"
     "  4. mrgan report DIR/run       DIR/run/report/index.html\n"
     "and prints the table (also DIR/table.md) and where the report is. A step\n"
     "already done is reused: the data are kept, training resumes.\n"
@@ -111,7 +113,21 @@ int cmd_demo(int argc, char **argv)
            mg_now() - t0);
     fflush(stdout);
     {
-        const char *a[] = {"eval", "--center", center, "--model", model, test, evald, NULL};
+        /* the shipped models next to the demo's own (docs/models.md) */
+        static const char *shipped[2] = {"mse", "cwgan-agb"};
+        char sm[2][1200];
+        const char *a[16] = {"eval", "--center", center, "--model", model};
+        int na = 5;
+        for (int i = 0; i < 2; i++) {
+            snprintf(sm[i], sizeof sm[i], "%s/%s.safetensors", mg_models_dir(), shipped[i]);
+            if (!exists(sm[i])) continue;
+            snprintf(sm[i], sizeof sm[i], "shipped-%s=%s/%s.safetensors", shipped[i], mg_models_dir(), shipped[i]);
+            a[na++] = "--model";
+            a[na++] = sm[i];
+        }
+        a[na++] = test;
+        a[na++] = evald;
+        a[na] = NULL;
         if (run(cmd_eval, a)) return 1;
     }
     char src[1200];

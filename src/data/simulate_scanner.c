@@ -330,9 +330,19 @@ static void json_protocol(cJSON *arr, const char *file, const protocol *p, long 
 }
 
 /* one volume: its slices, protocols and files */
-static int simulate_volume(const mg_scanner_opts *o, const char *outdir, const vol_entry *e, long vi, cJSON *jvols,
+/* FNV-1a of the volume's name: a volume's draws depend on the seed and its
+ * name only, not on which other volumes are in the data set */
+static uint64_t name_key(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static int simulate_volume(const mg_scanner_opts *o, const char *outdir, const vol_entry *e, cJSON *jvols,
                            mg_progress *pr, long *done, long *count)
 {
+    const uint64_t vkey = name_key(e->name);
     mg_volume v;
     if (mg_nifti_read(e->path, &v)) return -1;
     int rc = -1;
@@ -393,7 +403,7 @@ static int simulate_volume(const mg_scanner_opts *o, const char *outdir, const v
         for (long q = 0; q < per; q++, pk++) {
             long s0 = a + (b - a) * q / per, s1 = a + (b - a) * (q + 1) / per;
             mg_rng r;
-            mg_rng_seed(&r, mg_seed_mix(o->seed, 1000003u * (uint64_t)(vi + 1), (uint64_t)pk));
+            mg_rng_seed(&r, mg_seed_mix(o->seed, 1000003u * vkey, (uint64_t)pk));
             protocol *p = mg_malloc(sizeof *p);
             make_protocol(p, o, &geoms[orient[s0]], boxes[orient[s0]], &r);
             char file[512], *dir = mg_path_join(outdir, split_names[e->split]);
@@ -402,7 +412,7 @@ static int simulate_volume(const mg_scanner_opts *o, const char *outdir, const v
             int bad = mkdir(dir, 0755) && errno != EEXIST;
             if (bad) mg_set_error("%s: cannot create directory: %s", dir, strerror(errno));
             else bad = write_series(path, &v, orient + s0, index + s0, s1 - s0, geoms, boxes, vnorm, p,
-                                    mg_seed_mix(o->seed, (uint64_t)(vi + 1), (uint64_t)pk), o->maps, pr, done);
+                                    mg_seed_mix(o->seed, vkey, (uint64_t)pk), o->maps, pr, done);
             if (!bad) json_protocol(jvols, file, p, s1 - s0);
             free(dir), free(path), free(p);
             if (bad) goto out;
@@ -458,7 +468,7 @@ int mg_simulate_scanner(const mg_scanner_opts *o, const char *outdir, long count
         cJSON_AddStringToObject(jv, "volume", vols[i].path);
         cJSON *jp = cJSON_AddArrayToObject(jv, "series");
         cJSON_AddItemToArray(splits[vols[i].split], jv);
-        if (simulate_volume(o, outdir, &vols[i], i, jp, &pr, &done, &counts[vols[i].split])) goto out;
+        if (simulate_volume(o, outdir, &vols[i], jp, &pr, &done, &counts[vols[i].split])) goto out;
     }
     mg_progress_end(&pr);
     cJSON_AddStringToObject(root, "look", "scanner");
