@@ -122,6 +122,22 @@ grep -q "ignoring --blocks" "$T/err" || fail "resume did not name the ignored op
 grep -q -- "--lr 0.0001 from here on" "$T/err" || fail "resume did not take --lr: $(cat "$T/err")"
 grep -Eq '"lr":[[:space:]]*(0.0001|9.9999997[0-9]*e-05)' "$T/run/config.json" || fail "config.json lr: $(grep lr "$T/run/config.json")"
 n=$((n+1)); echo "ok: --resume --lr 0.0001 taken, --blocks ignored with a note"
+# --precision bf16: kept in the run (resume continues in bf16), trains to a
+# finite loss; on a CPU without bf16 a one-line note and fp32
+"$MRGAN" train -q --precision bf16 --data "$T/d" --blocks 2 --growth 1 --kernels 20 --center 8 --epochs 1 \
+    "$T/bf" 2>"$T/err" >/dev/null || fail "train --precision bf16: $(cat "$T/err")"
+grep -Eq '"precision":[[:space:]]*1' "$T/bf/config.json" || fail "precision not recorded"
+if "$FIX" bf16 2>/dev/null; then
+    [ ! -s "$T/err" ] || fail "bf16 CPU, yet: $(cat "$T/err")"
+    "$MRGAN" train -q --resume --data "$T/d" --epochs 2 "$T/bf" 2>"$T/err" >/dev/null || fail "resume bf16: $(cat "$T/err")"
+    loss=$(awk -F, '$1 == "epoch" && $2 == 2 { print $4 }' "$T/bf/metrics.csv")
+    awk -v l="$loss" 'BEGIN { exit !(l > 0 && l < 1) }' || fail "bf16 epoch-2 loss '$loss'"
+    n=$((n+1)); echo "ok: train --precision bf16 recorded, resumed, finite loss $loss"
+else
+    grep -q "note: this CPU has neither AVX512-BF16 nor AMX" "$T/err" || fail "no note without bf16: $(cat "$T/err")"
+    n=$((n+1)); echo "ok: train --precision bf16 without bf16 hardware: a note, fp32"
+fi
+check_fail "option --precision: 'fp16' is not fp32 or bf16" "$MRGAN" train --precision fp16 --data "$T/d" "$T/run3"
 check_fail "--mode" "$MRGAN" train --mode gan --data "$T/d" "$T/run3"
 check_fail "--lr" "$MRGAN" train --lr 0 --data "$T/d" "$T/run3"
 echo "$n passed, 0 failed"

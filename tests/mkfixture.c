@@ -9,6 +9,7 @@
 #include "core/core.h"
 #include "io/io.h"
 #include "mri/mri.h"
+#include "nn/nn.h"
 
 #include <fnmatch.h>
 #include <hdf5.h>
@@ -191,6 +192,8 @@ int main(int argc, char **argv)
         if (rc) fprintf(stderr, "mkfixture: %s\n", mg_error());
         return rc ? 1 : 0;
     }
+    if (argc == 2 && !strcmp(argv[1], "bf16")) /* exit 0 when the CPU runs bf16 convolutions */
+        return mg_bf16_supported() ? 0 : 1;
     if (argc == 3 && !strcmp(argv[1], "pngstats")) {
         int rc = pngstats(argv[2]);
         if (rc) fprintf(stderr, "mkfixture: %s\n", mg_error());
@@ -218,7 +221,7 @@ int main(int argc, char **argv)
         return rc ? 1 : 0;
     }
     if (argc < 3) {
-        fprintf(stderr, "usage: mkfixture phantom|nancfl|zeromask|kspace|maps|niftidtype|niftihuge|h5real|h5other OUT [COILS] | ckptdiff A B [GLOB] | pngstats PNG | incweights OUT | scale IN OUT FACTOR\n");
+        fprintf(stderr, "usage: mkfixture phantom|nancfl|zeromask|kspace|maps|niftidtype|niftihuge|h5real|h5other OUT [COILS] | ckptdiff A B [GLOB] | pngstats PNG | incweights OUT | scale IN OUT FACTOR | bf16\n");
         return 2;
     }
     int rc = 0;

@@ -234,6 +234,74 @@ static void test_conv_fused_leaky(void **s)
 }
 static void test_conv4x4_s2(void **s) { (void)s; check_conv(3, 4, 4, 2, 1, 1, 2, 16, 12); check_conv(2, 3, 4, 2, 1, 0, 1, 8, 8); }
 
+/* bf16 convolutions (oneDNN, fp32 accumulation) against the fp32 plain-loop
+ * reference: forward, dx and dw within bf16's rounding (8 bits of mantissa
+ * on each input: relative error ~2^-9 per product, averaging over the sum),
+ * and clearly not bit-equal (the bf16 path really ran). Skipped without
+ * AVX512-BF16 or AMX. */
+static double rel_err(const float *a, const float *b, long n)
+{
+    double e = 0, r = 0;
+    for (long i = 0; i < n; i++) e += pow((double)a[i] - b[i], 2), r += pow((double)b[i], 2);
+    return sqrt(e / r);
+}
+static void check_conv_bf16(int cin, int cout, int bs, int bd)
+{
+    const int n = 2, h = 11, w = 13, k = 5, pad = 2;
+    const long hw = (long)h * w, nx = (long)n * cin * hw, ny = (long)n * cout * hw;
+    mg_params ps = {0};
+    mg_rng r;
+    mg_rng_seed(&r, 31);
+    mg_conv2d c;
+    mg_conv2d_init(&c, &ps, "c", cin, cout, k, 1, pad, 1, &r);
+    c.blk_src = bs, c.blk_dst = bd;
+    float *x = mg_malloc_array((size_t)nx, sizeof(float)), *dy = mg_malloc_array((size_t)ny, sizeof(float));
+    float *y = mg_calloc((size_t)ny, sizeof(float)), *dx = mg_calloc((size_t)nx, sizeof(float));
+    float *yr = mg_calloc((size_t)ny, sizeof(float)), *dxr = mg_calloc((size_t)nx, sizeof(float));
+    float *dwr = mg_calloc((size_t)c.weight->size, sizeof(float)), *dbr = mg_calloc((size_t)cout, sizeof(float));
+    randu(x, nx, &r, 1);
+    randu(dy, ny, &r, 1);
+    mg_conv2d_ref_forward(x, c.weight->w, c.bias->w, yr, n, cin, cout, h, w, k, 1, pad);
+    mg_conv2d_ref_backward(x, c.weight->w, dy, dxr, dwr, dbr, n, cin, cout, h, w, k, 1, pad);
+    const int cpi = mg_blk_channels(cin), cpo = mg_blk_channels(cout);
+    float *xb = bs ? to_blk(x, n, cin, hw) : x, *dyb = bd ? to_blk(dy, n, cout, hw) : dy;
+    float *yb = mg_calloc((size_t)n * (size_t)(bd ? cpo : cout) * (size_t)hw, sizeof(float));
+    float *dxb = mg_calloc((size_t)n * (size_t)(bs ? cpi : cin) * (size_t)hw, sizeof(float));
+    assert_int_equal(mg_conv_set_precision(MG_PRECISION_BF16), 0);
+    mg_conv2d_forward(&c, xb, yb, n, h, w);
+    mg_conv2d_backward(&c, xb, dyb, dxb, n, h, w);
+    assert_int_equal(mg_conv_set_precision(MG_PRECISION_FP32), 0);
+    for (int i = 0; i < n; i++)
+        for (int ch = 0; ch < cout; ch++)
+            for (long p = 0; p < hw; p++) y[((long)i * cout + ch) * hw + p] = bd ? blk_at(yb, cpo, hw, i, ch, p) : yb[((long)i * cout + ch) * hw + p];
+    for (int i = 0; i < n; i++)
+        for (int ch = 0; ch < cin; ch++)
+            for (long p = 0; p < hw; p++) dx[((long)i * cin + ch) * hw + p] = bs ? blk_at(dxb, cpi, hw, i, ch, p) : dxb[((long)i * cin + ch) * hw + p];
+    double ey = rel_err(y, yr, ny), ex = rel_err(dx, dxr, nx), ew = rel_err(c.weight->g, dwr, c.weight->size);
+    print_message("bf16 conv %d->%d (blk %d/%d): relative errors y %.2e dx %.2e dw %.2e\n", cin, cout, bs, bd, ey, ex, ew);
+    if (!(ey < 8e-3 && ex < 8e-3 && ew < 8e-3)) fail_msg("bf16 conv %d->%d off: %g %g %g", cin, cout, ey, ex, ew);
+    /* the oneDNN passes ran in bf16 (the direct kernels of few channels stay fp32) */
+    if (cout > 4 && !(ey > 1e-5)) fail_msg("bf16 conv %d->%d: forward equals fp32 (%g): bf16 not used", cin, cout, ey);
+    if (bs) free(xb);
+    if (bd) free(dyb);
+    free(x); free(dy); free(y); free(dx); free(yr); free(dxr); free(dwr); free(dbr); free(yb); free(dxb);
+    mg_conv2d_free(&c);
+    mg_params_free(&ps);
+}
+static void test_conv_bf16(void **s)
+{
+    (void)s;
+    if (!mg_bf16_supported()) {
+        assert_int_equal(mg_conv_set_precision(MG_PRECISION_BF16), -1);
+        assert_int_equal(mg_conv_precision(), MG_PRECISION_FP32);
+        skip();
+    }
+    check_conv_bf16(12, 32, 0, 1); /* DCI-Net's conv1: plain in, blocked out */
+    check_conv_bf16(32, 32, 1, 1); /* conv2 */
+    check_conv_bf16(32, 2, 1, 0);  /* conv3 (direct kernels: fp32) */
+    check_conv_bf16(6, 20, 0, 0);
+}
+
 /* ---------------- leaky ---------------- */
 typedef struct { float *x; long n; } vec_ctx;
 static void leaky_f(void *p, float *y) { vec_ctx *c = p; mg_leaky_forward(c->x, y, c->n, 0.2f); }
@@ -411,7 +479,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv5x5),  cmocka_unit_test(test_conv5x5_narrow),
         cmocka_unit_test(test_conv_direct), cmocka_unit_test(test_conv_fused_leaky),
-        cmocka_unit_test(test_conv4x4_s2), cmocka_unit_test(test_conv_blocked), cmocka_unit_test(test_leaky),
+        cmocka_unit_test(test_conv4x4_s2), cmocka_unit_test(test_conv_blocked), cmocka_unit_test(test_conv_bf16), cmocka_unit_test(test_leaky),
         cmocka_unit_test(test_batchnorm), cmocka_unit_test(test_linear),
         cmocka_unit_test(test_concat),    cmocka_unit_test(test_cmag),
         cmocka_unit_test(test_mse),       cmocka_unit_test(test_adam_and_clip),

@@ -25,6 +25,8 @@ static const char *help =
     "  --batch B      slices per training step (default 1, as the paper)\n"
     "  --no-train     inference only\n"
     "  --gpu[=N]      on CUDA device N (default 0) instead of the CPU\n"
+    "  --precision P  fp32 (default) | bf16: the convolutions in bf16 (CPU;\n"
+    "                 AVX512-BF16 or AMX, elsewhere a note and fp32)\n"
     "  -q, --quiet    accepted as by every command (bench prints results only)\n"
     "Threads: OMP_NUM_THREADS (default: all cores).\n";
 
@@ -32,9 +34,10 @@ int cmd_bench(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", 1, 0, 'c'}, {"reps", 1, 0, 'r'}, {"batch", 1, 0, 'b'},
                                          {"no-train", 0, 0, 'n'}, {"gpu", 2, 0, 'G'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
+                                         {"precision", 1, 0, 'P'},
                                          {0, 0, 0, 0}};
     const char *cmd = "bench", *which = "all";
-    int reps = 3, batch = 1, train = 1, gpu = -1, c;
+    int reps = 3, batch = 1, train = 1, gpu = -1, c, prec = MG_PRECISION_FP32;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         switch (c) {
@@ -47,12 +50,14 @@ int cmd_bench(int argc, char **argv)
         case 'b': batch = (int)cli_long(cmd, "--batch", optarg, 1, 256); break;
         case 'n': train = 0; break;
         case 'G': gpu = cli_gpu_device(cmd, optarg); break;
+        case 'P': prec = cli_precision(cmd, optarg); break;
         case 'q': break;
         case 'h': fputs(help, stdout); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan bench --help')");
         }
     }
     if (optind != argc) cli_fail(cmd, "unexpected argument '%s' (see 'mrgan bench --help')", argv[optind]);
+    if (prec == MG_PRECISION_BF16 && gpu >= 0) cli_fail(cmd, "--precision bf16 is for the CPU (the GPU backend computes in fp32)");
     if (mg_bench_run(which, reps, batch, train, gpu)) cli_fail(cmd, "%s", mg_error());
     return 0;
 }

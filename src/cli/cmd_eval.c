@@ -51,6 +51,8 @@ static const char *help_head =
     "                       reconSpace (the file's reconstruction_rss when present),\n"
     "                       every reconstruction cropped alike\n"
     "  --gpu[=N]            run the --model networks on CUDA device N (default 0)\n"
+    "  --precision P        fp32 (default) | bf16: the --model networks' convolutions\n"
+    "                       in bf16 (CPU; AVX512-BF16 or AMX, elsewhere a note and fp32)\n"
     "The mask options default to --accel 4 (1D variable density, 12 centre lines,\n"
     "seed 1: the masks of 'mrgan zerofill --accel 4' and of training validation).\n"
     "\n";
@@ -153,7 +155,7 @@ int cmd_eval(int argc, char **argv)
                                          {"lambda-tv", 1, 0, 'v'},
                                          {"slices", 1, 0, 'n'},
                                          {"fid-weights", 1, 0, 'f'},
-                                         {"gpu", 2, 0, 'G'},
+                                         {"gpu", 2, 0, 'G'}, {"precision", 1, 0, 'P'},
                                          {"reference", 1, 0, 'Q'},
                                          {"quiet", 0, 0, 'q'},
                                          {"help", 0, 0, 'h'},
@@ -165,7 +167,7 @@ int cmd_eval(int argc, char **argv)
     double lw = -1, ltv = -1;
     long nmax = 0;
     const char *models[MAX_METHODS], *fidw = NULL;
-    int nmodels = 0, gpu = -1, ref_rss = 0;
+    int nmodels = 0, gpu = -1, ref_rss = 0, prec = MG_PRECISION_FP32;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         if (cli_inputs_option(&in, c, optarg)) continue;
@@ -180,6 +182,7 @@ int cmd_eval(int argc, char **argv)
         case 'n': nmax = cli_long(cmd, "--slices", optarg, 1, 1L << 30); break;
         case 'f': fidw = optarg; break;
         case 'G': gpu = cli_gpu_device(cmd, optarg); break;
+        case 'P': prec = cli_precision(cmd, optarg); break;
         case 'Q':
             if (strcmp(optarg, "sense") && strcmp(optarg, "rss"))
                 cli_fail(cmd, "option --reference: '%s' is not sense or rss", optarg);
@@ -195,6 +198,7 @@ int cmd_eval(int argc, char **argv)
     const char *outdir = argv[optind + 1];
     if (!in.mask_file && in.mo.accel <= 0) in.mo.accel = 4.0;
 
+    if (prec == MG_PRECISION_BF16 && gpu >= 0) cli_fail(cmd, "--precision bf16 is for the CPU (the GPU backend computes in fp32)");
     /* the methods, checkpoints loaded before any work */
     static mg_method rows[MAX_METHODS];
     int nr = 0;

@@ -19,23 +19,26 @@ static const char *help_head =
     "  --model CKPT         checkpoint (required); a shipped model by name: mse,\n"
     "                       cwgan-agb (models/README.md)\n"
     "  --gpu[=N]            run the network on CUDA device N (default 0; builds with\n"
-    "                       the GPU backend, docs/gpu.md)\n";
+    "                       the GPU backend, docs/gpu.md)\n"
+    "  --precision P        fp32 (default) | bf16: the network's convolutions in\n"
+    "                       bf16 (CPU; AVX512-BF16 or AMX, elsewhere a note and fp32)\n";
 
 int cmd_recon(int argc, char **argv)
 {
-    static const struct option opts[] = {CLI_INPUT_OPTIONS, {"model", 1, 0, 'k'}, {"gpu", 2, 0, 'G'}, {"quiet", 0, 0, 'q'},
+    static const struct option opts[] = {CLI_INPUT_OPTIONS, {"model", 1, 0, 'k'}, {"gpu", 2, 0, 'G'}, {"quiet", 0, 0, 'q'}, {"precision", 1, 0, 'P'},
                                          {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *cmd = "recon";
     cli_inputs in;
     cli_inputs_init(&in, cmd);
     const char *model = NULL;
-    int quiet = 0, c, gpu = -1;
+    int quiet = 0, c, gpu = -1, prec = MG_PRECISION_FP32;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         if (cli_inputs_option(&in, c, optarg)) continue;
         switch (c) {
         case 'k': model = optarg; break;
         case 'G': gpu = cli_gpu_device(cmd, optarg); break;
+        case 'P': prec = cli_precision(cmd, optarg); break;
         case 'q': quiet = 1; break;
         case 'h': cli_inputs_print_help(help_head, 1); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan recon --help')");
@@ -43,6 +46,7 @@ int cmd_recon(int argc, char **argv)
     }
     if (argc - optind != 2) cli_fail(cmd, "expected KSPACE and OUT (see 'mrgan recon --help')");
     if (!model) cli_fail(cmd, "--model CKPT is required");
+    if (prec == MG_PRECISION_BF16 && gpu >= 0) cli_fail(cmd, "--precision bf16 is for the CPU (the GPU backend computes in fp32)");
     const char *out = argv[optind + 1];
     if (mg_check_output(out, &model, 1)) cli_fail_lib(cmd);
     mg_method r;

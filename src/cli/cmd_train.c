@@ -31,6 +31,10 @@ static const char *help =
     "                     none (estimated from the --center lines; 'mrgan sens --help')\n"
     "  --cache-mb N       keep up to N MB of read slices in memory (default 512; 0:\n"
     "                     read every slice from its file each time)\n"
+    "  --precision P      fp32 (default) | bf16: convolutions in bf16 with fp32\n"
+    "                     accumulation, fp32 weights, Adam state, DC units, FFTs and\n"
+    "                     losses (AVX512-BF16 or AMX; elsewhere a note and fp32);\n"
+    "                     kept in the run (docs/training.md)\n"
     "  --mode M           mse (default) | wgan | cwgan | cwgan-agb (docs/gan.md)\n"
     "  --blocks N         unrolled blocks (default 5; paper 20)\n"
     "  --growth G         dense skips (default 5; paper 5)\n"
@@ -98,7 +102,7 @@ int cmd_train(int argc, char **argv)
         {"gan-lambda", 1, 0, 'w'}, {"agb-beta0", 1, 0, '0'}, {"agb-ratio", 1, 0, 'o'},
         {"agb-rate", 1, 0, 'a'}, {"agb-ma", 1, 0, 'M'}, {"init", 1, 0, 'I'}, {"fid-weights", 1, 0, 'F'},
         {"gpu", 2, 0, 'u'}, {"crop-readout", 1, 0, CLI_OPT_CROP}, {"cache-mb", 1, 0, 301}, {"sens-method", 1, 0, 302},
-        {0, 0, 0, 0}};
+        {"precision", 1, 0, 306}, {0, 0, 0, 0}};
     const char *cmd = "train";
     mg_train_cfg cfg;
     mg_train_defaults(&cfg);
@@ -159,6 +163,11 @@ int cmd_train(int argc, char **argv)
         case 'M': cfg.agb_ma = cli_double(cmd, "--agb-ma", optarg, 0.0, 0.999999); break;
         case CLI_OPT_CROP: cfg.crop_readout = cli_crop_readout(cmd, optarg); break;
         case 302: cfg.sens_method = cli_sens_method(cmd, optarg); break;
+        case 306:
+            if (!strcmp(optarg, "fp32")) cfg.precision = MG_PRECISION_FP32;
+            else if (!strcmp(optarg, "bf16")) cfg.precision = MG_PRECISION_BF16;
+            else cli_fail(cmd, "option --precision: '%s' is not fp32 or bf16", optarg);
+            break;
         case 301: cfg.cache_mb = cli_long(cmd, "--cache-mb", optarg, 0, 1L << 30); break;
         case 'q': cfg.quiet = 1; break;
         case 'h': fputs(help, stdout); return 0;

@@ -134,3 +134,16 @@ void cli_domain_warn(const char *cmd, const mg_method *m, const char *path, long
     if (m->kind == MG_M_DCINET && mg_domain_check(&m->domain, C, H, W, accel, why, sizeof why))
         fprintf(stderr, "%s: warning: %s is far outside what model %s was trained on: %s\n", cmd, path, m->name, why);
 }
+
+int cli_precision(const char *cmd, const char *val)
+{
+    int p;
+    if (!strcmp(val, "fp32")) p = MG_PRECISION_FP32;
+    else if (!strcmp(val, "bf16")) p = MG_PRECISION_BF16;
+    else cli_fail(cmd, "option --precision: '%s' is not fp32 or bf16", val);
+    if (mg_conv_set_precision(p)) {
+        fprintf(stderr, "%s: note: %s\n", cmd, mg_error());
+        return MG_PRECISION_FP32;
+    }
+    return p;
+}

@@ -28,6 +28,10 @@
 static dnnl_engine_t engine;
 static dnnl_stream_t stream;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+/* MG_PRECISION_BF16: oneDNN's convolutions read bf16 copies of activations,
+ * weights and output gradients and write fp32 (outputs, data and weight
+ * gradients: fp32 accumulation); the caller's tensors stay fp32 */
+static int precision = MG_PRECISION_FP32;
 
 static void dnnl_setup(void)
 {
@@ -60,7 +64,7 @@ static void arena_reserve(int i, size_t n)
 }
 
 struct mg_conv_impl {
-    int n, h, w, oh, ow;
+    int n, h, w, oh, ow, prec;
     dnnl_primitive_t fwd, bwd_d, bwd_w;
     port f_src, f_w, f_dst;     /* forward */
     port d_ddst, d_w, d_dsrc;   /* backward data */
@@ -71,6 +75,25 @@ struct mg_conv_impl {
 };
 
 int mg_conv_out(int in, int k, int stride, int pad) { return (in + 2 * pad - k) / stride + 1; }
+
+int mg_bf16_supported(void)
+{
+    /* oneDNN's bf16 convolutions need AVX512-BF16 (avx512_core_bf16) or AMX */
+    const dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    return isa == dnnl_cpu_isa_avx512_core_bf16 || isa == dnnl_cpu_isa_avx512_core_amx;
+}
+
+int mg_conv_set_precision(int p)
+{
+    if (p == MG_PRECISION_BF16 && !mg_bf16_supported()) {
+        mg_set_error("this CPU has neither AVX512-BF16 nor AMX: convolutions stay fp32");
+        return -1;
+    }
+    precision = p;
+    return 0;
+}
+
+int mg_conv_precision(void) { return precision; }
 
 int mg_blk_channels(int c) { return (c + 15) / 16 * 16; }
 
@@ -160,33 +183,40 @@ static void port_init(port *p, const dnnl_memory_desc_t *plain, const_dnnl_primi
 static void plan(mg_conv2d *c, int n, int h, int w)
 {
     mg_conv_impl *m = c->impl;
-    if (m && m->n == n && m->h == h && m->w == w) return;
+    if (m && m->n == n && m->h == h && m->w == w && m->prec == precision) return;
     pthread_once(&once, dnnl_setup);
     impl_free(m);
     m = c->impl = mg_calloc(1, sizeof(mg_conv_impl));
     m->n = n;
     m->h = h;
     m->w = w;
+    m->prec = precision;
     m->oh = mg_conv_out(h, c->k, c->stride, c->pad);
     m->ow = mg_conv_out(w, c->k, c->stride, c->pad);
-    dnnl_memory_desc_t src, wt, b, dst, src_a, wt_a, dst_a;
+    dnnl_memory_desc_t src, wt, b, dst, src_a, wt_a, dst_a, src_f, wt_f, dst_f;
     dnnl_dims_t ds = {n, c->cin, h, w}, dw = {c->cout, c->cin, c->k, c->k}, db = {c->cout},
                 dd = {n, c->cout, m->oh, m->ow};
     DN(dnnl_memory_desc_init_by_tag(&src, 4, ds, dnnl_f32, c->blk_src ? dnnl_nChw16c : dnnl_nchw));
     DN(dnnl_memory_desc_init_by_tag(&wt, 4, dw, dnnl_f32, dnnl_oihw));
     DN(dnnl_memory_desc_init_by_tag(&b, 1, db, dnnl_f32, dnnl_a));
     DN(dnnl_memory_desc_init_by_tag(&dst, 4, dd, dnnl_f32, c->blk_dst ? dnnl_nChw16c : dnnl_nchw));
-    DN(dnnl_memory_desc_init_by_tag(&src_a, 4, ds, dnnl_f32, dnnl_format_tag_any));
-    DN(dnnl_memory_desc_init_by_tag(&wt_a, 4, dw, dnnl_f32, dnnl_format_tag_any));
-    DN(dnnl_memory_desc_init_by_tag(&dst_a, 4, dd, dnnl_f32, dnnl_format_tag_any));
+    /* what a pass reads (_a: bf16 in bf16 mode) and writes (_f: always fp32) */
+    const dnnl_data_type_t in_t = precision == MG_PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
+    DN(dnnl_memory_desc_init_by_tag(&src_a, 4, ds, in_t, dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&wt_a, 4, dw, in_t, dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&dst_a, 4, dd, in_t, dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&src_f, 4, ds, dnnl_f32, dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&wt_f, 4, dw, dnnl_f32, dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&dst_f, 4, dd, dnnl_f32, dnnl_format_tag_any));
     dnnl_dims_t strides = {c->stride, c->stride}, pad = {c->pad, c->pad};
     const dnnl_memory_desc_t *bp = c->bias ? &b : NULL;
 
     /* layouts are the primitives' choice ("any"), so oneDNN can use its
-     * blocked direct kernels; reorders move data from and to our plain tensors */
+     * blocked direct kernels; reorders move data from and to our plain
+     * tensors (and convert fp32 <-> bf16) */
     dnnl_convolution_desc_t fd, bdd, bwd;
     DN(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src_a,
-                                          &wt_a, bp, &dst_a, strides, pad, pad));
+                                          &wt_a, bp, &dst_f, strides, pad, pad));
     dnnl_primitive_desc_t fpd, bdpd, bwpd;
     dnnl_primitive_attr_t attr = NULL;
     if (c->fuse_leaky) { /* LeakyReLU in the forward kernel: relu with a negative slope */
@@ -200,11 +230,11 @@ static void plan(mg_conv2d *c, int n, int h, int w)
     DN(dnnl_primitive_desc_create(&fpd, &fd, attr, engine, NULL));
     if (attr) dnnl_primitive_attr_destroy(attr);
     DN(dnnl_primitive_create(&m->fwd, fpd));
-    DN(dnnl_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &src_a, &wt_a, &dst_a,
+    DN(dnnl_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &src_f, &wt_a, &dst_a,
                                                 strides, pad, pad));
     DN(dnnl_primitive_desc_create(&bdpd, &bdd, NULL, engine, fpd));
     DN(dnnl_primitive_create(&m->bwd_d, bdpd));
-    DN(dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &src_a, &wt_a, bp,
+    DN(dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &src_a, &wt_f, bp,
                                                    &dst_a, strides, pad, pad));
     DN(dnnl_primitive_desc_create(&bwpd, &bwd, NULL, engine, fpd));
     DN(dnnl_primitive_create(&m->bwd_w, bwpd));

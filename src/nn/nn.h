@@ -70,6 +70,16 @@ void mg_conv2d_free(mg_conv2d *c);
 /* Convolutions share scratch for oneDNN's blocked layouts (they must not run
  * concurrently); this frees it (e.g. before exit, for leak checkers). */
 void mg_conv_release_scratch(void);
+/* Precision of the oneDNN convolutions (all threads, from the next call on):
+ * MG_PRECISION_BF16 reads bf16 copies of inputs, weights and output
+ * gradients and writes fp32 (outputs and gradients: fp32 accumulation);
+ * weights, activations and optimiser state stay fp32 in memory. -1 with an
+ * error when the CPU has neither AVX512-BF16 nor AMX (precision unchanged).
+ * The direct kernels of conv_direct.c stay fp32. */
+enum { MG_PRECISION_FP32 = 0, MG_PRECISION_BF16 = 1 };
+int mg_conv_set_precision(int p);
+int mg_conv_precision(void);
+int mg_bf16_supported(void);
 int mg_conv_out(int in, int k, int stride, int pad);
 void mg_conv2d_forward(mg_conv2d *c, const float *x, float *y, int n, int h, int w);
 /* dx may be NULL (input needs no gradient). */

@@ -62,6 +62,7 @@ static const field fields[] = {
     FLD("agb_ratio", F_DOUBLE, agb_ratio, 1e-6, 1e9), FLD("agb_rate", F_DOUBLE, agb_rate, 1e-6, 10.0),
     FLD("select_start", F_INT, select_start, -1, 1000000), FLD("grid", F_INT, grid, 0, 64),
     FLD("crop_readout", F_INT, crop_readout, 0, 1), FLD("sens_method", F_INT, sens_method, 0, 2),
+    FLD("precision", F_INT, precision, 0, 1),
 };
 #define NFIELDS (int)(sizeof fields / sizeof fields[0])
 #define NREQUIRED 15 /* the first 15 exist in every run's config.json */

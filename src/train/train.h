@@ -36,6 +36,7 @@ typedef struct {
     int gpu;            /* CUDA device for the steps and validation (-1: the CPU); not saved */
     int crop_readout;   /* remove readout oversampling (1, io.h's mg_read_opts) */
     int sens_method;    /* maps for files that have none: MG_SENS_* (walsh) */
+    int precision;      /* MG_PRECISION_FP32 (0) or MG_PRECISION_BF16: oneDNN convolutions in bf16 (nn.h) */
     long cache_mb;      /* training slices kept in memory after their first read (512); not saved */
     char data[1024];    /* the data directory's real path: recorded, and --resume must match it */
     float resume_lr;    /* --lr given with --resume: the learning rate from the resumed step on (0: keep) */

@@ -301,7 +301,16 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
                                      (double)cfg->lr);
             cfg->lr = cfg->resume_lr;
         }
-    } else {
+    }
+    if (cfg->precision == MG_PRECISION_BF16 && cfg->gpu >= 0) {
+        mg_set_error("--precision bf16 is for the CPU (the GPU backend computes in fp32)");
+        goto out;
+    }
+    if (mg_conv_set_precision(cfg->precision)) { /* the run's precision; fp32 where the CPU has no bf16 */
+        if (lead) fprintf(stderr, "train: note: %s\n", mg_error());
+        mg_conv_set_precision(MG_PRECISION_FP32);
+    }
+    if (!resume) {
         char seen[512];
         int k = mg_dir_list(run_dir, seen, sizeof seen);
         if (k > 0) {
@@ -580,6 +589,7 @@ restore:
     signal(SIGINT, old_int);
     signal(SIGTERM, old_term);
 out:
+    mg_conv_set_precision(MG_PRECISION_FP32);
     mg_prefetch_free(t->pre); /* its threads read perm */
     t->pre = NULL;
     free(perm);
