@@ -127,4 +127,11 @@ _Noreturn void mg_dist_abort(int code);
 /* seconds spent in collectives since mg_dist_init (the communication share) */
 double mg_dist_seconds(void);
 
+/* This CPU's measured arithmetic peak in GFLOP/s over all OpenMP threads
+ * (peak.c): fp32 fused multiply-adds on its widest vectors, bf16 dot
+ * products (AVX512-BF16); 0 where the instructions are missing. *how names
+ * the kernel. */
+double mg_peak_fp32_gflops(const char **how);
+double mg_peak_bf16_gflops(const char **how);
+
 #endif

@@ -154,8 +154,10 @@ static double peak_mb(int gpu)
     return kb / 1024.0;
 }
 
+/* sgemm: OpenBLAS SGEMM's rate here; peak: the CPU's measured peak for the
+ * convolutions' precision (core.h), the figure each rate is a fraction of */
 static int run(const char *name, mg_dcinet_cfg cfg, int C, int H, int W, int reps, int batch, int train,
-                int gpu, double sgemm)
+                int gpu, double sgemm, double peak)
 {
     mg_dcinet net;
     mg_dcinet_init(&net, &cfg, 1);
@@ -171,6 +173,7 @@ static int run(const char *name, mg_dcinet_cfg cfg, int C, int H, int W, int rep
     const double k = gpu >= 0 ? 1e3 : 1;
     printf("  inference      %8.3f %s per slice  %8.1f GFLOP/s", ti * k, unit, f / ti / 1e9);
     if (sgemm > 0) printf("  %.2f of SGEMM", f / ti / 1e9 / sgemm);
+    if (peak > 0) printf("  %.3f of CPU peak", f / ti / 1e9 / peak);
     printf("  peak %.0f MB\n", pi);
     fflush(stdout);
     static const char *modes[2] = {"mse", "cwgan-agb"};
@@ -191,6 +194,7 @@ static int run(const char *name, mg_dcinet_cfg cfg, int C, int H, int W, int rep
             const double gf = 3.0 * f * batch / ts / 1e9;
             printf("  %8.1f GFLOP/s", gf);
             if (sgemm > 0) printf("  %.2f of SGEMM", gf / sgemm);
+            if (peak > 0) printf("  %.3f of CPU peak", gf / peak);
         }
         printf("  peak %.0f MB\n", pm);
         fflush(stdout);
@@ -200,7 +204,7 @@ static int run(const char *name, mg_dcinet_cfg cfg, int C, int H, int W, int rep
 
 int mg_bench_run(const char *which, int reps, int batch, int train, int gpu)
 {
-    double sg = 0;
+    double sg = 0, peak = 0;
     if (gpu >= 0) {
         if (mg_backend_open(gpu)) return -1;
         printf("GPU %d: %s\n", gpu, mg_backend_describe());
@@ -208,11 +212,17 @@ int mg_bench_run(const char *which, int reps, int batch, int train, int gpu)
         sg = sgemm_gflops();
         printf("CPU: %d OpenMP threads; OpenBLAS SGEMM 2048^3 %.1f GFLOP/s (best of 3, this process)\n",
                omp_get_max_threads(), sg);
+        const char *h32, *h16;
+        const double p32 = mg_peak_fp32_gflops(&h32), p16 = mg_peak_bf16_gflops(&h16);
+        printf("CPU peak: fp32 %.1f GFLOP/s (%s), bf16 %.1f GFLOP/s (%s; AMX tiles not measured); convolutions in "
+               "%s: figures below are fractions of its peak\n",
+               p32, h32, p16, h16, mg_conv_precision() == MG_PRECISION_BF16 ? "bf16" : "fp32");
+        peak = mg_conv_precision() == MG_PRECISION_BF16 ? p16 : p32;
     }
     if (!strcmp(which, "small") || !strcmp(which, "all"))
-        if (run("small", (mg_dcinet_cfg){5, 5, 16, 0.2f}, 8, 128, 128, reps, batch, train, gpu, sg)) return -1;
+        if (run("small", (mg_dcinet_cfg){5, 5, 16, 0.2f}, 8, 128, 128, reps, batch, train, gpu, sg, peak)) return -1;
     if (!strcmp(which, "paper") || !strcmp(which, "all"))
-        if (run("paper", (mg_dcinet_cfg){20, 5, 40, 0.2f}, 8, 256, 256, reps, batch, train, gpu, sg)) return -1;
+        if (run("paper", (mg_dcinet_cfg){20, 5, 40, 0.2f}, 8, 256, 256, reps, batch, train, gpu, sg, peak)) return -1;
     if (gpu >= 0)
         printf("targets (issue 10, one H100): paper inference <= 5 ms per slice, cWGAN-AGB step <= 20 ms\n");
     else
