@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# mrgan against its PyTorch peer (bench/peer/peer.py), back to back on this
+# mrgan (fp32 and --precision bf16) against its PyTorch peer (bench/peer/peer.py), back to back on this
 # machine: inference, the MSE step and the cWGAN-AGB step of a config, the
 # peer in float32 and with bf16 autocast, each measurement in its own
 # process; prints seconds, peak memory and the ratios peer / mrgan (above 1:
@@ -14,15 +14,20 @@ PEER="$(dirname "$0")/peer.py"
 PY=/usr/bin/python3
 "$PY" -c "import torch" 2>/dev/null || { echo "compare: python3-torch is missing (scripts/install-deps.sh bench)" >&2; exit 1; }
 echo "CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1); $(nproc) cores; $(date -u +%Y-%m-%d)"
-echo "mrgan: $MRGAN bench --config $CONFIG --reps $REPS"
-out=$(OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} "$MRGAN" bench --config "$CONFIG" --reps "$REPS")
-echo "$out" | sed 's/^/  | /'
-m_inf=$(echo "$out" | awk '/^  inference/ {print $2}')
-m_mse=$(echo "$out" | awk '/^  mse/ {print $3}')
-m_agb=$(echo "$out" | awk '/^  cwgan-agb/ {print $3}')
-p_inf=$(echo "$out" | awk '/^  inference/ {for (i = 1; i < NF; i++) if ($i == "peak") print $(i + 1)}')
-p_mse=$(echo "$out" | awk '/^  mse/ {for (i = 1; i < NF; i++) if ($i == "peak") print $(i + 1)}')
-p_agb=$(echo "$out" | awk '/^  cwgan-agb/ {for (i = 1; i < NF; i++) if ($i == "peak") print $(i + 1)}')
+# mrgan in fp32 and with --precision bf16 (a note and fp32 where the CPU has no bf16)
+declare -A MT MP
+for prec in fp32 bf16; do
+    echo "mrgan: $MRGAN bench --config $CONFIG --reps $REPS --precision $prec"
+    out=$(OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} "$MRGAN" bench --config "$CONFIG" --reps "$REPS" --precision $prec 2>&1)
+    echo "$out" | sed 's/^/  | /'
+    MT[inference,$prec]=$(echo "$out" | awk '/^  inference/ {print $2}')
+    MT[mse,$prec]=$(echo "$out" | awk '/^  mse/ {print $3}')
+    MT[agb,$prec]=$(echo "$out" | awk '/^  cwgan-agb/ {print $3}')
+    for w in inference mse agb; do
+        pat=$w; [ $w = agb ] && pat=cwgan-agb
+        MP[$w,$prec]=$(echo "$out" | awk -v p="^  $pat" '$0 ~ p {for (i = 1; i < NF; i++) if ($i == "peak") print $(i + 1)}')
+    done
+done
 declare -A T M
 for what in inference mse agb; do
     for prec in fp32 bf16; do
@@ -31,14 +36,15 @@ for what in inference mse agb; do
         M[$what,$prec]=$(echo "$line" | awk '{print $5}')
     done
 done
-printf '\n%-16s %10s %10s %10s %16s %16s\n' "" "mrgan s" "torch fp32" "torch bf16" "fp32/mrgan" "bf16/mrgan"
+printf '\n%-16s %10s %10s %10s %10s %13s %13s\n' "" "mrgan fp32" "mrgan bf16" "torch fp32" "torch bf16" "fp32: torch/" "bf16: torch/"
 row() {
-    awk -v n="$1" -v m="$2" -v a="$3" -v b="$4" 'BEGIN { printf "%-16s %10.3f %10.3f %10.3f %15.2fx %15.2fx\n", n, m, a, b, a / m, b / m }'
+    awk -v n="$1" -v m="$2" -v mb="$3" -v a="$4" -v b="$5" \
+        'BEGIN { printf "%-16s %10.3f %10.3f %10.3f %10.3f %12.2fx %12.2fx\n", n, m, mb, a, b, a / m, b / mb }'
 }
-row inference "$m_inf" "${T[inference,fp32]}" "${T[inference,bf16]}"
-row "MSE step" "$m_mse" "${T[mse,fp32]}" "${T[mse,bf16]}"
-row "cWGAN-AGB step" "$m_agb" "${T[agb,fp32]}" "${T[agb,bf16]}"
-printf '\npeak MB (mrgan: the measurement; torch: the whole process)\n'
-printf '%-16s %10s %10s %10s\n' "inference" "$p_inf" "${M[inference,fp32]}" "${M[inference,bf16]}"
-printf '%-16s %10s %10s %10s\n' "MSE step" "$p_mse" "${M[mse,fp32]}" "${M[mse,bf16]}"
-printf '%-16s %10s %10s %10s\n' "cWGAN-AGB step" "$p_agb" "${M[agb,fp32]}" "${M[agb,bf16]}"
+row inference "${MT[inference,fp32]}" "${MT[inference,bf16]}" "${T[inference,fp32]}" "${T[inference,bf16]}"
+row "MSE step" "${MT[mse,fp32]}" "${MT[mse,bf16]}" "${T[mse,fp32]}" "${T[mse,bf16]}"
+row "cWGAN-AGB step" "${MT[agb,fp32]}" "${MT[agb,bf16]}" "${T[agb,fp32]}" "${T[agb,bf16]}"
+printf '\npeak MB (mrgan: the measurement; torch: the whole process): mrgan fp32, bf16; torch fp32, bf16\n'
+for w in inference mse agb; do
+    printf '%-16s %10s %10s %10s %10s\n' "$w" "${MP[$w,fp32]}" "${MP[$w,bf16]}" "${M[$w,fp32]}" "${M[$w,bf16]}"
+done
