@@ -10,14 +10,15 @@ MRGAN=$(realpath "$MRGAN")
 "$FIX" phantom "$T/head.nii.gz" || fail phantom
 mkdir -p "$T/vols"
 # three "subjects" (copies under other names: what is tested is the split)
-for s in a b c d; do cp "$T/head.nii.gz" "$T/vols/sub_$s.nii.gz"; done
-mkdir -p "$T/trainvols" && mv "$T/vols/sub_a.nii.gz" "$T/vols/sub_b.nii.gz" "$T/trainvols/"
+# (names with contrasts: the model's domain records those of the train split only)
+for s in a_T1w b_FLAIR c_T2w d; do cp "$T/head.nii.gz" "$T/vols/sub_$s.nii.gz"; done
+mkdir -p "$T/trainvols" && mv "$T/vols/sub_a_T1w.nii.gz" "$T/vols/sub_b_FLAIR.nii.gz" "$T/trainvols/"
 S="--matrix 32,40 --coils 3,5 --slices 6 --series 2"
-"$MRGAN" simulate -q $S --train "$T/trainvols" --val "$T/vols/sub_c.nii.gz" --test "$T/vols/sub_d.nii.gz" \
+"$MRGAN" simulate -q $S --train "$T/trainvols" --val "$T/vols/sub_c_T2w.nii.gz" --test "$T/vols/sub_d.nii.gz" \
     --seed 4 "$T/sc" > "$T/out" || fail "simulate scanner-like"
 grep -q "train 12, val 6, test 6 slices" "$T/out" || fail "counts: $(cat "$T/out")"
-ls "$T/sc/train" | grep -q '^sub_a_p1.h5$' || fail "no series file sub_a_p1.h5: $(ls "$T/sc/train")"
-[ "$(ls "$T/sc/val" | grep -c '^sub_c_')" -ge 2 ] || fail "val series"
+ls "$T/sc/train" | grep -q '^sub_a_T1w_p1.h5$' || fail "no series file sub_a_T1w_p1.h5: $(ls "$T/sc/train")"
+[ "$(ls "$T/sc/val" | grep -c '^sub_c_T2w_')" -ge 2 ] || fail "val series"
 [ "$(ls "$T/sc/test")" != "" ] && ! ls "$T/sc/train" "$T/sc/val" | grep -q sub_d || fail "test volume outside test/"
 grep -q '"look":.*"scanner"' "$T/sc/simulate.json" || fail "simulate.json"
 ok "simulate --train DIR --val --test: one file per series, split by volume"
@@ -29,12 +30,12 @@ shapes=$(for f in "$T"/sc/*/*.h5; do "$MRGAN" zerofill -q --slice 0 "$f" "$T/z.p
 ok "series of several coil counts reconstruct"
 
 # the same seed gives the same k-space; another seed another
-"$MRGAN" simulate -q $S --train "$T/trainvols" --val "$T/vols/sub_c.nii.gz" --test "$T/vols/sub_d.nii.gz" \
+"$MRGAN" simulate -q $S --train "$T/trainvols" --val "$T/vols/sub_c_T2w.nii.gz" --test "$T/vols/sub_d.nii.gz" \
     --seed 4 "$T/sc2" >/dev/null || fail "simulate again"
 "$MRGAN" zerofill -q --slice 1 --ksp-out "$T/k1" "$T/sc/test/sub_d_p1.h5" "$T/a.png" >/dev/null || fail zerofill
 "$MRGAN" zerofill -q --slice 1 --ksp-out "$T/k2" "$T/sc2/test/sub_d_p1.h5" "$T/b.png" >/dev/null || fail zerofill
 cmp -s "$T/k1.cfl" "$T/k2.cfl" || fail "same seed, different k-space"
-"$MRGAN" simulate -q $S --train "$T/trainvols" --val "$T/vols/sub_c.nii.gz" --test "$T/vols/sub_d.nii.gz" \
+"$MRGAN" simulate -q $S --train "$T/trainvols" --val "$T/vols/sub_c_T2w.nii.gz" --test "$T/vols/sub_d.nii.gz" \
     --seed 5 "$T/sc3" >/dev/null || fail "simulate seed 5"
 ls "$T/sc3/test/sub_d_p1.h5" >/dev/null && "$MRGAN" zerofill -q --slice 1 --ksp-out "$T/k3" "$T/sc3/test/sub_d_p1.h5" "$T/c.png" >/dev/null
 cmp -s "$T/k1.cfl" "$T/k3.cfl" 2>/dev/null && fail "another seed, the same k-space"
@@ -43,7 +44,7 @@ ok "the same seed makes the same data"
 # wrapped series: no maps stored; the image's field of view is smaller
 # than the head: zero filling estimates maps and runs
 "$MRGAN" simulate -q --matrix 64 --coils 4 --slices 2 --series 1 --wrap 1 --train "$T/trainvols" \
-    --val "$T/vols/sub_c.nii.gz" --test "$T/vols/sub_d.nii.gz" "$T/w" >/dev/null || fail "simulate --wrap 1"
+    --val "$T/vols/sub_c_T2w.nii.gz" --test "$T/vols/sub_d.nii.gz" "$T/w" >/dev/null || fail "simulate --wrap 1"
 grep -q '"wrapped":.*true' "$T/w/simulate.json" || fail "no wrapped series"
 grep -q '"wrapped":.*false' "$T/w/simulate.json" && fail "--wrap 1 left a series unwrapped"
 "$MRGAN" zerofill -q --slice 0 --sens-out "$T/wm" "$T/w/test/sub_d_p1.h5" "$T/w.png" 2>"$T/err" >/dev/null ||
@@ -71,6 +72,7 @@ ok "trains on the scanner-like data set"
 ck=$T/run/last.safetensors
 grep -a -q 'domain.*lines.*readout.*coils.*accel' "$ck" || fail "no domain in the checkpoint"
 grep -q '"readout":.*\[32, 40\]' "$T/run/config.json" || fail "domain: $(grep -A6 domain "$T/run/config.json")"
+grep -q '"contrasts":.*"T1,FLAIR"' "$T/run/config.json" || fail "contrasts: $(grep contrasts "$T/run/config.json")"
 "$MRGAN" recon -q --model "$ck" --accel 4 --center 8 --slice 0 "$T/sc/test/sub_d_p1.h5" "$T/r.png" 2>"$T/err" >/dev/null ||
     fail "recon: $(cat "$T/err")"
 [ ! -s "$T/err" ] || fail "a warning inside the domain: $(cat "$T/err")"
@@ -92,18 +94,18 @@ MRGAN_MODELS="$T/models" check_fail "no shipped model of that name" "$MRGAN" rec
     "$T/sc/test/sub_d_p1.h5" "$T/n.png"
 ok "--model NAME finds a shipped model"
 
-check_fail "volume named twice" "$MRGAN" simulate --train "$T/trainvols" --val "$T/trainvols/sub_a.nii.gz" \
+check_fail "volume named twice" "$MRGAN" simulate --train "$T/trainvols" --val "$T/trainvols/sub_a_T1w.nii.gz" \
     --test "$T/vols/sub_d.nii.gz" "$T/x"
-check_fail "--test is missing" "$MRGAN" simulate --train "$T/trainvols" --val "$T/vols/sub_c.nii.gz" "$T/x"
+check_fail "--test is missing" "$MRGAN" simulate --train "$T/trainvols" --val "$T/vols/sub_c_T2w.nii.gz" "$T/x"
 check_fail "do not go together" "$MRGAN" simulate --input "$T/head.nii.gz" --train "$T/trainvols" \
-    --val "$T/vols/sub_c.nii.gz" --test "$T/vols/sub_d.nii.gz" "$T/x"
+    --val "$T/vols/sub_c_T2w.nii.gz" --test "$T/vols/sub_d.nii.gz" "$T/x"
 check_fail "are for --input data sets" "$MRGAN" simulate --stride 2 --train "$T/trainvols" \
-    --val "$T/vols/sub_c.nii.gz" --test "$T/vols/sub_d.nii.gz" "$T/x"
+    --val "$T/vols/sub_c_T2w.nii.gz" --test "$T/vols/sub_d.nii.gz" "$T/x"
 check_fail "need --train, --val and --test" "$MRGAN" simulate --slices 3 "$T/x"
 check_fail "not a multiple of 8" "$MRGAN" simulate --matrix 36 --train "$T/trainvols" \
-    --val "$T/vols/sub_c.nii.gz" --test "$T/vols/sub_d.nii.gz" "$T/x"
-check_fail "no NIfTI volumes" "$MRGAN" simulate --train "$T/sc" --val "$T/vols/sub_c.nii.gz" \
+    --val "$T/vols/sub_c_T2w.nii.gz" --test "$T/vols/sub_d.nii.gz" "$T/x"
+check_fail "no NIfTI volumes" "$MRGAN" simulate --train "$T/sc" --val "$T/vols/sub_c_T2w.nii.gz" \
     --test "$T/vols/sub_d.nii.gz" "$T/x"
-check_fail "give LO,HI" "$MRGAN" simulate --noise 0.01 --train "$T/trainvols" --val "$T/vols/sub_c.nii.gz" \
+check_fail "give LO,HI" "$MRGAN" simulate --noise 0.01 --train "$T/trainvols" --val "$T/vols/sub_c_T2w.nii.gz" \
     --test "$T/vols/sub_d.nii.gz" "$T/x"
 echo "$n passed, 0 failed"

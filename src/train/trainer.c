@@ -202,9 +202,10 @@ static int log_epoch(trainer *t, double loss, double val, double seconds, double
     return mg_log_append(t->p_csv, &r);
 }
 
-/* the contrasts named in the data set's simulate.json volumes (T1, T2,
- * FLAIR, PD by their file names; Colin27's ch2 and the T1 templates are
- * T1), as a comma list, or "" */
+/* the contrasts named by the training volumes of the data set's
+ * simulate.json (its "train" volumes, or the one "input"): T1, T2, FLAIR,
+ * PD by file name (Colin27's ch2 and the T1 templates are T1), as a comma
+ * list, or "" */
 static void data_contrasts(const char *data_dir, char *out, size_t len)
 {
     out[0] = 0;
@@ -212,16 +213,28 @@ static void data_contrasts(const char *data_dir, char *out, size_t len)
     FILE *f = fopen(p, "rb");
     free(p);
     if (!f) return;
-    char buf[1 << 16];
+    static char buf[1 << 20];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = 0;
-    for (char *c = buf; *c; c++) *c = (char)toupper((unsigned char)*c);
-    static const char *names[4] = {"T1", "T2", "FLAIR", "PD"};
-    int has[4] = {strstr(buf, "T1") || strstr(buf, "CH2.NII") || strstr(buf, "MNI152") || strstr(buf, "CIT168"),
-                  strstr(buf, "T2") != NULL, strstr(buf, "FLAIR") != NULL, strstr(buf, "_PD") != NULL};
+    cJSON *j = cJSON_Parse(buf);
+    if (!j) return;
+    char names[4096] = "";
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(j, "input"), *tr = cJSON_GetObjectItemCaseSensitive(j, "train");
+    if (cJSON_IsString(in)) snprintf(names, sizeof names, "%s", in->valuestring);
+    const cJSON *v;
+    cJSON_ArrayForEach(v, tr) {
+        const cJSON *vol = cJSON_GetObjectItemCaseSensitive(v, "volume");
+        if (cJSON_IsString(vol) && strlen(names) + strlen(vol->valuestring) + 2 < sizeof names)
+            strcat(strcat(names, " "), vol->valuestring);
+    }
+    cJSON_Delete(j);
+    for (char *c = names; *c; c++) *c = (char)toupper((unsigned char)*c);
+    static const char *kinds[4] = {"T1", "T2", "FLAIR", "PD"};
+    int has[4] = {strstr(names, "T1") || strstr(names, "CH2.NII") || strstr(names, "MNI152") || strstr(names, "CIT168"),
+                  strstr(names, "T2") != NULL, strstr(names, "FLAIR") != NULL, strstr(names, "_PD") != NULL};
     for (int i = 0; i < 4; i++)
-        if (has[i]) snprintf(out + strlen(out), len - strlen(out), "%s%s", out[0] ? "," : "", names[i]);
+        if (has[i]) snprintf(out + strlen(out), len - strlen(out), "%s%s", out[0] ? "," : "", kinds[i]);
 }
 
 /* the training data's domain into the run's config JSON (*json replaced) */
