@@ -25,7 +25,7 @@ for prec in fp32 bf16; do
     MT[agb,$prec]=$(echo "$out" | awk '/^  cwgan-agb/ {print $3}')
     for w in inference mse agb; do
         pat=$w; [ $w = agb ] && pat=cwgan-agb
-        MP[$w,$prec]=$(echo "$out" | awk -v p="^  $pat" '$0 ~ p {for (i = 1; i < NF; i++) if ($i == "peak") print $(i + 1)}')
+        MP[$w,$prec]=$(echo "$out" | awk -v p="^  $pat" '$0 ~ p {for (i = 1; i < NF; i++) if ($i == "peak" && $(i + 2) == "MB") print $(i + 1)}')
     done
 done
 declare -A T M
