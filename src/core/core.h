@@ -86,6 +86,10 @@ void mg_unlock_dir(int fd);
 /* The number of entries of dir (its .lock not counted) and the first few
  * names, comma-separated, into buf; -1 when dir cannot be read. */
 int mg_dir_list(const char *dir, char *buf, size_t n);
+/* The files of dir whose names end in one of the nsuf suffixes (hidden
+ * names skipped), as "dir/name", sorted by name, appended to *files (*n
+ * counts them; free each and the array). 0, or -1 with an error naming dir. */
+int mg_dir_files(const char *dir, const char *const *suffixes, int nsuf, char ***files, int *n);
 /* split a CSV line in place at commas into at most max fields; returns the count */
 int mg_split_fields(char *line, char **fld, int max);
 

@@ -123,6 +123,29 @@ void mg_unlock_dir(int fd)
     if (fd >= 0) close(fd);
 }
 
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int mg_dir_files(const char *dir, const char *const *suffixes, int nsuf, char ***files, int *n)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        mg_set_error("%s: cannot open the directory: %s", dir, strerror(errno));
+        return -1;
+    }
+    const int n0 = *n;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int want = 0;
+        for (int i = 0; i < nsuf; i++) want |= mg_has_suffix(e->d_name, suffixes[i]);
+        if (e->d_name[0] == '.' || !want) continue;
+        *files = mg_realloc(*files, sizeof(char *) * (size_t)(*n + 1));
+        (*files)[(*n)++] = mg_path_join(dir, e->d_name);
+    }
+    closedir(d);
+    if (*n - n0 > 1) qsort(*files + n0, (size_t)(*n - n0), sizeof(char *), cmp_str);
+    return 0;
+}
+
 int mg_dir_list(const char *dir, char *buf, size_t n)
 {
     DIR *d = opendir(dir);

@@ -7,7 +7,6 @@
 #include "data.h"
 #include "../mri/mri.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -27,8 +26,6 @@ static int is_file(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 static void push(char ***v, int *n, char *s)
 {
     *v = mg_realloc(*v, sizeof(char *) * (size_t)(*n + 1));
@@ -38,18 +35,8 @@ static void push(char ***v, int *n, char *s)
 /* the .h5/.hdf5 files of a directory, sorted by name */
 static int list_h5(const char *dir, char ***files, int *n)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
-        mg_set_error("%s: cannot open the directory: %s", dir, strerror(errno));
-        return -1;
-    }
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.' && (mg_has_suffix(e->d_name, ".h5") || mg_has_suffix(e->d_name, ".hdf5")))
-            push(files, n, mg_path_join(dir, e->d_name));
-    closedir(d);
-    if (*n > 1) qsort(*files, (size_t)*n, sizeof(char *), cmp_str);
-    return 0;
+    static const char *const sfx[2] = {".h5", ".hdf5"};
+    return mg_dir_files(dir, sfx, 2, files, n);
 }
 
 /* a list file: one path per line (relative to the list's directory), '#' comments */

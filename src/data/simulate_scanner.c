@@ -8,7 +8,6 @@
 #include "../mri/mri.h"
 
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -183,14 +182,6 @@ static void wrap_rows(const cfloat *ext, long C, long Hext, long H, long W, cflo
 
 typedef struct { char *path, *name; int split; } vol_entry;
 
-static int ends_with(const char *s, const char *t)
-{
-    size_t a = strlen(s), b = strlen(t);
-    return a >= b && !strcmp(s + a - b, t);
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 /* the volumes named by one option value: a NIfTI file, or a directory's
  * *.nii and *.nii.gz in name order */
 static int expand(const char *p, int split, vol_entry **list, long *n)
@@ -201,33 +192,20 @@ static int expand(const char *p, int split, vol_entry **list, long *n)
         return -1;
     }
     char **names = NULL;
-    long k = 0;
+    int k = 0;
     if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(p);
-        if (!d) {
-            mg_set_error("%s: cannot read directory: %s", p, strerror(errno));
-            return -1;
-        }
-        struct dirent *e;
-        while ((e = readdir(d)))
-            if (e->d_name[0] != '.' && (ends_with(e->d_name, ".nii") || ends_with(e->d_name, ".nii.gz"))) {
-                names = realloc(names, sizeof(char *) * (size_t)(k + 1));
-                if (!names) abort(); /* out of memory */
-                names[k++] = mg_path_join(p, e->d_name);
-            }
-        closedir(d);
+        static const char *const sfx[2] = {".nii", ".nii.gz"};
+        if (mg_dir_files(p, sfx, 2, &names, &k)) return -1;
         if (!k) {
             mg_set_error("%s: no NIfTI volumes (*.nii, *.nii.gz) in this directory", p);
             return -1;
         }
-        qsort(names, (size_t)k, sizeof(char *), cmp_str);
     } else {
         names = mg_malloc(sizeof(char *));
         names[k++] = mg_strdup(p);
     }
-    for (long i = 0; i < k; i++) {
-        *list = realloc(*list, sizeof(vol_entry) * (size_t)(*n + 1));
-        if (!*list) abort(); /* out of memory */
+    for (int i = 0; i < k; i++) {
+        *list = mg_realloc(*list, sizeof(vol_entry) * (size_t)(*n + 1));
         vol_entry *v = &(*list)[(*n)++];
         v->path = names[i];
         v->split = split;
