@@ -115,11 +115,13 @@ int cli_gpu_device(const char *cmd, const char *arg);
 /* DCI-Net inference of m on CUDA device dev (after mg_method_load); exits
  * with a message when there is no device or the backend was not built */
 void cli_method_use_gpu(const char *cmd, mg_method *m, int dev);
+/* --precision fp32|bf16 as MG_PRECISION_* (exits on anything else) */
+int cli_precision_arg(const char *cmd, const char *val);
+/* after the options: set it for the convolutions (nn.h); where the CPU has
+ * no bf16, a one-line note and fp32; bf16 with --gpu (gpu >= 0) refused */
+void cli_precision_apply(const char *cmd, int prec, int gpu);
 /* one warning line when a DCI-Net's input (C coils, H x W, acceleration;
  * 0: unknown) is far outside its training data (mg_domain_check) */
-/* --precision fp32|bf16: set for the convolutions (nn.h); where the CPU has
- * no bf16, a one-line note and fp32. Returns the precision in effect. */
-int cli_precision(const char *cmd, const char *val);
 void cli_domain_warn(const char *cmd, const mg_method *m, const char *path, long C, long H, long W, double accel);
 
 #endif

@@ -50,14 +50,14 @@ int cmd_bench(int argc, char **argv)
         case 'b': batch = (int)cli_long(cmd, "--batch", optarg, 1, 256); break;
         case 'n': train = 0; break;
         case 'G': gpu = cli_gpu_device(cmd, optarg); break;
-        case 'P': prec = cli_precision(cmd, optarg); break;
+        case 'P': prec = cli_precision_arg(cmd, optarg); break;
         case 'q': break;
         case 'h': fputs(help, stdout); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan bench --help')");
         }
     }
     if (optind != argc) cli_fail(cmd, "unexpected argument '%s' (see 'mrgan bench --help')", argv[optind]);
-    if (prec == MG_PRECISION_BF16 && gpu >= 0) cli_fail(cmd, "--precision bf16 is for the CPU (the GPU backend computes in fp32)");
+    cli_precision_apply(cmd, prec, gpu);
     if (mg_bench_run(which, reps, batch, train, gpu)) cli_fail(cmd, "%s", mg_error());
     return 0;
 }

@@ -182,7 +182,7 @@ int cmd_eval(int argc, char **argv)
         case 'n': nmax = cli_long(cmd, "--slices", optarg, 1, 1L << 30); break;
         case 'f': fidw = optarg; break;
         case 'G': gpu = cli_gpu_device(cmd, optarg); break;
-        case 'P': prec = cli_precision(cmd, optarg); break;
+        case 'P': prec = cli_precision_arg(cmd, optarg); break;
         case 'Q':
             if (strcmp(optarg, "sense") && strcmp(optarg, "rss"))
                 cli_fail(cmd, "option --reference: '%s' is not sense or rss", optarg);
@@ -198,7 +198,7 @@ int cmd_eval(int argc, char **argv)
     const char *outdir = argv[optind + 1];
     if (!in.mask_file && in.mo.accel <= 0) in.mo.accel = 4.0;
 
-    if (prec == MG_PRECISION_BF16 && gpu >= 0) cli_fail(cmd, "--precision bf16 is for the CPU (the GPU backend computes in fp32)");
+    cli_precision_apply(cmd, prec, gpu);
     /* the methods, checkpoints loaded before any work */
     static mg_method rows[MAX_METHODS];
     int nr = 0;

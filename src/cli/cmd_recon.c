@@ -38,7 +38,7 @@ int cmd_recon(int argc, char **argv)
         switch (c) {
         case 'k': model = optarg; break;
         case 'G': gpu = cli_gpu_device(cmd, optarg); break;
-        case 'P': prec = cli_precision(cmd, optarg); break;
+        case 'P': prec = cli_precision_arg(cmd, optarg); break;
         case 'q': quiet = 1; break;
         case 'h': cli_inputs_print_help(help_head, 1); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan recon --help')");
@@ -46,7 +46,7 @@ int cmd_recon(int argc, char **argv)
     }
     if (argc - optind != 2) cli_fail(cmd, "expected KSPACE and OUT (see 'mrgan recon --help')");
     if (!model) cli_fail(cmd, "--model CKPT is required");
-    if (prec == MG_PRECISION_BF16 && gpu >= 0) cli_fail(cmd, "--precision bf16 is for the CPU (the GPU backend computes in fp32)");
+    cli_precision_apply(cmd, prec, gpu);
     const char *out = argv[optind + 1];
     if (mg_check_output(out, &model, 1)) cli_fail_lib(cmd);
     mg_method r;

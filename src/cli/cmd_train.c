@@ -163,11 +163,7 @@ int cmd_train(int argc, char **argv)
         case 'M': cfg.agb_ma = cli_double(cmd, "--agb-ma", optarg, 0.0, 0.999999); break;
         case CLI_OPT_CROP: cfg.crop_readout = cli_crop_readout(cmd, optarg); break;
         case 302: cfg.sens_method = cli_sens_method(cmd, optarg); break;
-        case 306:
-            if (!strcmp(optarg, "fp32")) cfg.precision = MG_PRECISION_FP32;
-            else if (!strcmp(optarg, "bf16")) cfg.precision = MG_PRECISION_BF16;
-            else cli_fail(cmd, "option --precision: '%s' is not fp32 or bf16", optarg);
-            break;
+        case 306: cfg.precision = cli_precision_arg(cmd, optarg); break;
         case 301: cfg.cache_mb = cli_long(cmd, "--cache-mb", optarg, 0, 1L << 30); break;
         case 'q': cfg.quiet = 1; break;
         case 'h': fputs(help, stdout); return 0;

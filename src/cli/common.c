@@ -135,15 +135,19 @@ void cli_domain_warn(const char *cmd, const mg_method *m, const char *path, long
         fprintf(stderr, "%s: warning: %s is far outside what model %s was trained on: %s\n", cmd, path, m->name, why);
 }
 
-int cli_precision(const char *cmd, const char *val)
+int cli_precision_arg(const char *cmd, const char *val)
 {
-    int p;
-    if (!strcmp(val, "fp32")) p = MG_PRECISION_FP32;
-    else if (!strcmp(val, "bf16")) p = MG_PRECISION_BF16;
-    else cli_fail(cmd, "option --precision: '%s' is not fp32 or bf16", val);
-    if (mg_conv_set_precision(p)) {
+    if (!strcmp(val, "fp32")) return MG_PRECISION_FP32;
+    if (!strcmp(val, "bf16")) return MG_PRECISION_BF16;
+    cli_fail(cmd, "option --precision: '%s' is not fp32 or bf16", val);
+}
+
+void cli_precision_apply(const char *cmd, int prec, int gpu)
+{
+    if (mg_conv_set_precision(prec)) {
         fprintf(stderr, "%s: note: %s\n", cmd, mg_error());
-        return MG_PRECISION_FP32;
+        return;
     }
-    return p;
+    if (prec == MG_PRECISION_BF16 && gpu >= 0)
+        cli_fail(cmd, "--precision bf16 is for the CPU (the GPU backend computes in fp32)");
 }
