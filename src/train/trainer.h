@@ -59,6 +59,10 @@ int mg_trainer_step_open(trainer *t, int cin);
  * a slice could not be read */
 int mg_trainer_step(trainer *t, const long *plan, long steps_per_epoch, mg_step_log *lg);
 void mg_trainer_free(trainer *t);
+/* domain_record.c: the train split's shapes, the acceleration and the
+ * contrasts of DATA/simulate.json's training volumes into the config JSON
+ * *json as "domain" (*json replaced) */
+void mg_trainer_add_domain(char **json, const mg_dataset *tr, double accel, const char *data_dir);
 
 /* Validation (validate.c): NMSE (fastMRI's volume NMSE on magnitudes, data
  * units, averaged over the validation files as fastMRI averages volumes) with
