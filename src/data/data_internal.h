@@ -14,6 +14,8 @@ void mg_plane_extract(const mg_volume *v, int o, long idx, float *out);
 /* the planes of orientation o whose fraction of voxels above thresh is at
  * least 30 % of the largest fraction: [first, last] (-1 when none) */
 void mg_plane_usable(const mg_volume *v, int o, float thresh, long *first, long *last);
+/* simulate.json's name of the stored maps (mg_simulate_opts.maps) */
+const char *mg_simulate_maps_name(int maps);
 /* the q-quantile (0 <= q <= 1) of the voxels > 0 (0 when there are none) */
 float mg_volume_quantile(const mg_volume *v, double q);
 

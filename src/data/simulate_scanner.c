@@ -411,7 +411,7 @@ int mg_simulate_scanner(const mg_scanner_opts *o, const char *outdir, long count
     vol_entry *vols = NULL;
     long nv = 0;
     int rc = -1;
-    char *jpath = NULL, *tmp = NULL;
+    char *jpath = NULL;
     cJSON *root = cJSON_CreateObject(), *splits[3];
     for (int s = 0; s < 3; s++)
         for (long i = 0; i < o->ninputs[s]; i++)
@@ -459,31 +459,15 @@ int mg_simulate_scanner(const mg_scanner_opts *o, const char *outdir, long count
     cJSON_AddNumberToObject(root, "protocols_per_volume", (double)o->protocols);
     cJSON_AddNumberToObject(root, "wrap", o->wrap);
     cJSON_AddNumberToObject(root, "seed", (double)o->seed);
-    cJSON_AddStringToObject(root, "maps", o->maps == 0 ? "true" : o->maps - 1 == MG_SENS_WALSH ? "walsh"
-                                          : o->maps - 1 == MG_SENS_DIRECT ? "direct" : "espirit");
+    cJSON_AddStringToObject(root, "maps", mg_simulate_maps_name(o->maps));
     cJSON_AddStringToObject(root, "split_rule", "by volume, as given by --train, --val and --test");
     jpath = mg_path_join(outdir, "simulate.json");
-    tmp = mg_tmp_path(jpath);
     char *text = cJSON_Print(root);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        mg_set_error("%s: cannot create: %s", jpath, strerror(errno));
-        cJSON_free(text);
-        goto out;
-    }
-    int bad = fputs(text, f) < 0 || fputc('\n', f) == EOF;
+    rc = mg_write_text(jpath, text);
     cJSON_free(text);
-    if (fclose(f) || bad) {
-        mg_set_error("%s: write failed", jpath);
-        remove(tmp);
-        goto out;
-    }
-    if (mg_commit_tmp(tmp, jpath)) goto out;
-    rc = 0;
 out:
     for (long i = 0; i < nv; i++) free(vols[i].path), free(vols[i].name);
     free(vols);
-    free(tmp);
     free(jpath);
     cJSON_Delete(root);
     return rc;

@@ -132,6 +132,11 @@ static int write_split(const char *path, const mg_volume *v, const slice_list *l
     return rc;
 }
 
+const char *mg_simulate_maps_name(int maps)
+{
+    return maps == 0 ? "true" : maps - 1 == MG_SENS_WALSH ? "walsh" : maps - 1 == MG_SENS_DIRECT ? "direct" : "espirit";
+}
+
 void mg_simulate_defaults(mg_simulate_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -236,7 +241,7 @@ int mg_simulate_dataset(const mg_simulate_opts *o, const char *outdir, long coun
                "  \"split_rule\": \"chosen slices of each orientation cut into 10 contiguous segments with "
                "roles T T V T T E T T T E; training slices adjacent to val/test slices dropped\",\n",
             qin, N, C, stride, noise, phase_amp, (unsigned long long)seed, (double)vmax, o->pe_fold,
-            o->maps == 0 ? "true" : o->maps - 1 == MG_SENS_WALSH ? "walsh" : o->maps - 1 == MG_SENS_DIRECT ? "direct" : "espirit");
+            mg_simulate_maps_name(o->maps));
     cJSON_free(qin);
     cJSON_Delete(jin);
     for (int s = 0; s < 3; s++) {
