@@ -61,6 +61,21 @@ PY
 fi
 ok "wrapped series: zero filling estimates maps"
 
+# --maps espirit stores maps estimated as simulate's default set does (ESPIRiT
+# uncropped: unit norm at every pixel, like the true maps)
+"$MRGAN" simulate -q --matrix 32 --coils 4 --slices 2 --series 1 --maps espirit --train "$T/trainvols" \
+    --val "$T/vols/sub_c_T2w.nii.gz" --test "$T/vols/sub_d.nii.gz" "$T/me" >/dev/null || fail "simulate --maps espirit"
+grep -q '"maps":.*"espirit"' "$T/me/simulate.json" || fail "maps not recorded"
+if python3 -c 'import h5py' 2>/dev/null; then
+    python3 - "$T/me/test/sub_d_p1.h5" <<'PY' || fail "espirit maps not unit norm everywhere"
+import sys, h5py, numpy as np
+s = h5py.File(sys.argv[1], 'r')['sens_maps'][()]
+r = np.sqrt((np.abs(s) ** 2).sum(1))
+assert np.abs(r - 1).max() < 1e-3, np.abs(r - 1).max()
+PY
+    ok "simulate --maps espirit: estimated maps of unit norm everywhere (uncropped; h5py)"
+fi
+
 # a data set of mixed shapes trains (one step per shape) and evaluates
 "$MRGAN" train -q --data "$T/sc" --blocks 1 --growth 1 --kernels 4 --epochs 1 --max-steps 3 --center 8 "$T/run" \
     >/dev/null 2>"$T/err" || fail "train on a scanner-like data set: $(cat "$T/err")"

@@ -14,6 +14,10 @@ void mg_plane_extract(const mg_volume *v, int o, long idx, float *out);
 /* the planes of orientation o whose fraction of voxels above thresh is at
  * least 30 % of the largest fraction: [first, last] (-1 when none) */
 void mg_plane_usable(const mg_volume *v, int o, float thresh, long *first, long *last);
+/* maps as a method would estimate them (MG_SENS_*) from the 12 centre lines
+ * of simulated k-space (ESPIRiT uncropped: unit norm everywhere, as the true
+ * maps), stored instead of the true ones (simulate --maps) */
+int mg_simulate_estimate_maps(const cfloat *k, long C, long H, long W, int method, cfloat *sens);
 /* simulate.json's name of the stored maps (mg_simulate_opts.maps) */
 const char *mg_simulate_maps_name(int maps);
 /* the q-quantile (0 <= q <= 1) of the voxels > 0 (0 when there are none) */

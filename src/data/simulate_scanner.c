@@ -270,7 +270,7 @@ static int write_series(const char *path, const mg_volume *v, const int *orient,
             mg_kspace_add_noise(k, C, n, p->noise, p->A, &r);
         }
         mg_rss(k, C, H, W, work, d.rss + s * n);
-        if (maps && mg_sens_estimate(k, C, H, W, 12, maps - 1, d.sens + s * C * n)) {
+        if (maps && mg_simulate_estimate_maps(k, C, H, W, maps - 1, d.sens + s * C * n)) {
             mg_set_error("%s: %s", path, mg_error());
             goto out;
         }

@@ -57,16 +57,13 @@ static void fold_pe(mg_kdata *d, long K)
     free(work);
 }
 
-/* maps as a method would estimate them from the 12 centre lines (ESPIRiT
- * uncropped: unit norm everywhere, as the true maps), stored instead of the
- * true ones */
-static int estimate_maps(const cfloat *k, long C, long N, int method, cfloat *sens)
+int mg_simulate_estimate_maps(const cfloat *k, long C, long H, long W, int method, cfloat *sens)
 {
-    if (method != MG_SENS_ESPIRIT) return mg_sens_estimate(k, C, N, N, 12, method, sens);
+    if (method != MG_SENS_ESPIRIT) return mg_sens_estimate(k, C, H, W, 12, method, sens);
     mg_espirit_opts o;
     mg_espirit_defaults(&o);
     o.crop = 0;
-    return mg_espirit(k, C, N, N, 12, &o, sens, NULL);
+    return mg_espirit(k, C, H, W, 12, &o, sens, NULL);
 }
 
 static int write_split(const char *path, const mg_volume *v, const slice_list *l, long N, long C,
@@ -111,7 +108,7 @@ static int write_split(const char *path, const mg_volume *v, const slice_list *l
         mg_birdcage_maps(sens, C, N, N, 1.5, rot);
         mg_simulate_kspace(img, sens, C, N, N, noise, &rng, k);
         mg_rss(k, C, N, N, coil, d.rss + s * n);
-        if (maps && estimate_maps(k, C, N, maps - 1, sens)) {
+        if (maps && mg_simulate_estimate_maps(k, C, N, N, maps - 1, sens)) {
             mg_set_error("%s: %s", path, mg_error());
             free(plane), free(square), free(mag), free(img), free(coil);
             mg_kdata_free(&d);
