@@ -106,13 +106,5 @@ void mg_coil_array_maps(const mg_coil_array *arr, cfloat *sens, long H, long W, 
                 sens[c * n + y * W + x] = (float)B[0] - I * (float)B[1];
             }
         }
-    for (long i = 0; i < n; i++) {
-        double s = 0;
-        for (long c = 0; c < C; c++) {
-            cfloat v = sens[c * n + i];
-            s += (double)(crealf(v) * crealf(v) + cimagf(v) * cimagf(v));
-        }
-        float inv = s > 0 ? (float)(1.0 / sqrt(s)) : 0.0f;
-        for (long c = 0; c < C; c++) sens[c * n + i] *= inv;
-    }
+    mg_sens_normalize(sens, C, H, W, 0.0);
 }
