@@ -60,10 +60,7 @@ void mg_gan_critic_input(mg_batch *b, const float *mag)
 void mg_gan_image_grad(mg_batch *b)
 {
     const long chw = (long)b->ch * b->cw;
-    const int oy = (b->ch - b->H) / 2, ox = (b->cw - b->W) / 2;
-    for (int i = 0; i < b->B; i++) {
-        const float *src = b->dcin + ((long)i * b->cin + b->cin - 1) * chw;
-        for (int y = 0; y < b->H; y++)
-            memcpy(b->dmag + i * b->hw + (long)y * b->W, src + (long)(y + oy) * b->cw + ox, sizeof(float) * (size_t)b->W);
-    }
+    for (int i = 0; i < b->B; i++) /* the image channel's gradient, its centre H x W (the padding's adjoint) */
+        mg_center_crop(b->dcin + ((long)i * b->cin + b->cin - 1) * chw, b->ch, b->cw, b->dmag + i * b->hw, b->H, b->W,
+                       sizeof(float));
 }
