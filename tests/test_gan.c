@@ -112,7 +112,7 @@ static void test_agb_rule(void **state)
 {
     (void)state;
     mg_agb a;
-    mg_agb_init(&a, 10, 0.99, 10, 0.1);
+    mg_agb_init(&a, 10, 0.99, 10, 0.1, 100);
     mg_rng rng;
     mg_rng_seed(&rng, 3);
     double gma = 0, pma = 0, beta = 10;
@@ -137,7 +137,7 @@ static void test_agb_invariant(void **state)
 {
     (void)state;
     mg_agb a;
-    mg_agb_init(&a, 10, 0.99, 10, 0.1);
+    mg_agb_init(&a, 10, 0.99, 10, 0.1, 100);
     mg_rng rng;
     mg_rng_seed(&rng, 4);
     double worst = 0;
@@ -149,6 +149,55 @@ static void test_agb_invariant(void **state)
     print_message("AGB: beta %.1f after %ld increases, worst gma/pma in the tail %.2f\n", a.beta, a.events, worst);
     assert_true(worst <= 10.0 * 1.02);
     assert_true(a.beta > 80 && a.beta < 130); /* ~1000 / ratio */
+}
+
+/* The calibrated ratio: no increase during the warm-up, then ratio = gma/pma
+ * of the warm-up (the moving averages recomputed here) and the paper's rule;
+ * a constant factor on either gradient (how the losses are normalised, the
+ * image size, the intensity scale: docs/gan.md) changes nothing, while the
+ * paper's fixed ratio fires on it; a balance that drifts up k-fold raises
+ * beta about k-fold. */
+static void run_calibrated(double gain, double drift, double *beta, long *events, double *ratio)
+{
+    mg_agb a;
+    mg_agb_init(&a, 10, 0.99, 0, 0.1, 100);
+    mg_rng rng;
+    mg_rng_seed(&rng, 5);
+    double gma = 0, pma = 0;
+    for (int t = 0; t < 6000; t++) {
+        double k = 1 + (drift - 1) * fmin(1.0, t / 4000.0);
+        double sm = gain * (1.0 + 0.3 * mg_rng_normal(&rng)), raw = 30.0 * k * (1.0 + 0.3 * mg_rng_normal(&rng));
+        int fired = mg_agb_update(&a, raw / a.beta, sm);
+        if (t < 100) {
+            gma = 0.99 * gma + 0.01 * raw / 10;
+            pma = 0.99 * pma + 0.01 * sm;
+            assert_int_equal(fired, 0);
+            assert_true(a.beta == 10);
+        }
+        if (t == 99) assert_true(fabs(a.ratio - gma / pma) <= 1e-12 * a.ratio);
+    }
+    *beta = a.beta;
+    *events = a.events;
+    *ratio = a.ratio;
+}
+
+static void test_agb_calibrated(void **state)
+{
+    (void)state;
+    double b1, b2, b3, r1, r2, r3;
+    long e1, e2, e3;
+    run_calibrated(1.0, 1.0, &b1, &e1, &r1);
+    run_calibrated(1e-3, 1.0, &b2, &e2, &r2);
+    run_calibrated(1.0, 5.0, &b3, &e3, &r3);
+    print_message("AGB calibrated: ratio %.3g (gain 1e-3: %.3g), beta %.1f after %ld increases; drift 5x: beta %.1f\n",
+                  r1, r2, b1, e1, b3);
+    assert_true(fabs(r2 / r1 - 1000.0) < 1e-6 * 1000.0); /* the bound scales with the normalisation... */
+    assert_true(b1 == b2 && e1 == e2);                    /* ...so beta does not see it */
+    assert_true(b1 < 20);                                 /* a steady balance: a few increases at most */
+    assert_true(b3 / b1 > 3.5 && b3 / b1 < 7);            /* a 5x drift: about 5x */
+    mg_agb p;
+    mg_agb_init(&p, 10, 0.99, 10, 0.1, 100); /* the fixed ratio on the 1e-3 normalisation fires at once */
+    assert_int_equal(mg_agb_update(&p, 3.0, 1e-3), 1);
 }
 
 static void test_select(void **state)
@@ -170,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_critic_shapes),
         cmocka_unit_test(test_agb_rule),
         cmocka_unit_test(test_agb_invariant),
+        cmocka_unit_test(test_agb_calibrated),
         cmocka_unit_test(test_select),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

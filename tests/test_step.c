@@ -140,7 +140,7 @@ static void test_generator_step_agb(void **state)
     mg_adam_init(&adam, 0.0f, 0.9f, 0.999f, 1e-8f); /* lr 0: the step leaves the weights */
     mg_adam_init(&adam_d, 0.0f, 0.9f, 0.999f, 1e-8f);
     mg_agb agb;
-    mg_agb_init(&agb, 4.0, 0.99, 10, 0.1);
+    mg_agb_init(&agb, 4.0, 0.99, 10, 0.1, 100);
     mg_step s = {.net = &net, .critic = &critic, .adam = &adam, .adam_d = &adam_d, .agb = &agb,
                  .agb_on = 1, .clip = 1.0f, .P = 1, .Bg = B};
     mg_step_cpu(&s);
@@ -187,7 +187,7 @@ static void test_generator_step_agb(void **state)
     assert_true(fabs(agb.gma - 0.01 * lg.std_gan) < 1e-12 + 1e-9 * lg.std_gan);
     assert_true(fabs(agb.pma - 0.01 * lg.std_mse) < 1e-12 + 1e-9 * lg.std_mse);
     /* the generator's gradient is the sum: a larger beta shrinks the GAN part */
-    mg_agb_init(&agb, 400.0, 0.99, 10, 0.1);
+    mg_agb_init(&agb, 400.0, 0.99, 10, 0.1, 100);
     mg_step_log lg2 = {0, 0, 0, 0, 0, 0};
     s.generator_step(&s, &bat, &lg2);
     assert_true(fabs(lg2.std_gan - lg.std_gan / 100.0) < 1e-3 * lg.std_gan / 100.0 + 1e-12);

@@ -58,15 +58,16 @@ int mg_checkpoint_save(const char *path, const mg_dcinet *net, const mg_critic *
             add(&l, "", bn_names[2 * i + 1], 1, &c, critic->bn[i].run_var);
         }
     }
-    char v[8][96];
+    char v[8][160];
     snprintf(v[0], 96, "%d", net->cfg.blocks);
     snprintf(v[1], 96, "%d", net->cfg.growth);
     snprintf(v[2], 96, "%d", net->cfg.kernels);
     snprintf(v[3], 96, "%.9g", (double)net->cfg.slope);
     snprintf(v[4], 96, "%ld %ld %ld %ld %ld", pos ? pos->epoch : 0, pos ? pos->step_in_epoch : 0,
              pos ? pos->global_step : 0, pos ? pos->adam_t : 0, pos ? pos->adam_t_critic : 0);
-    snprintf(v[5], 96, "%.17g %.17g %.17g %ld", pos ? pos->beta : 0.0, pos ? pos->gma : 0.0,
-             pos ? pos->pma : 0.0, pos ? pos->agb_events : 0);
+    snprintf(v[5], 160, "%.17g %.17g %.17g %ld %ld %.17g %d", pos ? pos->beta : 0.0, pos ? pos->gma : 0.0,
+             pos ? pos->pma : 0.0, pos ? pos->agb_events : 0, pos ? pos->agb_steps : 0, pos ? pos->agb_ratio : 0.0,
+             pos ? pos->agb_calibrate : 0);
     snprintf(v[6], 96, "%d %d", critic && state ? critic->cin : 0, critic && state ? critic->ch : 0);
     const char *meta[] = {"format", MG_CKPT_FORMAT, "blocks", v[0], "growth", v[1], "kernels", v[2],
                           "slope", v[3], "position", v[4], "agb", v[5], "critic", v[6],
@@ -76,6 +77,22 @@ int mg_checkpoint_save(const char *path, const mg_dcinet *net, const mg_critic *
     free(l.names);
     free(l.t);
     return rc;
+}
+
+/* "beta gma pma events [steps ratio calibrate]": checkpoints from before the
+ * calibrated ratio have the first four; steps = -1 tells the trainer to keep
+ * its configured ratio */
+static int agb_read(const char *s, mg_train_pos *pos)
+{
+    int n = sscanf(s, "%lf %lf %lf %ld %ld %lf %d", &pos->beta, &pos->gma, &pos->pma, &pos->agb_events,
+                   &pos->agb_steps, &pos->agb_ratio, &pos->agb_calibrate);
+    if (n == 4) {
+        pos->agb_steps = -1;
+        pos->agb_ratio = 0;
+        pos->agb_calibrate = 0;
+        return 0;
+    }
+    return n == 7 && pos->agb_steps >= 0 && (pos->agb_calibrate == 0 || pos->agb_calibrate == 1) ? 0 : -1;
 }
 
 int mg_checkpoint_load(const char *path, mg_dcinet *net, mg_critic *critic, mg_train_pos *pos)
@@ -105,7 +122,7 @@ int mg_checkpoint_load(const char *path, mg_dcinet *net, mg_critic *critic, mg_t
         const char *ps = mg_st_meta(&f, "position"), *as = mg_st_meta(&f, "agb");
         if (!ps || sscanf(ps, "%ld %ld %ld %ld %ld", &pos->epoch, &pos->step_in_epoch, &pos->global_step,
                           &pos->adam_t, &pos->adam_t_critic) != 5 ||
-            !as || sscanf(as, "%lf %lf %lf %ld", &pos->beta, &pos->gma, &pos->pma, &pos->agb_events) != 4) {
+            !as || agb_read(as, pos)) {
             mg_set_error("%s: checkpoint has no training position", path);
             goto out;
         }

@@ -33,7 +33,8 @@ void mg_train_defaults(mg_train_cfg *c)
     c->gan_lambda = 100.0;
     c->agb_beta0 = 10.0;
     c->agb_ma = 0.99;
-    c->agb_ratio = 10.0;
+    c->agb_ratio = 0; /* calibrated (docs/gan.md) */
+    c->agb_warmup = 100;
     c->agb_rate = 0.1;
     c->select_start = -1;
     c->grid = 4;
@@ -59,10 +60,10 @@ static const field fields[] = {
     FLD("critic_steps", F_INT, critic_steps, 1, 100), FLD("critic_lr", F_FLOAT, critic_lr, 1e-9, 1.0),
     FLD("clip", F_FLOAT, clip, 1e-6, 10.0), FLD("gan_lambda", F_DOUBLE, gan_lambda, 1e-6, 1e9),
     FLD("agb_beta0", F_DOUBLE, agb_beta0, 1e-6, 1e9), FLD("agb_ma", F_DOUBLE, agb_ma, 0, 0.999999),
-    FLD("agb_ratio", F_DOUBLE, agb_ratio, 1e-6, 1e9), FLD("agb_rate", F_DOUBLE, agb_rate, 1e-6, 10.0),
+    FLD("agb_ratio", F_DOUBLE, agb_ratio, 0, 1e9), FLD("agb_rate", F_DOUBLE, agb_rate, 1e-6, 10.0),
     FLD("select_start", F_INT, select_start, -1, 1000000), FLD("grid", F_INT, grid, 0, 64),
     FLD("crop_readout", F_INT, crop_readout, 0, 1), FLD("sens_method", F_INT, sens_method, 0, 2),
-    FLD("precision", F_INT, precision, 0, 1),
+    FLD("precision", F_INT, precision, 0, 1), FLD("agb_warmup", F_LONG, agb_warmup, 1, 1000000),
 };
 #define NFIELDS (int)(sizeof fields / sizeof fields[0])
 #define NREQUIRED 15 /* the first 15 exist in every run's config.json */

@@ -28,7 +28,8 @@ typedef struct {
     float critic_lr;    /* Adam learning rate of the critic (5e-4) */
     float clip;         /* weight clipping of all critic parameters (0.01) */
     double gan_lambda;  /* wgan / cwgan: the fixed beta, i.e. L = MSE + GAN / lambda (100) */
-    double agb_beta0, agb_ma, agb_ratio, agb_rate; /* 10, 0.99, 10, 0.1 */
+    double agb_beta0, agb_ma, agb_ratio, agb_rate; /* 10, 0.99, 0 (calibrated), 0.1 */
+    long agb_warmup;                              /* calibration steps (100) */
     int select_start;   /* first epoch for model selection (B.3); -1: epochs / 3 */
     int grid;           /* validation slices in the per-epoch image grid (4; 0: none) */
     const char *init;   /* generator weights to start from (NULL: random) */
@@ -84,6 +85,9 @@ typedef struct {
     long epoch, step_in_epoch, global_step, adam_t, adam_t_critic;
     double beta, gma, pma; /* AGB state (beta is the fixed lambda in wgan/cwgan) */
     long agb_events;
+    long agb_steps;      /* AGB updates so far */
+    double agb_ratio;    /* the ratio in force (0 while a calibrated one is pending) */
+    int agb_calibrate;   /* 1 while the calibrated ratio is pending */
 } mg_train_pos;
 /* Generator weights; with `state` also the position, the Adam moments and,
  * when critic != NULL, the critic (weights, Adam moments, batch-norm running

@@ -56,7 +56,8 @@ int mg_trainer_models(trainer *t, int H, int W, int *cin)
         if (mg_critic_init(&t->critic, *cin, cfg->critic_ch, H, W, mg_seed_mix(cfg->seed, 0, 0x637269ULL))) return -1;
         mg_adam_init(&t->adam_d, cfg->critic_lr, cfg->beta1, cfg->beta2, 1e-8f);
     }
-    mg_agb_init(&t->agb, t->agb_on ? cfg->agb_beta0 : cfg->gan_lambda, cfg->agb_ma, cfg->agb_ratio, cfg->agb_rate);
+    mg_agb_init(&t->agb, t->agb_on ? cfg->agb_beta0 : cfg->gan_lambda, cfg->agb_ma, cfg->agb_ratio, cfg->agb_rate,
+                cfg->agb_warmup);
     return 0;
 }
 
@@ -160,6 +161,9 @@ static int save_ckpt(trainer *t, const char *path, int state)
     t->pos.gma = t->agb.gma;
     t->pos.pma = t->agb.pma;
     t->pos.agb_events = t->agb.events;
+    t->pos.agb_steps = t->agb.steps;
+    t->pos.agb_ratio = t->agb.ratio;
+    t->pos.agb_calibrate = t->agb.calibrate;
     if (state) t->saved_step = t->pos.global_step;
     return mg_checkpoint_save(path, &t->net, state && t->gan ? &t->critic : NULL, &t->pos, t->cfg_json, state);
 }
@@ -363,6 +367,11 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         t->agb.gma = t->pos.gma;
         t->agb.pma = t->pos.pma;
         t->agb.events = t->pos.agb_events;
+        if (t->pos.agb_steps >= 0) { /* -1: a checkpoint from before the calibrated ratio */
+            t->agb.steps = t->pos.agb_steps;
+            t->agb.ratio = t->pos.agb_ratio;
+            t->agb.calibrate = t->pos.agb_calibrate;
+        }
         if (lead && mg_log_trim(t->p_csv, t->pos.global_step, t->pos.epoch)) goto out;
         mg_trainer_read_series(t);
         if (t->nval > t->pos.epoch) t->nval = t->pos.epoch;
