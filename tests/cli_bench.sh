@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 
 out=$("$MRGAN" bench --config small --reps 1) || fail "bench exit status"
 echo "$out"
-echo "$out" | grep -Eq "^CPU: [0-9]+ OpenMP threads; OpenBLAS SGEMM 2048\^3 [0-9.]+ GFLOP/s" || fail "no SGEMM line"
+echo "$out" | grep -Eq "^CPU: [0-9]+ OpenMP threads; SGEMM 2048\^3 \(best of 3, this process\): OpenBLAS [0-9.]+ GFLOP/s, oneDNN [0-9.]+ GFLOP/s" || fail "no SGEMM line"
 echo "$out" | grep -Eq "^CPU peak: fp32 [0-9.]+ GFLOP/s \(.*\), bf16 [0-9.]+ GFLOP/s" || fail "no CPU peak line"
 echo "$out" | grep -q "^small: 128x128, 8 coils, 5I-5G-16K, 48175 parameters" || fail "no configuration line"
 for what in "inference .* s per slice .* GFLOP/s .* of SGEMM  [0-9.]+ of CPU peak  peak [0-9]+ MB" \

@@ -97,6 +97,41 @@ static void test_critic_gradients_leaky(void **state)
     assert_true(med < 1e-2 && p80 < 5e-2);
 }
 
+/* Why AGB's ratio depends on the intensity scale (docs/gan.md): batch norm
+ * after the first convolution makes the critic blind to a global scale a of
+ * its input, D(a x) = D(x) (up to batch norm's epsilon), so its input
+ * gradient is 1/a times, while the MSE gradient 2 (G - mf) / (H W) is a
+ * times: gma / pma goes as 1 / a^2. */
+static void test_critic_scale_invariant(void **state)
+{
+    (void)state;
+    assert_int_equal(mg_critic_init(&d, CIN, 3, S, S, 5), 0);
+    mg_rng rng;
+    mg_rng_seed(&rng, 9);
+    static float x0[N * CIN * S * S], dx1[N * CIN * S * S], dxa[N * CIN * S * S];
+    for (int i = 0; i < N * CIN * S * S; i++) x0[i] = (float)mg_rng_uniform(&rng);
+    const float a = 8.0f, ones[N] = {1, 1};
+    float o1[N], oa[N];
+    memcpy(x, x0, sizeof x);
+    mg_critic_forward(&d, x, o1, N, 1);
+    memset(dx1, 0, sizeof dx1);
+    mg_critic_backward(&d, ones, dx1);
+    for (int i = 0; i < N * CIN * S * S; i++) x[i] = a * x0[i];
+    mg_critic_forward(&d, x, oa, N, 1);
+    memset(dxa, 0, sizeof dxa);
+    mg_critic_backward(&d, ones, dxa);
+    double num = 0, den = 0;
+    for (int i = 0; i < N * CIN * S * S; i++) {
+        num += (a * dxa[i] - dx1[i]) * (double)(a * dxa[i] - dx1[i]);
+        den += (double)dx1[i] * dx1[i];
+    }
+    print_message("critic at 8x the input: outputs %.6g %.6g vs %.6g %.6g, a * grad vs grad relative error %.2e\n",
+                  oa[0], oa[1], o1[0], o1[1], sqrt(num / den));
+    for (int i = 0; i < N; i++) assert_true(fabs(oa[i] - o1[i]) <= 1e-3 * fmax(fabs(o1[i]), 0.1));
+    assert_true(sqrt(num / den) < 1e-3);
+    mg_critic_free(&d);
+}
+
 static void test_critic_shapes(void **state)
 {
     (void)state;
@@ -217,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_critic_gradients_smooth),
         cmocka_unit_test(test_critic_gradients_leaky),
         cmocka_unit_test(test_critic_shapes),
+        cmocka_unit_test(test_critic_scale_invariant),
         cmocka_unit_test(test_agb_rule),
         cmocka_unit_test(test_agb_invariant),
         cmocka_unit_test(test_agb_calibrated),

@@ -474,13 +474,49 @@ static void test_adam_and_clip(void **s)
     mg_params_free(&ps);
 }
 
+/* mg_sgemm (oneDNN) against the defining triple sum in double, all four
+ * transpose cases, padded leading dimensions, alpha and beta; sizes that are
+ * not multiples of any vector width */
+static void test_sgemm(void **state)
+{
+    (void)state;
+    const long M = 37, N = 53, K = 29, pad = 3;
+    mg_rng rng;
+    mg_rng_seed(&rng, 21);
+    float *A = malloc(sizeof(float) * (size_t)((M + pad) * (K + pad))), *B = malloc(sizeof(float) * (size_t)((K + pad) * (N + pad)));
+    float *C = malloc(sizeof(float) * (size_t)(M * (N + pad))), *C0 = malloc(sizeof(float) * (size_t)(M * (N + pad)));
+    for (long i = 0; i < (M + pad) * (K + pad); i++) A[i] = (float)mg_rng_normal(&rng);
+    for (long i = 0; i < (K + pad) * (N + pad); i++) B[i] = (float)mg_rng_normal(&rng);
+    for (long i = 0; i < M * (N + pad); i++) C0[i] = (float)mg_rng_normal(&rng);
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            const long lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
+            memcpy(C, C0, sizeof(float) * (size_t)(M * ldc));
+            mg_sgemm(ta, tb, M, N, K, 0.7f, A, lda, B, ldb, -0.4f, C, ldc);
+            double worst = 0;
+            for (long m = 0; m < M; m++)
+                for (long n = 0; n < N; n++) {
+                    double s = 0;
+                    for (long k = 0; k < K; k++)
+                        s += (double)(ta ? A[k * lda + m] : A[m * lda + k]) * (tb ? B[n * ldb + k] : B[k * ldb + n]);
+                    const double want = 0.7 * s - 0.4 * C0[m * ldc + n];
+                    worst = fmax(worst, fabs(C[m * ldc + n] - want));
+                }
+            for (long m = 0; m < M; m++) /* the padding columns of C are not touched */
+                for (long n = N; n < ldc; n++) assert_true(C[m * ldc + n] == C0[m * ldc + n]);
+            print_message("sgemm ta=%d tb=%d: worst error %.2e\n", ta, tb, worst);
+            assert_true(worst < 1e-4);
+        }
+    free(A); free(B); free(C); free(C0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv5x5),  cmocka_unit_test(test_conv5x5_narrow),
         cmocka_unit_test(test_conv_direct), cmocka_unit_test(test_conv_fused_leaky),
         cmocka_unit_test(test_conv4x4_s2), cmocka_unit_test(test_conv_blocked), cmocka_unit_test(test_conv_bf16), cmocka_unit_test(test_leaky),
-        cmocka_unit_test(test_batchnorm), cmocka_unit_test(test_linear),
+        cmocka_unit_test(test_batchnorm), cmocka_unit_test(test_linear), cmocka_unit_test(test_sgemm),
         cmocka_unit_test(test_concat),    cmocka_unit_test(test_cmag),
         cmocka_unit_test(test_mse),       cmocka_unit_test(test_adam_and_clip),
     };

@@ -8,7 +8,7 @@
 #include "metrics.h"
 #include "../io/io.h"
 
-#include <cblas.h>
+#include "../nn/nn.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,8 +100,7 @@ void mg_inc_conv(const float *in, int cin, int h, int w, const float *wt, const 
     }
     for (int o = 0; o < cout; o++)
         for (long i = 0; i < P; i++) out[o * P + i] = b ? b[o] : 0.0f;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, (int)P, (int)K, 1.0f, wt, (int)K, col, (int)P, 1.0f,
-                out, (int)P);
+    mg_sgemm(0, 0, cout, P, K, 1.0f, wt, K, col, P, 1.0f, out, P);
     if (relu)
         for (long i = 0; i < (long)cout * P; i++) out[i] = out[i] > 0 ? out[i] : 0.0f;
     free(buf);

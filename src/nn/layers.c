@@ -1,7 +1,6 @@
 /* Elementwise layers, batch norm, linear, concat, complex magnitude, MSE. */
 #include "nn.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,19 +159,16 @@ void mg_linear_init(mg_linear *l, mg_params *ps, const char *name, int in, int o
 void mg_linear_forward(const mg_linear *l, const float *x, float *y, int n)
 {
     for (int i = 0; i < n; i++) memcpy(y + (long)i * l->out, l->bias->w, sizeof(float) * (size_t)l->out);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, l->out, l->in, 1.0f, x, l->in,
-                l->weight->w, l->in, 1.0f, y, l->out);
+    mg_sgemm(0, 1, n, l->out, l->in, 1.0f, x, l->in, l->weight->w, l->in, 1.0f, y, l->out);
 }
 
 void mg_linear_backward(const mg_linear *l, const float *x, const float *dy, float *dx, int n)
 {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, l->out, l->in, n, 1.0f, dy, l->out, x,
-                l->in, 1.0f, l->weight->g, l->in);
+    mg_sgemm(1, 0, l->out, l->in, n, 1.0f, dy, l->out, x, l->in, 1.0f, l->weight->g, l->in);
     for (int i = 0; i < n; i++)
         for (int o = 0; o < l->out; o++) l->bias->g[o] += dy[(long)i * l->out + o];
     if (dx)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, l->in, l->out, 1.0f, dy, l->out,
-                    l->weight->w, l->in, 1.0f, dx, l->in);
+        mg_sgemm(0, 0, n, l->in, l->out, 1.0f, dy, l->out, l->weight->w, l->in, 1.0f, dx, l->in);
 }
 
 /* ---------------- concat ---------------- */

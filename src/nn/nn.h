@@ -114,6 +114,12 @@ void mg_batchnorm_forward(mg_batchnorm *b, const float *x, float *y, int n, int 
 void mg_batchnorm_backward(mg_batchnorm *b, const float *x, const float *dy, float *dx, int n, int h,
                            int w);
 
+/* ---------------- matrix product (gemm.c) ----------------
+ * C = alpha op(A) op(B) + beta C, row-major; op transposes when ta / tb:
+ * oneDNN's SGEMM (this CPU's kernel), OpenBLAS if oneDNN refuses. */
+void mg_sgemm(int ta, int tb, long M, long N, long K, float alpha, const float *A, long lda, const float *B, long ldb,
+              float beta, float *C, long ldc);
+
 /* ---------------- linear: y[n][out] = W[out][in] x[n][in] + b ---------------- */
 typedef struct {
     int in, out;
