@@ -33,7 +33,7 @@ void mg_train_defaults(mg_train_cfg *c)
     c->gan_lambda = 100.0;
     c->agb_beta0 = 10.0;
     c->agb_ma = 0.99;
-    c->agb_ratio = 0; /* calibrated (docs/gan.md) */
+    c->agb_ratio = 10.0; /* 0: calibrated (docs/gan.md) */
     c->agb_warmup = 100;
     c->agb_rate = 0.1;
     c->select_start = -1;

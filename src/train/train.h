@@ -28,7 +28,7 @@ typedef struct {
     float critic_lr;    /* Adam learning rate of the critic (5e-4) */
     float clip;         /* weight clipping of all critic parameters (0.01) */
     double gan_lambda;  /* wgan / cwgan: the fixed beta, i.e. L = MSE + GAN / lambda (100) */
-    double agb_beta0, agb_ma, agb_ratio, agb_rate; /* 10, 0.99, 0 (calibrated), 0.1 */
+    double agb_beta0, agb_ma, agb_ratio, agb_rate; /* 10, 0.99, 10 (0: calibrated), 0.1 */
     long agb_warmup;                              /* calibration steps (100) */
     int select_start;   /* first epoch for model selection (B.3); -1: epochs / 3 */
     int grid;           /* validation slices in the per-epoch image grid (4; 0: none) */
