@@ -419,6 +419,43 @@ static void test_gan_resume_exact(void **state)
     free(ra); free(rb); free(la); free(lb);
 }
 
+/* The calibrated ratio resumes exactly too: stopped inside the warm-up and
+ * resumed, the run ends with the same tensors and the same AGB state
+ * (beta, averages, step count, the calibrated ratio) as one without a stop. */
+static void test_gan_resume_calibrated(void **state)
+{
+    (void)state;
+    mg_train_cfg c = small_cfg();
+    snprintf(c.mode, sizeof c.mode, "cwgan-agb");
+    c.critic_ch = 4;
+    c.epochs = 3;
+    c.agb_ratio = 0;
+    c.agb_warmup = 3;
+    char *ra = tu_path(dir, "cA"), *rb = tu_path(dir, "cB");
+    c.max_steps = 8;
+    assert_int_equal(mg_train_run(&c, dir, ra, 0), 0);
+    c.max_steps = 2;
+    assert_int_equal(mg_train_run(&c, dir, rb, 0), 0);
+    c.max_steps = 8;
+    assert_int_equal(mg_train_run(&c, dir, rb, 1), 0);
+    char *la = tu_path(ra, "last.safetensors"), *lb = tu_path(rb, "last.safetensors");
+    assert_true(files_equal_tensors(la, lb));
+    mg_st_file fa, fb;
+    assert_int_equal(mg_st_read(la, &fa), 0);
+    assert_int_equal(mg_st_read(lb, &fb), 0);
+    const char *aa = mg_st_meta(&fa, "agb"), *ab = mg_st_meta(&fb, "agb");
+    print_message("AGB state (calibrated ratio, warm-up 3) after 8 steps: %s\n", aa);
+    assert_string_equal(aa, ab);
+    double beta, gma, pma, ratio;
+    long ev, steps;
+    int cal;
+    assert_int_equal(sscanf(aa, "%lf %lf %lf %ld %ld %lf %d", &beta, &gma, &pma, &ev, &steps, &ratio, &cal), 7);
+    assert_true(steps == 8 && cal == 0 && ratio > 0);
+    mg_st_free(&fa);
+    mg_st_free(&fb);
+    free(ra); free(rb); free(la); free(lb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_resume_exact),
         cmocka_unit_test(test_training_helps),
         cmocka_unit_test(test_gan_modes),
+        cmocka_unit_test(test_gan_resume_calibrated),
         cmocka_unit_test(test_gan_resume_exact),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
