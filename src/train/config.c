@@ -85,7 +85,7 @@ char *mg_train_config_json(const mg_train_cfg *c)
     cJSON_AddStringToObject(o, "seed", seed);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->eval_seed);
     cJSON_AddStringToObject(o, "eval_seed", seed);
-    if (c->init) cJSON_AddStringToObject(o, "init", c->init);
+    if (c->init || c->init_rec[0]) cJSON_AddStringToObject(o, "init", c->init ? c->init : c->init_rec);
     if (c->fid_weights[0]) cJSON_AddStringToObject(o, "fid_weights", c->fid_weights);
     if (c->data[0]) cJSON_AddStringToObject(o, "data", c->data);
     char *s = cJSON_Print(o);
@@ -150,7 +150,9 @@ int mg_train_config_read(const char *path, mg_train_cfg *c)
     d.quiet = c->quiet;
     d.gpu = c->gpu;
     d.cache_mb = c->cache_mb;
-    d.init = NULL; /* only used when a run starts */
+    d.init = NULL; /* only used when a run starts; recorded for provenance */
+    const cJSON *ini = cJSON_GetObjectItemCaseSensitive(o, "init");
+    if (cJSON_IsString(ini)) snprintf(d.init_rec, sizeof d.init_rec, "%s", ini->valuestring);
     const cJSON *fw = cJSON_GetObjectItemCaseSensitive(o, "fid_weights");
     if (cJSON_IsString(fw)) snprintf(d.fid_weights, sizeof d.fid_weights, "%s", fw->valuestring);
     const cJSON *dd = cJSON_GetObjectItemCaseSensitive(o, "data");

@@ -33,6 +33,7 @@ typedef struct {
     int select_start;   /* first epoch for model selection (B.3); -1: epochs / 3 */
     int grid;           /* validation slices in the per-epoch image grid (4; 0: none) */
     const char *init;   /* generator weights to start from (NULL: random) */
+    char init_rec[1024]; /* the init of a resumed run, kept in its config.json for the record */
     char fid_weights[512]; /* Inception-v3 weights: validation FID per epoch ("" none) */
     int gpu;            /* CUDA device for the steps and validation (-1: the CPU); not saved */
     int crop_readout;   /* remove readout oversampling (1, io.h's mg_read_opts) */
