@@ -4,8 +4,8 @@
  * from the same forward pass; moving averages gma, pma (factor ma, from 0,
  * no bias correction); when gma > ratio * pma: beta *= 1 + rate and
  * gma *= 1 - rate. The GAN terms of both losses are divided by beta.
- * ratio <= 0 asks for the calibrated ratio (docs/gan.md "Why beta did not
- * move"): for the first `warmup` steps beta stays and nothing fires; then
+ * ratio <= 0 asks for the calibrated ratio (docs/gan.md "When beta
+ * moves"): for the first `warmup` steps beta stays and nothing fires; then
  * ratio = gma / pma, the balance the run started with at beta_init, and the
  * rule runs as the paper's from there. */
 #ifndef MRGAN_AGB_H

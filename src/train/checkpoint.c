@@ -65,9 +65,9 @@ int mg_checkpoint_save(const char *path, const mg_dcinet *net, const mg_critic *
     snprintf(v[3], 96, "%.9g", (double)net->cfg.slope);
     snprintf(v[4], 96, "%ld %ld %ld %ld %ld", pos ? pos->epoch : 0, pos ? pos->step_in_epoch : 0,
              pos ? pos->global_step : 0, pos ? pos->adam_t : 0, pos ? pos->adam_t_critic : 0);
-    snprintf(v[5], 160, "%.17g %.17g %.17g %ld %ld %.17g %d", pos ? pos->beta : 0.0, pos ? pos->gma : 0.0,
-             pos ? pos->pma : 0.0, pos ? pos->agb_events : 0, pos ? pos->agb_steps : 0, pos ? pos->agb_ratio : 0.0,
-             pos ? pos->agb_calibrate : 0);
+    const mg_agb a0 = {0}, *a = pos ? &pos->agb : &a0;
+    snprintf(v[5], 160, "%.17g %.17g %.17g %ld %ld %.17g %d", a->beta, a->gma, a->pma, a->events, a->steps, a->ratio,
+             a->calibrate);
     snprintf(v[6], 96, "%d %d", critic && state ? critic->cin : 0, critic && state ? critic->ch : 0);
     const char *meta[] = {"format", MG_CKPT_FORMAT, "blocks", v[0], "growth", v[1], "kernels", v[2],
                           "slope", v[3], "position", v[4], "agb", v[5], "critic", v[6],
@@ -79,20 +79,21 @@ int mg_checkpoint_save(const char *path, const mg_dcinet *net, const mg_critic *
     return rc;
 }
 
-/* "beta gma pma events [steps ratio calibrate]": checkpoints from before the
- * calibrated ratio have the first four; steps = -1 tells the trainer to keep
- * its configured ratio */
-static int agb_read(const char *s, mg_train_pos *pos)
+/* "beta gma pma events [steps ratio calibrate]" into a (initialised from the
+ * run's configuration): checkpoints from before the calibrated ratio have
+ * the first four and keep the configured ratio */
+static int agb_read(const char *s, mg_agb *a)
 {
-    int n = sscanf(s, "%lf %lf %lf %ld %ld %lf %d", &pos->beta, &pos->gma, &pos->pma, &pos->agb_events,
-                   &pos->agb_steps, &pos->agb_ratio, &pos->agb_calibrate);
-    if (n == 4) {
-        pos->agb_steps = -1;
-        pos->agb_ratio = 0;
-        pos->agb_calibrate = 0;
-        return 0;
-    }
-    return n == 7 && pos->agb_steps >= 0 && (pos->agb_calibrate == 0 || pos->agb_calibrate == 1) ? 0 : -1;
+    long steps;
+    double ratio;
+    int cal;
+    int n = sscanf(s, "%lf %lf %lf %ld %ld %lf %d", &a->beta, &a->gma, &a->pma, &a->events, &steps, &ratio, &cal);
+    if (n == 4) return 0;
+    if (n != 7 || steps < 0 || (cal != 0 && cal != 1)) return -1;
+    a->steps = steps;
+    a->ratio = ratio;
+    a->calibrate = cal;
+    return 0;
 }
 
 int mg_checkpoint_load(const char *path, mg_dcinet *net, mg_critic *critic, mg_train_pos *pos)
@@ -122,7 +123,7 @@ int mg_checkpoint_load(const char *path, mg_dcinet *net, mg_critic *critic, mg_t
         const char *ps = mg_st_meta(&f, "position"), *as = mg_st_meta(&f, "agb");
         if (!ps || sscanf(ps, "%ld %ld %ld %ld %ld", &pos->epoch, &pos->step_in_epoch, &pos->global_step,
                           &pos->adam_t, &pos->adam_t_critic) != 5 ||
-            !as || agb_read(as, pos)) {
+            !as || agb_read(as, &pos->agb)) {
             mg_set_error("%s: checkpoint has no training position", path);
             goto out;
         }

@@ -6,6 +6,7 @@
 #include "../core/core.h"
 #include "../io/io.h"
 #include "../models/models.h"
+#include "agb.h"
 
 typedef struct {
     char mode[16];      /* mse | wgan | cwgan | cwgan-agb */
@@ -84,11 +85,10 @@ int mg_select_epoch(const double *nmse, const double *fid, int n, int start);
 /* ---- checkpoints ---- */
 typedef struct {
     long epoch, step_in_epoch, global_step, adam_t, adam_t_critic;
-    double beta, gma, pma; /* AGB state (beta is the fixed lambda in wgan/cwgan) */
-    long agb_events;
-    long agb_steps;      /* AGB updates so far */
-    double agb_ratio;    /* the ratio in force (0 while a calibrated one is pending) */
-    int agb_calibrate;   /* 1 while the calibrated ratio is pending */
+    /* AGB state (beta is the fixed lambda in wgan/cwgan): a checkpoint holds
+     * beta gma pma events steps ratio calibrate; loading sets those and keeps
+     * the rest (the configured ma, rate, warmup) */
+    mg_agb agb;
 } mg_train_pos;
 /* Generator weights; with `state` also the position, the Adam moments and,
  * when critic != NULL, the critic (weights, Adam moments, batch-norm running

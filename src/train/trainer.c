@@ -157,13 +157,7 @@ static int save_ckpt(trainer *t, const char *path, int state)
     t->step.sync(&t->step);
     t->pos.adam_t = t->adam.t;
     t->pos.adam_t_critic = t->adam_d.t;
-    t->pos.beta = t->agb.beta;
-    t->pos.gma = t->agb.gma;
-    t->pos.pma = t->agb.pma;
-    t->pos.agb_events = t->agb.events;
-    t->pos.agb_steps = t->agb.steps;
-    t->pos.agb_ratio = t->agb.ratio;
-    t->pos.agb_calibrate = t->agb.calibrate;
+    t->pos.agb = t->agb;
     if (state) t->saved_step = t->pos.global_step;
     return mg_checkpoint_save(path, &t->net, state && t->gan ? &t->critic : NULL, &t->pos, t->cfg_json, state);
 }
@@ -359,19 +353,12 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
     }
     if (!resume && cfg->init && mg_checkpoint_load(cfg->init, &t->net, NULL, NULL)) goto out;
     if (resume) {
+        t->pos.agb = t->agb; /* the configured AGB; the checkpoint's state goes over it */
         if (mg_checkpoint_load(t->p_last, &t->net, t->gan ? &t->critic : NULL, &t->pos)) goto out;
         t->saved_step = t->pos.global_step;
         t->adam.t = t->pos.adam_t;
         t->adam_d.t = t->pos.adam_t_critic;
-        t->agb.beta = t->pos.beta;
-        t->agb.gma = t->pos.gma;
-        t->agb.pma = t->pos.pma;
-        t->agb.events = t->pos.agb_events;
-        if (t->pos.agb_steps >= 0) { /* -1: a checkpoint from before the calibrated ratio */
-            t->agb.steps = t->pos.agb_steps;
-            t->agb.ratio = t->pos.agb_ratio;
-            t->agb.calibrate = t->pos.agb_calibrate;
-        }
+        t->agb = t->pos.agb;
         if (lead && mg_log_trim(t->p_csv, t->pos.global_step, t->pos.epoch)) goto out;
         mg_trainer_read_series(t);
         if (t->nval > t->pos.epoch) t->nval = t->pos.epoch;
