@@ -396,6 +396,25 @@ static void test_gan_modes(void **state)
     free(ra);
 }
 
+/* a cwgan-agb run of c trained for 8 steps in one go (RUN a) and stopped
+ * after `stop` then resumed to 8 (RUN b): their last checkpoints, which
+ * must hold the same tensors */
+static void gan_runs_with_and_without_stop(mg_train_cfg c, const char *a, const char *b, int stop, char **la, char **lb)
+{
+    char *ra = tu_path(dir, a), *rb = tu_path(dir, b);
+    c.max_steps = 8;
+    assert_int_equal(mg_train_run(&c, dir, ra, 0), 0);
+    c.max_steps = stop;
+    assert_int_equal(mg_train_run(&c, dir, rb, 0), 0);
+    c.max_steps = 8;
+    assert_int_equal(mg_train_run(&c, dir, rb, 1), 0);
+    *la = tu_path(ra, "last.safetensors");
+    *lb = tu_path(rb, "last.safetensors");
+    assert_true(files_equal_tensors(*la, *lb));
+    free(ra);
+    free(rb);
+}
+
 /* Resume is exact in the GAN mode too (critic, its Adam state, AGB). */
 static void test_gan_resume_exact(void **state)
 {
@@ -405,15 +424,8 @@ static void test_gan_resume_exact(void **state)
     c.critic_ch = 4;
     c.epochs = 3;
     c.agb_ratio = 1e-6; /* a clipped 4-channel critic's gradients are tiny: make beta move */
-    char *ra = tu_path(dir, "gA"), *rb = tu_path(dir, "gB");
-    c.max_steps = 8;
-    assert_int_equal(mg_train_run(&c, dir, ra, 0), 0);
-    c.max_steps = 4;
-    assert_int_equal(mg_train_run(&c, dir, rb, 0), 0);
-    c.max_steps = 8;
-    assert_int_equal(mg_train_run(&c, dir, rb, 1), 0);
-    char *la = tu_path(ra, "last.safetensors"), *lb = tu_path(rb, "last.safetensors");
-    assert_true(files_equal_tensors(la, lb));
+    char *la, *lb;
+    gan_runs_with_and_without_stop(c, "gA", "gB", 4, &la, &lb);
     mg_st_file f;
     assert_int_equal(mg_st_read(la, &f), 0);
     assert_non_null(mg_st_find(&f, "critic.conv0.weight"));
@@ -423,7 +435,7 @@ static void test_gan_resume_exact(void **state)
     print_message("AGB state after 8 steps: beta %g gma %g pma %g\n", beta, gma, pma);
     assert_true(beta > 10.0 && gma > 0 && pma > 0);
     mg_st_free(&f);
-    free(ra); free(rb); free(la); free(lb);
+    free(la); free(lb);
 }
 
 /* The calibrated ratio resumes exactly too: stopped inside the warm-up and
@@ -438,15 +450,8 @@ static void test_gan_resume_calibrated(void **state)
     c.epochs = 3;
     c.agb_ratio = 0;
     c.agb_warmup = 3;
-    char *ra = tu_path(dir, "cA"), *rb = tu_path(dir, "cB");
-    c.max_steps = 8;
-    assert_int_equal(mg_train_run(&c, dir, ra, 0), 0);
-    c.max_steps = 2;
-    assert_int_equal(mg_train_run(&c, dir, rb, 0), 0);
-    c.max_steps = 8;
-    assert_int_equal(mg_train_run(&c, dir, rb, 1), 0);
-    char *la = tu_path(ra, "last.safetensors"), *lb = tu_path(rb, "last.safetensors");
-    assert_true(files_equal_tensors(la, lb));
+    char *la, *lb;
+    gan_runs_with_and_without_stop(c, "cA", "cB", 2, &la, &lb);
     mg_st_file fa, fb;
     assert_int_equal(mg_st_read(la, &fa), 0);
     assert_int_equal(mg_st_read(lb, &fb), 0);
@@ -460,7 +465,7 @@ static void test_gan_resume_calibrated(void **state)
     assert_true(steps == 8 && cal == 0 && ratio > 0);
     mg_st_free(&fa);
     mg_st_free(&fb);
-    free(ra); free(rb); free(la); free(lb);
+    free(la); free(lb);
 }
 
 int main(void)
