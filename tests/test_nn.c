@@ -474,6 +474,27 @@ static void test_adam_and_clip(void **s)
     mg_params_free(&ps);
 }
 
+/* gradient-norm clipping over two tensors: a 3-4-12 right triangle, norm 13 */
+static void test_clip_grad_norm(void **s)
+{
+    (void)s;
+    mg_params ps = {0};
+    long s2[1] = {2}, s1[1] = {1};
+    mg_param *a = mg_params_add(&ps, "a", 1, s2), *b = mg_params_add(&ps, "b", 1, s1);
+    a->g[0] = 3, a->g[1] = -4, b->g[0] = 12;
+    /* below the bound: the norm, gradients untouched */
+    assert_true(fabs(mg_clip_grad_norm(&ps, 20.0) - 13.0) < 1e-9);
+    assert_true(a->g[0] == 3 && a->g[1] == -4 && b->g[0] == 12);
+    /* 0: no clipping */
+    assert_true(fabs(mg_clip_grad_norm(&ps, 0.0) - 13.0) < 1e-9);
+    assert_true(b->g[0] == 12);
+    /* above: scaled by 6.5 / 13 = 0.5 together, direction kept */
+    assert_true(fabs(mg_clip_grad_norm(&ps, 6.5) - 13.0) < 1e-9);
+    assert_true(fabsf(a->g[0] - 1.5f) < 1e-6f && fabsf(a->g[1] + 2.0f) < 1e-6f && fabsf(b->g[0] - 6.0f) < 1e-6f);
+    assert_true(fabs(mg_clip_grad_norm(&ps, 0.0) - 6.5) < 1e-6);
+    mg_params_free(&ps);
+}
+
 /* mg_sgemm (oneDNN) against the defining triple sum in double, all four
  * transpose cases, padded leading dimensions, alpha and beta; sizes that are
  * not multiples of any vector width */
@@ -518,7 +539,7 @@ int main(void)
         cmocka_unit_test(test_conv4x4_s2), cmocka_unit_test(test_conv_blocked), cmocka_unit_test(test_conv_bf16), cmocka_unit_test(test_leaky),
         cmocka_unit_test(test_batchnorm), cmocka_unit_test(test_linear), cmocka_unit_test(test_sgemm),
         cmocka_unit_test(test_concat),    cmocka_unit_test(test_cmag),
-        cmocka_unit_test(test_mse),       cmocka_unit_test(test_adam_and_clip),
+        cmocka_unit_test(test_mse),       cmocka_unit_test(test_adam_and_clip), cmocka_unit_test(test_clip_grad_norm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -165,7 +165,7 @@ static void test_generator_step_agb(void **state)
     for (long i = 0; i < n; i++) g[i] = out0[i] - (float)eps * v[i];
     const double lm = adv_loss(g, beta), dir = (lp - lm) / (2 * eps);
     const double adv = adv_loss(out0, beta);
-    mg_step_log lg = {0, 0, 0, 0, 0, 0};
+    mg_step_log lg = {0, 0, 0, 0, 0, 0, 0};
     s.generator_step(&s, &bat, &lg);
     assert_true(fabs(lg.mse - mse) < 1e-5 * mse);
     assert_true(fabs(lg.gan - adv) < 1e-4 * fabs(adv) + 1e-7);
@@ -188,7 +188,7 @@ static void test_generator_step_agb(void **state)
     assert_true(fabs(agb.pma - 0.01 * lg.std_mse) < 1e-12 + 1e-9 * lg.std_mse);
     /* the generator's gradient is the sum: a larger beta shrinks the GAN part */
     mg_agb_init(&agb, 400.0, 0.99, 10, 0.1, 100);
-    mg_step_log lg2 = {0, 0, 0, 0, 0, 0};
+    mg_step_log lg2 = {0, 0, 0, 0, 0, 0, 0};
     s.generator_step(&s, &bat, &lg2);
     assert_true(fabs(lg2.std_gan - lg.std_gan / 100.0) < 1e-3 * lg.std_gan / 100.0 + 1e-12);
 

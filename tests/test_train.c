@@ -396,7 +396,20 @@ static void test_gan_modes(void **state)
     free(ra);
 }
 
-/* a cwgan-agb run of c trained for 8 steps in one go (RUN a) and stopped
+/* the cosine schedule at its ends, its middle and a quarter (closed form),
+ * and constant as the paper */
+static void test_lr_schedule(void **state)
+{
+    (void)state;
+    assert_true(mg_lr_at(1e-3f, MG_LR_CONSTANT, 70, 100) == 1e-3f);
+    assert_true(fabsf(mg_lr_at(1e-3f, MG_LR_COSINE, 0, 100) - 1e-3f) < 1e-9f);
+    assert_true(fabsf(mg_lr_at(1e-3f, MG_LR_COSINE, 50, 100) - 0.505e-3f) < 1e-9f);
+    assert_true(fabsf(mg_lr_at(1e-3f, MG_LR_COSINE, 25, 100) - (float)(1e-5 + 0.99e-3 * (1 + sqrt(0.5)) / 2)) < 1e-9f);
+    assert_true(fabsf(mg_lr_at(1e-3f, MG_LR_COSINE, 100, 100) - 1e-5f) < 1e-10f);
+    assert_true(fabsf(mg_lr_at(1e-3f, MG_LR_COSINE, 130, 100) - 1e-5f) < 1e-10f);
+}
+
+/* a run of c (any mode) trained for 8 steps in one go (RUN a) and stopped
  * after `stop` then resumed to 8 (RUN b): their last checkpoints, which
  * must hold the same tensors */
 static void gan_runs_with_and_without_stop(mg_train_cfg c, const char *a, const char *b, int stop, char **la, char **lb)
@@ -413,6 +426,32 @@ static void gan_runs_with_and_without_stop(mg_train_cfg c, const char *a, const 
     assert_true(files_equal_tensors(*la, *lb));
     free(ra);
     free(rb);
+}
+
+/* The cosine schedule and gradient clipping resume exactly (both follow the
+ * step), and clipping changes the run (the check can fail). */
+static void test_resume_schedule_clip(void **state)
+{
+    (void)state;
+    mg_train_cfg c = small_cfg();
+    c.epochs = 2;
+    c.lr_decay = MG_LR_COSINE;
+    c.grad_clip = 1e-3f; /* below this net's gradient norms: every step clipped */
+    char *la, *lb;
+    gan_runs_with_and_without_stop(c, "sA", "sB", 5, &la, &lb);
+    c.grad_clip = 0;
+    c.max_steps = 8;
+    char *rn = tu_path(dir, "sN"), *ln = tu_path(rn, "last.safetensors");
+    assert_int_equal(mg_train_run(&c, dir, rn, 0), 0);
+    assert_false(files_equal_tensors(la, ln));
+    /* both are recorded for --resume */
+    char *cj = tu_path(dir, "sB/config.json");
+    mg_train_cfg r;
+    mg_train_defaults(&r);
+    assert_int_equal(mg_train_config_read(cj, &r), 0);
+    assert_int_equal(r.lr_decay, MG_LR_COSINE);
+    assert_true(r.grad_clip == 1e-3f);
+    free(la); free(lb); free(rn); free(ln); free(cj);
 }
 
 /* Resume is exact in the GAN mode too (critic, its Adam state, AGB). */
@@ -474,7 +513,8 @@ int main(void)
         cmocka_unit_test(test_safetensors_roundtrip_and_errors),
         cmocka_unit_test(test_config_roundtrip_and_ranges),
         cmocka_unit_test(test_augment),
-        cmocka_unit_test(test_resume_exact),
+        cmocka_unit_test(test_resume_exact), cmocka_unit_test(test_lr_schedule),
+        cmocka_unit_test(test_resume_schedule_clip),
         cmocka_unit_test(test_training_helps),
         cmocka_unit_test(test_gan_modes),
         cmocka_unit_test(test_gan_resume_calibrated),

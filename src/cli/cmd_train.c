@@ -43,6 +43,10 @@ static const char *help =
     "  --epochs E         epochs (default 50)\n"
     "  --batch B          slices per step (default 1)\n"
     "  --lr A             Adam learning rate (default 5e-4, paper B.2)\n"
+    "  --lr-decay D       constant (default, paper B.2) | cosine: from --lr down to\n"
+    "                     --lr/100 over the run's steps (docs/training.md)\n"
+    "  --grad-clip N      scale the generator's gradient to L2 norm <= N before\n"
+    "                     each Adam step (default 0: none; CPU steps)\n"
     "  --beta1 B          Adam beta1 (default 0.9)\n"
     "  --accel R          net acceleration of the training masks (default 4)\n"
     "  --center C         fully sampled centre lines (default 12)\n"
@@ -106,7 +110,7 @@ int cmd_train(int argc, char **argv)
         {"gan-lambda", 1, 0, 'w'}, {"agb-beta0", 1, 0, '0'}, {"agb-ratio", 1, 0, 'o'}, {"agb-warmup", 1, 0, 303},
         {"agb-rate", 1, 0, 'a'}, {"agb-ma", 1, 0, 'M'}, {"init", 1, 0, 'I'}, {"fid-weights", 1, 0, 'F'},
         {"gpu", 2, 0, 'u'}, {"crop-readout", 1, 0, CLI_OPT_CROP}, {"cache-mb", 1, 0, 301}, {"sens-method", 1, 0, 302},
-        {"precision", 1, 0, 306}, {0, 0, 0, 0}};
+        {"precision", 1, 0, 306}, {"lr-decay", 1, 0, 307}, {"grad-clip", 1, 0, 308}, {0, 0, 0, 0}};
     const char *cmd = "train";
     mg_train_cfg cfg;
     mg_train_defaults(&cfg);
@@ -138,6 +142,12 @@ int cmd_train(int argc, char **argv)
         case 'e': cfg.epochs = (int)cli_long(cmd, "--epochs", optarg, 1, 1000000); epochs_given = 1; break;
         case 'b': cfg.batch = (int)cli_long(cmd, "--batch", optarg, 1, 4096); break;
         case 'l': cfg.lr = (float)cli_double(cmd, "--lr", optarg, 1e-9, 1.0), lr_given = 1; break;
+        case 307:
+            if (!strcmp(optarg, "constant")) cfg.lr_decay = MG_LR_CONSTANT;
+            else if (!strcmp(optarg, "cosine")) cfg.lr_decay = MG_LR_COSINE;
+            else cli_fail(cmd, "option --lr-decay: '%s' is not one of constant, cosine", optarg);
+            break;
+        case 308: cfg.grad_clip = (float)cli_double(cmd, "--grad-clip", optarg, 0.0, 1e9); break;
         case '1': cfg.beta1 = (float)cli_double(cmd, "--beta1", optarg, 0.0, 0.9999); break;
         case 'R': cfg.accel = cli_double(cmd, "--accel", optarg, 1.0, 1e6); break;
         case 'c': cfg.center = cli_long(cmd, "--center", optarg, 0, 1 << 16); break;

@@ -41,6 +41,10 @@ typedef struct {
 void mg_adam_init(mg_adam *a, float lr, float beta1, float beta2, float eps);
 void mg_adam_step(mg_adam *a, mg_params *ps);
 void mg_clip_weights(mg_params *ps, float c);
+/* Global gradient-norm clipping: the L2 norm of all of ps's gradients taken
+ * together; when it exceeds max_norm > 0 every gradient is scaled by
+ * max_norm / norm. Returns the norm before clipping. */
+double mg_clip_grad_norm(mg_params *ps, double max_norm);
 
 /* ---------------- conv2d (square kernel k, stride s, zero padding p) ---- */
 typedef struct mg_conv_impl mg_conv_impl;

@@ -93,3 +93,17 @@ void mg_clip_weights(mg_params *ps, float c)
         for (long j = 0; j < p->size; j++) p->w[j] = p->w[j] > c ? c : p->w[j] < -c ? -c : p->w[j];
     }
 }
+
+double mg_clip_grad_norm(mg_params *ps, double max_norm)
+{
+    double ss = 0;
+    for (int i = 0; i < ps->n; i++)
+        for (long j = 0; j < ps->p[i]->size; j++) ss += (double)ps->p[i]->g[j] * ps->p[i]->g[j];
+    const double norm = sqrt(ss);
+    if (max_norm > 0 && norm > max_norm) {
+        const float f = (float)(max_norm / norm);
+        for (int i = 0; i < ps->n; i++)
+            for (long j = 0; j < ps->p[i]->size; j++) ps->p[i]->g[j] *= f;
+    }
+    return norm;
+}

@@ -50,7 +50,7 @@ int mg_train_bench(const mg_train_cfg *cfg_in, int C, int H, int W, int reps, do
     *step_s = 1e30;
     *prep_s = 0;
     for (int i = 0; i <= reps; i++) { /* the first one plans and warms up */
-        mg_step_log lg = {0, 0, 0, 0, 0, 0};
+        mg_step_log lg = {0, 0, 0, 0, 0, 0, 0};
         t->pos.step_in_epoch = 0;
         t->prep_s = 0;
         double t0 = mg_now();

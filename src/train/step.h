@@ -63,6 +63,7 @@ void mg_gan_image_grad(mg_batch *b);
 /* ---------------- the step ---------------- */
 typedef struct {
     double loss, mse, gan, w_est, std_gan, std_mse;
+    double gnorm; /* the generator's gradient norm before clipping */
 } mg_step_log;
 
 typedef struct mg_step mg_step;
@@ -74,6 +75,7 @@ struct mg_step {
     mg_agb *agb;
     int agb_on;        /* cwgan-agb: AGB adapts beta; otherwise beta is the fixed lambda */
     float clip;        /* critic weight clipping */
+    float grad_clip;   /* generator gradient-norm clipping (0: none) */
     int P, Bg;         /* MPI ranks, global batch */
     float *gbuf;       /* packed gradients for the all-reduce (P > 1) */
     /* the backend */

@@ -89,6 +89,7 @@ static void cpu_generator_step(mg_step *s, mg_batch *b, mg_step_log *lg)
     mg_params_zero_grad(&s->net->params);
     mg_dcinet_backward(s->net, b->dout, NULL);
     allreduce_grads(s, &s->net->params);
+    lg->gnorm = mg_clip_grad_norm(&s->net->params, s->grad_clip);
     mg_adam_step(s->adam, &s->net->params);
     lg->loss = lg->mse + lg->gan;
 }

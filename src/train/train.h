@@ -13,6 +13,8 @@ typedef struct {
     mg_dcinet_cfg net;
     int epochs, batch;
     float lr, beta1, beta2;
+    int lr_decay;       /* MG_LR_CONSTANT (0, the paper) or MG_LR_COSINE over the run's steps */
+    float grad_clip;    /* generator gradient-norm clipping (0: none) */
     double accel;
     long center;
     int mask_type;
@@ -45,6 +47,11 @@ typedef struct {
     float resume_lr;    /* --lr given with --resume: the learning rate from the resumed step on (0: keep) */
     char resume_note[512]; /* options given with --resume that it ignores (said once the run resumes) */
 } mg_train_cfg;
+
+enum { MG_LR_CONSTANT = 0, MG_LR_COSINE = 1 };
+/* The learning rate of step `step` (0-based) of a run of `total` steps:
+ * lr, or with MG_LR_COSINE lr/100 + (lr - lr/100) (1 + cos(pi step/total)) / 2. */
+float mg_lr_at(float lr, int decay, long step, long total);
 
 void mg_train_defaults(mg_train_cfg *c);
 /* config.json text of a configuration (caller frees) */

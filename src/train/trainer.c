@@ -71,10 +71,15 @@ int mg_trainer_step_open(trainer *t, int cin)
     s->agb = &t->agb;
     s->agb_on = t->agb_on;
     s->clip = t->cfg.clip;
+    s->grad_clip = t->cfg.grad_clip;
     s->P = t->P;
     s->Bg = t->Bg;
     s->gbuf = t->gbuf;
     mg_step_cpu(s);
+    if (t->cfg.gpu >= 0 && t->cfg.grad_clip > 0) {
+        mg_set_error("--grad-clip is not available with --gpu yet (the CPU steps have it)");
+        return -1;
+    }
     if (t->cfg.gpu >= 0) return mg_step_gpu(s, t->b.B, t->b.C, t->b.H, t->b.W, cin);
     return 0;
 }
@@ -423,13 +428,16 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         snprintf(label, sizeof label, "epoch %ld/%d", t->pos.epoch + 1, cfg->epochs);
         mg_progress_start(&pr, label, spe, cfg->quiet);
         double loss_sum = 0;
-        long loss_n = 0;
+        long loss_n = 0, clipped = 0; /* clipped, gn_sum: over this session's part of the epoch */
+        double gn_sum = 0;
+        long gn_n = 0;
         if (t->pos.step_in_epoch > 0 && lead && /* resumed inside this epoch: its earlier steps count too */
             mg_log_epoch_loss(t->p_csv, t->pos.epoch + 1, t->pos.global_step, &loss_sum, &loss_n))
             goto restore;
         while (t->pos.step_in_epoch < spe) {
             double t0 = mg_now(), c0 = mg_dist_seconds();
-            mg_step_log lg = {0, 0, 0, 0, 0, 0};
+            mg_step_log lg = {0, 0, 0, 0, 0, 0, 0};
+            t->adam.lr = mg_lr_at(cfg->lr, cfg->lr_decay, t->pos.global_step, (long)cfg->epochs * spe);
             if (mg_trainer_step(t, perm, spe, &lg)) goto restore;
             double loss = lg.loss;
             if (fault_nan_step > 0 && t->pos.global_step + 1 == fault_nan_step) loss = NAN;
@@ -451,12 +459,16 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
             t->pos.global_step++;
             loss_sum += loss;
             loss_n++;
+            if (cfg->grad_clip > 0 && lg.gnorm > cfg->grad_clip) clipped++;
+            gn_sum += lg.gnorm;
+            gn_n++;
             lg.loss = loss;
             if (lead && log_step(t, &lg, mg_now() - t0)) goto restore;
             if (t->gan)
                 snprintf(pr.extra, sizeof pr.extra, "loss %.5f W %.3g beta %.4g", loss_sum / (double)loss_n, lg.w_est, t->agb.beta);
             else
-                snprintf(pr.extra, sizeof pr.extra, "loss %.5f", loss_sum / (double)loss_n);
+                snprintf(pr.extra, sizeof pr.extra, "loss %.5f |g| %.3g", loss_sum / (double)loss_n,
+                         gn_n ? gn_sum / (double)gn_n : 0.0);
             mg_progress_update(&pr, t->pos.step_in_epoch);
             const int stop = t->P > 1 ? mg_dist_max_i(stop_flag) : stop_flag; /* all ranks stop together */
             if (stop || (cfg->max_steps > 0 && t->pos.global_step >= cfg->max_steps)) {
@@ -502,9 +514,17 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         long be = 0;
         if (lead && mg_trainer_update_best(t, &be)) goto restore;
         if (!cfg->quiet)
-            fprintf(stderr, "epoch %ld: train loss %.6f, val NMSE %.5f%s%s%s\n", t->pos.epoch,
+        {
+            char cliptxt[64] = "";
+            const long nstep = gn_n > 0 ? gn_n : 1; /* gn_sum, clipped: 0 on the GPU, which does not measure them */
+            if (cfg->grad_clip > 0)
+                snprintf(cliptxt, sizeof cliptxt, ", gradient norm %.3g, %ld steps clipped", gn_sum / nstep, clipped);
+            else if (gn_sum > 0)
+                snprintf(cliptxt, sizeof cliptxt, ", gradient norm %.3g", gn_sum / nstep);
+            fprintf(stderr, "epoch %ld: train loss %.6f, val NMSE %.5f%s%s%s, lr %.3g%s\n", t->pos.epoch,
                     loss_n ? loss_sum / (double)loss_n : 0.0, vn, fidtxt[0] ? ", val FID " : "", fidtxt,
-                    be == t->pos.epoch ? " (selected)" : "");
+                    cliptxt, (double)t->adam.lr, be == t->pos.epoch ? " (selected)" : "");
+        }
         if (t->P > 1 ? mg_dist_max_i(stop_flag) : stop_flag) {
             interrupted = 2;
             break;
