@@ -12,13 +12,20 @@ input is ku = M k / s with s the 99th percentile of |A^H M k|; y_{-1} = A^H ku;
 block b: dc = y_{b-1} - lambda_b A^H (A y_{b-1} - ku), in = [dc, y_{b-2}, ...,
 y_{b-1-G}] (blocks that exist), y_b = dc + conv3(lrelu(conv2(lrelu(conv1(in))))),
 5x5 convolutions with bias, zero padding 2; the image is s * y_{N-1}."""
-import json
-import struct
+import importlib.util
+import os
 import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as Fn
+
+# the speed peer (bench/peer/peer.py): its safetensors reader and writer, and
+# its DCI-Net, which check() compares with mrgan too
+_spec = importlib.util.spec_from_file_location("peer", os.path.join(os.path.dirname(__file__), "..", "bench", "peer", "peer.py"))
+peer = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(peer)
+write_safetensors, read_safetensors = peer.write_safetensors, peer.read_safetensors
 
 N_BLOCKS, GROWTH, K, SLOPE = 3, 2, 6, 0.2
 C, H, W = 4, 24, 20
@@ -33,32 +40,6 @@ def write_cfl(base, arr_fortran_dims, data):
 def read_cfl(base):
     dims = [int(x) for x in open(base + ".hdr").read().split("\n")[1].split()]
     return dims, np.fromfile(base + ".cfl", dtype=np.complex64)
-
-
-def write_safetensors(path, tensors, meta):
-    header, blobs, off = {"__metadata__": meta}, [], 0
-    for name, a in tensors.items():
-        b = np.ascontiguousarray(a, dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
-
-
-def read_safetensors(path):
-    raw = open(path, "rb").read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    out = {}
-    for name, t in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = t["data_offsets"]
-        out[name] = np.frombuffer(raw[8 + n + a:8 + n + b], dtype="<f4").reshape(t["shape"])
-    return out
 
 
 def skips(b):
@@ -134,10 +115,6 @@ def check(d):
     assert err < 1e-5 and nrmse < 1e-5
     # the speed peer (bench/peer/peer.py, float32) computes the same network:
     # its DCINet with these weights on the same scaled input
-    import importlib.util, os
-    spec = importlib.util.spec_from_file_location("peer", os.path.join(os.path.dirname(__file__), "..", "bench", "peer", "peer.py"))
-    peer = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(peer)
     torch.set_default_dtype(torch.float32)
     net = peer.DCINet(N_BLOCKS, GROWTH, K, SLOPE)
     with torch.no_grad():

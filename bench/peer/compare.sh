@@ -7,13 +7,23 @@
 #
 #   bash bench/peer/compare.sh [build/mrgan] [paper|small] [reps]
 #
-# Needs python3-torch (scripts/install-deps.sh bench).
+# First checks that the peer's MSE step is mrgan's (peer.py --check-step with
+# build/peerstep). Needs python3-torch (scripts/install-deps.sh bench).
 set -euo pipefail
 MRGAN=${1:-build/mrgan} CONFIG=${2:-paper} REPS=${3:-3}
 PEER="$(dirname "$0")/peer.py"
 PY=/usr/bin/python3
 "$PY" -c "import torch" 2>/dev/null || { echo "compare: python3-torch is missing (scripts/install-deps.sh bench)" >&2; exit 1; }
 echo "CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1); $(nproc) cores; $(date -u +%Y-%m-%d)"
+# the same work: the peer's MSE step on its weights and sample against mrgan's
+# (tests/peerstep.c, built next to mrgan): forward, loss, gradients, update
+PEERSTEP="$(dirname "$MRGAN")/peerstep"
+if [ -x "$PEERSTEP" ]; then
+    "$PY" "$PEER" --check-step "$PEERSTEP" --config "$CONFIG" | sed 's/^/  | /'
+    [ "${PIPESTATUS[0]}" = 0 ] || { echo "compare: the peer's step differs from mrgan's: the timings would not compare the same work" >&2; exit 1; }
+else
+    echo "compare: $PEERSTEP is missing: the peer's step is not checked against mrgan's"
+fi
 # mrgan in fp32 and with --precision bf16 (a note and fp32 where the CPU has no bf16)
 declare -A MT MP
 for prec in fp32 bf16; do

@@ -10,6 +10,14 @@ times (a warm-up, then the best of --reps).
 prints one line: what, config, precision, seconds, peak resident MB of this
 process (run each measurement in its own process: bench/peer/compare.sh).
 
+  peer.py --check-step PEERSTEP [--config small|paper]
+
+checks that the peer does mrgan's work: the peer's freshly initialised
+DCI-Net and sample go to mrgan (tests/peerstep.c: one MSE step of mrgan's
+trainer on given weights and data), and the forward output, the loss, every
+parameter's gradient and the weights after one Adam step must agree with the
+peer's own step in float32 (prints the errors; exit 1 when one is off).
+
 Definitions (as mrgan): F the centred orthonormal FFT, A = M F S; block b:
 dc = y_{b-1} - lambda_b A^H (A y_{b-1} - ku); in = [dc, y_{b-2}, ...,
 y_{b-1-G}]; y_b = dc + conv3(lrelu(conv2(lrelu(conv1(in))))), 5x5 convs,
@@ -21,7 +29,12 @@ mean D(mz, G); the critic step: (1/beta)(mean D(fake) - mean D(real)), Adam
 gradients with respect to the generated image. Convolutions run in bf16
 under autocast; FFTs, the DC units and the losses stay float32."""
 import argparse
+import json
+import os
 import resource
+import struct
+import subprocess
+import tempfile
 import time
 
 import numpy as np
@@ -100,6 +113,98 @@ def sample(n, coils, seed=1):
     return m * k[None], torch.tensor(maps, dtype=torch.complex64)[None], m, torch.tensor(np.stack([img.real, img.imag]))[None].float()
 
 
+def write_safetensors(path, tensors, meta):
+    """float32 tensors (numpy arrays) in safetensors' layout, with string metadata"""
+    header, blobs, off = {"__metadata__": meta}, [], 0
+    for name, a in tensors.items():
+        b = np.ascontiguousarray(a, dtype="<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(np.shape(a)), "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def read_safetensors(path):
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = t["data_offsets"]
+        out[name] = np.frombuffer(raw[8 + n + a:8 + n + b], dtype="<f4").reshape(t["shape"])
+    return out
+
+
+def mrgan_names(net):
+    """(mrgan's checkpoint name, the peer's parameter, the slice of it) for every generator parameter"""
+    for b in range(net.blocks):
+        for i in range(3):
+            yield "block%d.conv%d.weight" % (b, i + 1), net.convs[b][i].weight, slice(None)
+            yield "block%d.conv%d.bias" % (b, i + 1), net.convs[b][i].bias, slice(None)
+        yield "block%d.dc.lambda" % b, net.lam, slice(b, b + 1)
+
+
+def named(net, what):
+    """every generator parameter's value (what = "w") or gradient ("g") by mrgan's names, as numpy"""
+    return {k: (p if what == "w" else p.grad).detach()[sl].numpy().copy() for k, p, sl in mrgan_names(net)}
+
+
+def check_step(peerstep, config):
+    torch.manual_seed(1)
+    torch.set_num_threads(2)
+    n, coils, blocks, growth, kernels = CONFIGS[config]
+    net = DCINet(blocks, growth, kernels)
+    with torch.no_grad():  # lambda away from its initial 1, different per block
+        net.lam.copy_(0.5 + 0.1 * torch.arange(blocks, dtype=torch.float32))
+    ku, sens, mask, target = sample(n, coils)
+    before = named(net, "w")
+    with tempfile.TemporaryDirectory() as d:
+        meta = {"format": "mrgan-dcinet-1", "blocks": str(blocks), "growth": str(growth), "kernels": str(kernels),
+                "slope": "%.9g" % net.slope}
+        write_safetensors(d + "/net.safetensors", before, meta)
+        write_safetensors(d + "/sample.safetensors", {
+            "ku": torch.view_as_real(ku[0]).numpy(), "sens": torch.view_as_real(sens[0]).numpy(),
+            "mask": mask.reshape(-1).numpy(), "target": target[0].numpy()}, {"format": "mrgan-peerstep-1"})
+        subprocess.run([peerstep, d + "/net.safetensors", d + "/sample.safetensors", d + "/step.safetensors"],
+                       check=True)
+        m = read_safetensors(d + "/step.safetensors")
+    opt = torch.optim.Adam(net.parameters(), lr=5e-4)
+    out = net(ku, sens, mask)
+    loss = 2 * Fn.mse_loss(out, target)
+    opt.zero_grad()
+    loss.backward()
+    grads = named(net, "g")
+    opt.step()
+    after = named(net, "w")
+    rel = lambda a, b: float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
+    checks = [("forward output", rel(m["out"], out[0].detach().numpy()), 1e-5),
+              ("loss", abs(float(m["loss"][0]) - float(loss)) / float(loss), 1e-5)]
+    gerr = max(rel(m["grad." + k], grads[k]) for k in before)
+    worst = max(before, key=lambda k: rel(m["grad." + k], grads[k]))
+    checks.append(("gradients (worst tensor: %s)" % worst, gerr, 1e-3))
+    # one Adam step moves each weight by about lr sign(g): compare the moves where the gradient is not ~0
+    # (relative to its RMS: there float32 rounding may flip its sign)
+    dm = np.concatenate([(m["new." + k] - before[k]).ravel() for k in before])
+    dt = np.concatenate([(after[k] - before[k]).ravel() for k in before])
+    gt = np.concatenate([grads[k].ravel() for k in before])
+    sure = np.abs(gt) > 1e-3 * np.sqrt(np.mean(gt ** 2))
+    checks.append(("update of one Adam step (%d of %d weights, |g| > RMS/1000)" % (sure.sum(), sure.size),
+                   rel(dm[sure], dt[sure]), 1e-4))
+    print("check-step %s: all weights: update relative error %.2e, %d move differently by more than lr/100" % (
+        config, rel(dm, dt), int((np.abs(dm - dt) > 0.01 * 5e-4).sum())))
+    ok = True
+    for name, err, bound in checks:
+        good = np.isfinite(err) and err <= bound
+        ok &= bool(good)
+        print("check-step %s: %s relative error %.2e (bound %.0e) %s" % (config, name, err, bound, "ok" if good else "FAIL"))
+    return ok
+
+
 def run(what, config, precision, reps):
     torch.manual_seed(1)
     torch.set_num_threads(2)
@@ -167,9 +272,14 @@ def run(what, config, precision, reps):
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("--what", choices=["inference", "mse", "agb"], required=True)
+    ap.add_argument("--what", choices=["inference", "mse", "agb"])
+    ap.add_argument("--check-step", metavar="PEERSTEP", help="check the peer's MSE step against mrgan's (tests/peerstep.c)")
     ap.add_argument("--config", choices=list(CONFIGS), default="paper")
     ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     ap.add_argument("--reps", type=int, default=3)
     a = ap.parse_args()
+    if a.check_step:
+        raise SystemExit(0 if check_step(a.check_step, a.config) else 1)
+    if not a.what:
+        ap.error("--what or --check-step is required")
     run(a.what, a.config, a.precision, a.reps)
