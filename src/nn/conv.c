@@ -52,8 +52,9 @@ typedef struct {
  * four scratch arenas (one per tensor argument of a call, and one for the
  * data gradient before it is added to the caller's dx). Convolutions
  * therefore must not run concurrently (the networks call them in sequence). */
-static void *arena[4]; /* [3]: the data gradient before it is added to the caller's dx */
-static size_t arena_size[4];
+static void *arena[5]; /* [3]: the data gradient before it is added to the caller's dx; [4]: the primitives'
+                        * scratchpad (user mode: one buffer for all, not one per primitive) */
+static size_t arena_size[5];
 
 static void arena_reserve(int i, size_t n)
 {
@@ -70,6 +71,7 @@ struct mg_conv_impl {
     port d_ddst, d_w, d_dsrc;   /* backward data */
     port w_src, w_ddst, w_dw;   /* backward weights */
     dnnl_memory_t m_b, m_db;
+    dnnl_memory_t m_scratch[3]; /* each pass's scratchpad, in arena 4 (NULL: it needs none) */
     int ddst_shared; /* both backward passes take diff_dst in the same blocked layout */
     float *dw, *db;
 };
@@ -140,6 +142,8 @@ static void impl_free(mg_conv_impl *m)
     for (int i = 0; i < 9; i++) port_free(ports[i]);
     if (m->m_b) dnnl_memory_destroy(m->m_b);
     if (m->m_db) dnnl_memory_destroy(m->m_db);
+    for (int i = 0; i < 3; i++)
+        if (m->m_scratch[i]) dnnl_memory_destroy(m->m_scratch[i]);
     free(m->dw);
     free(m->db);
     free(m);
@@ -153,7 +157,7 @@ void mg_conv2d_free(mg_conv2d *c)
 
 void mg_conv_release_scratch(void)
 {
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         free(arena[i]);
         arena[i] = NULL;
         arena_size[i] = 0;
@@ -218,26 +222,41 @@ static void plan(mg_conv2d *c, int n, int h, int w)
     DN(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src_a,
                                           &wt_a, bp, &dst_f, strides, pad, pad));
     dnnl_primitive_desc_t fpd, bdpd, bwpd;
-    dnnl_primitive_attr_t attr = NULL;
+    /* scratchpads in user mode: the passes run one at a time, so they share
+     * arena 4 instead of each primitive holding its own (bf16 backward passes
+     * keep converted copies there) */
+    dnnl_primitive_attr_t attr, attr_b;
+    DN(dnnl_primitive_attr_create(&attr));
+    DN(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
+    DN(dnnl_primitive_attr_create(&attr_b));
+    DN(dnnl_primitive_attr_set_scratchpad_mode(attr_b, dnnl_scratchpad_mode_user));
     if (c->fuse_leaky) { /* LeakyReLU in the forward kernel: relu with a negative slope */
         dnnl_post_ops_t po;
         DN(dnnl_post_ops_create(&po));
         DN(dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, c->slope, 0.0f));
-        DN(dnnl_primitive_attr_create(&attr));
         DN(dnnl_primitive_attr_set_post_ops(attr, po));
         dnnl_post_ops_destroy(po);
     }
     DN(dnnl_primitive_desc_create(&fpd, &fd, attr, engine, NULL));
-    if (attr) dnnl_primitive_attr_destroy(attr);
+    dnnl_primitive_attr_destroy(attr);
     DN(dnnl_primitive_create(&m->fwd, fpd));
     DN(dnnl_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &src_f, &wt_a, &dst_a,
                                                 strides, pad, pad));
-    DN(dnnl_primitive_desc_create(&bdpd, &bdd, NULL, engine, fpd));
+    DN(dnnl_primitive_desc_create(&bdpd, &bdd, attr_b, engine, fpd));
     DN(dnnl_primitive_create(&m->bwd_d, bdpd));
     DN(dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &src_a, &wt_f, bp,
                                                    &dst_a, strides, pad, pad));
-    DN(dnnl_primitive_desc_create(&bwpd, &bwd, NULL, engine, fpd));
+    DN(dnnl_primitive_desc_create(&bwpd, &bwd, attr_b, engine, fpd));
+    dnnl_primitive_attr_destroy(attr_b);
     DN(dnnl_primitive_create(&m->bwd_w, bwpd));
+    const_dnnl_primitive_desc_t pds[3] = {fpd, bdpd, bwpd};
+    for (int i = 0; i < 3; i++) {
+        const dnnl_memory_desc_t *sm = dnnl_primitive_desc_query_md(pds[i], dnnl_query_scratchpad_md, 0);
+        const size_t sz = sm ? dnnl_memory_desc_get_size(sm) : 0;
+        if (sz == 0) continue;
+        arena_reserve(4, sz);
+        DN(dnnl_memory_create(&m->m_scratch[i], sm, engine, DNNL_MEMORY_NONE));
+    }
     port_init(&m->f_src, &src, fpd, dnnl_query_src_md, 0);
     port_init(&m->f_w, &wt, fpd, dnnl_query_weights_md, 1);
     port_init(&m->f_dst, &dst, fpd, dnnl_query_dst_md, 2);
@@ -298,6 +317,14 @@ static dnnl_memory_t port_dst(port *p, void *data)
     return p->blk;
 }
 
+/* pass i's scratchpad (arena 4) as the next argument, when it has one */
+static void with_scratch(mg_conv_impl *m, int i, dnnl_exec_arg_t *args, int *n)
+{
+    if (!m->m_scratch[i]) return;
+    set(m->m_scratch[i], arena[4]);
+    args[(*n)++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, m->m_scratch[i]};
+}
+
 static void port_out(port *p)
 {
     if (p->need) reorder(p->to_plain, p->blk, p->plain);
@@ -339,12 +366,14 @@ void mg_conv2d_forward(mg_conv2d *c, const float *x, float *y, int n, int h, int
     }
     plan(c, n, h, w);
     mg_conv_impl *m = c->impl;
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, port_in(&m->f_src, x)},
+    dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, port_in(&m->f_src, x)},
                                {DNNL_ARG_WEIGHTS, port_in(&m->f_w, c->weight->w)},
                                {DNNL_ARG_DST, port_dst(&m->f_dst, y)},
                                {DNNL_ARG_BIAS, m->m_b}};
     if (c->bias) set(m->m_b, c->bias->w);
-    DN(dnnl_primitive_execute(m->fwd, stream, c->bias ? 4 : 3, args));
+    int na = c->bias ? 4 : 3;
+    with_scratch(m, 0, args, &na);
+    DN(dnnl_primitive_execute(m->fwd, stream, na, args));
     port_out(&m->f_dst);
     DN(dnnl_stream_wait(stream));
 }
@@ -370,11 +399,13 @@ static void conv_backward_dnnl(mg_conv2d *c, const float *x, const float *dy, fl
     mg_conv_impl *m = c->impl;
     if (g) {
         set(m->m_db, m->db);
-        dnnl_exec_arg_t wargs[4] = {{DNNL_ARG_SRC, port_in(&m->w_src, x)},
+        dnnl_exec_arg_t wargs[5] = {{DNNL_ARG_SRC, port_in(&m->w_src, x)},
                                     {DNNL_ARG_DIFF_DST, port_in(&m->w_ddst, dy)},
                                     {DNNL_ARG_DIFF_WEIGHTS, port_dst(&m->w_dw, m->dw)},
                                     {DNNL_ARG_DIFF_BIAS, m->m_db}};
-        DN(dnnl_primitive_execute(m->bwd_w, stream, c->bias ? 4 : 3, wargs));
+        int na = c->bias ? 4 : 3;
+        with_scratch(m, 2, wargs, &na);
+        DN(dnnl_primitive_execute(m->bwd_w, stream, na, wargs));
         port_out(&m->w_dw);
     }
     if (dx) {
@@ -385,10 +416,12 @@ static void conv_backward_dnnl(mg_conv2d *c, const float *x, const float *dy, fl
         } else {
             ddst = port_in(&m->d_ddst, dy);
         }
-        dnnl_exec_arg_t dargs[3] = {{DNNL_ARG_DIFF_DST, ddst},
+        dnnl_exec_arg_t dargs[4] = {{DNNL_ARG_DIFF_DST, ddst},
                                     {DNNL_ARG_WEIGHTS, port_in(&m->d_w, c->weight->w)},
                                     {DNNL_ARG_DIFF_SRC, port_dst(&m->d_dsrc, arena[3])}};
-        DN(dnnl_primitive_execute(m->bwd_d, stream, 3, dargs));
+        int na = 3;
+        with_scratch(m, 1, dargs, &na);
+        DN(dnnl_primitive_execute(m->bwd_d, stream, na, dargs));
         port_out(&m->d_dsrc);
     }
     DN(dnnl_stream_wait(stream));
