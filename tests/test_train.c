@@ -454,6 +454,36 @@ static void test_resume_schedule_clip(void **state)
     free(la); free(lb); free(rn); free(ln); free(cj);
 }
 
+/* --resume with --epochs sets a new total: shorter than configured is fine,
+ * fewer than the epochs done is refused (6 steps per epoch) */
+static void test_resume_new_total(void **state)
+{
+    (void)state;
+    mg_train_cfg c = small_cfg();
+    c.epochs = 5;
+    c.max_steps = 12; /* 2 epochs of steps, the second not yet validated */
+    char *rs = tu_path(dir, "short");
+    assert_int_equal(mg_train_run(&c, dir, rs, 0), 0);
+    c.max_steps = 0;
+    c.epochs = 1;
+    assert_int_equal(mg_train_run(&c, dir, rs, 1), -1);
+    assert_non_null(strstr(mg_error(), "has begun 2 epochs"));
+    c.epochs = 3;
+    assert_int_equal(mg_train_run(&c, dir, rs, 1), 0);
+    char *cj = tu_path(rs, "config.json"), *ls = tu_path(rs, "last.safetensors");
+    mg_train_cfg r;
+    mg_train_defaults(&r);
+    assert_int_equal(mg_train_config_read(cj, &r), 0);
+    assert_int_equal(r.epochs, 3);
+    mg_st_file f;
+    assert_int_equal(mg_st_read(ls, &f), 0);
+    long ep = -1, st = -1, gs = -1;
+    assert_int_equal(sscanf(mg_st_meta(&f, "position"), "%ld %ld %ld", &ep, &st, &gs), 3);
+    assert_true(ep == 3 && st == 0 && gs == 18);
+    mg_st_free(&f);
+    free(rs); free(cj); free(ls);
+}
+
 /* Resume is exact in the GAN mode too (critic, its Adam state, AGB). */
 static void test_gan_resume_exact(void **state)
 {
@@ -514,7 +544,7 @@ int main(void)
         cmocka_unit_test(test_config_roundtrip_and_ranges),
         cmocka_unit_test(test_augment),
         cmocka_unit_test(test_resume_exact), cmocka_unit_test(test_lr_schedule),
-        cmocka_unit_test(test_resume_schedule_clip),
+        cmocka_unit_test(test_resume_schedule_clip), cmocka_unit_test(test_resume_new_total),
         cmocka_unit_test(test_training_helps),
         cmocka_unit_test(test_gan_modes),
         cmocka_unit_test(test_gan_resume_calibrated),

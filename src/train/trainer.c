@@ -242,7 +242,7 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         }
         if (lead && (lock = mg_lock_dir(run_dir)) < 0) goto out;
         if (mg_train_config_read(t->p_cfg, cfg)) goto out;
-        if (cfg_in->epochs > cfg->epochs) cfg->epochs = cfg_in->epochs; /* allow extending a run */
+        if (cfg_in->epochs > 0) cfg->epochs = cfg_in->epochs; /* --epochs: a new total, longer or shorter */
         if (cfg->data[0] && strcmp(cfg->data, data_real)) {
             mg_set_error("%s: the run trained on %s, not on --data %s (its validation NMSE and model selection "
                          "would compare different sets); resume with that --data, or start a new run",
@@ -360,6 +360,12 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
     if (resume) {
         t->pos.agb = t->agb; /* the configured AGB; the checkpoint's state goes over it */
         if (mg_checkpoint_load(t->p_last, &t->net, t->gan ? &t->critic : NULL, &t->pos)) goto out;
+        const long begun = t->pos.epoch + (t->pos.step_in_epoch > 0);
+        if (begun > cfg->epochs) {
+            mg_set_error("%s has begun %ld epochs: --epochs %d is fewer (give at least %ld)", run_dir, begun,
+                         cfg->epochs, begun);
+            goto out;
+        }
         t->saved_step = t->pos.global_step;
         t->adam.t = t->pos.adam_t;
         t->adam_d.t = t->pos.adam_t_critic;
