@@ -154,6 +154,7 @@ void mg_progress_start(mg_progress *p, const char *label, long total, int quiet)
     p->label = label;
     p->total = total > 0 ? total : 1;
     p->done = 0;
+    p->start = 0;
     p->shown = -1;
     p->t0 = p->last = mg_now();
     const char *ci = getenv("CI");
@@ -173,7 +174,7 @@ static void fmt_time(double s, char *buf, size_t n)
 static void progress_print(mg_progress *p, int final)
 {
     double el = mg_now() - p->t0;
-    double rate = el > 0 ? (double)p->done / el : 0.0;
+    double rate = el > 0 ? (double)(p->done - p->start) / el : 0.0;
     double eta = rate > 0 ? (double)(p->total - p->done) / rate : -1;
     char e1[32], e2[32];
     fmt_time(el, e1, sizeof e1);

@@ -50,6 +50,7 @@ typedef struct {
     const char *label;
     long total;
     long done, shown; /* shown: the count of the last line printed (-1: none) */
+    long start;       /* done before this process began (a resumed epoch): not in the rate */
     double t0, last;
     int tty;
     int quiet;

@@ -433,6 +433,7 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         mg_progress pr;
         snprintf(label, sizeof label, "epoch %ld/%d", t->pos.epoch + 1, cfg->epochs);
         mg_progress_start(&pr, label, spe, cfg->quiet);
+        pr.start = t->pos.step_in_epoch; /* a resumed epoch's earlier steps: not in the rate */
         double loss_sum = 0;
         long loss_n = 0, clipped = 0; /* clipped, gn_sum: over this session's part of the epoch */
         double gn_sum = 0;
