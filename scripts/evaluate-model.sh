@@ -3,7 +3,8 @@
 # filling, CS-wavelet and CS-TV at R = 4 (1D variable density, 12 centre
 # lines) on
 #   1. a real multi-coil scan (evaluation only, never training or selection):
-#      `--reference rss`, Walsh maps from the centre lines, mask seeds 1-10;
+#      `--reference rss` (REFERENCE=sense: eval's default, the SENSE-combined
+#      fully sampled image), Walsh maps from the centre lines, mask seeds 1-10;
 #      mean and worst NMSE per method, mean SSIM and HFEN;
 #   2. the held-out subjects of a scanner-like data set (DATA/test/*.h5):
 #      every file (its first EVAL_SLICES slices when set), metrics averaged
@@ -16,6 +17,8 @@
 set -euo pipefail
 [ $# -ge 4 ] || { echo "usage: $0 MRGAN OUT REALSCAN DATA [NAME=CKPT ...]" >&2; exit 2; }
 M=$1 O=$2 R=$3 D=$4; shift 4
+REF=${REFERENCE:-rss}
+case $REF in rss|sense) ;; *) echo "$0: REFERENCE=$REF is not rss or sense" >&2; exit 2;; esac
 models=(); for m in "$@"; do models+=(--model "$m"); done
 lim=(); [ -n "${EVAL_SLICES:-}" ] && lim=(--slices "$EVAL_SLICES")
 # one eval run unless its table exists: DIR INPUT OPTIONS...
@@ -26,8 +29,8 @@ run() {
 mkdir -p "$O/test"
 for s in 1 2 3 4 5 6 7 8 9 10; do
     mkdir -p "$O/real_seed$s"
-    run "$O/real_seed$s/base" "$R" --reference rss --seed "$s" --methods zero-filled,cs-wavelet,cs-tv
-    [ $# -eq 0 ] || run "$O/real_seed$s/models" "$R" --reference rss --seed "$s" --methods none "${models[@]}"
+    run "$O/real_seed$s/base" "$R" --reference "$REF" --seed "$s" --methods zero-filled,cs-wavelet,cs-tv
+    [ $# -eq 0 ] || run "$O/real_seed$s/models" "$R" --reference "$REF" --seed "$s" --methods none "${models[@]}"
 done
 for f in "$D"/test/*.h5; do
     b=$(basename "$f" .h5)
@@ -45,7 +48,7 @@ summarise() {
                        printf "| %s | %.3f | %.3f | %.4f | %.4f |\n", m, 1e3 * s[m] / n[m], 1e3 * w[m], ss[m] / n[m], h[m] / n[m] } }' "$@"
 }
 {
-    echo "## Real scan $R, mask seeds 1-10 (--reference rss)"
+    echo "## Real scan $R, mask seeds 1-10 (--reference $REF)"
     echo; summarise "$O"/real_seed*/*/table.csv; echo
     echo "## Held-out subjects: $(ls "$D"/test/*.h5 | wc -l) files of $D/test${EVAL_SLICES:+ (first $EVAL_SLICES slices each)} (mean over files)"
     echo; summarise "$O"/test/*/*/table.csv
