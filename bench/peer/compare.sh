@@ -19,8 +19,10 @@ echo "CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1); $(nproc) cores; $(
 # (tests/peerstep.c, built next to mrgan): forward, loss, gradients, update
 PEERSTEP="$(dirname "$MRGAN")/peerstep"
 if [ -x "$PEERSTEP" ]; then
-    "$PY" "$PEER" --check-step "$PEERSTEP" --config "$CONFIG" | sed 's/^/  | /'
-    [ "${PIPESTATUS[0]}" = 0 ] || { echo "compare: the peer's step differs from mrgan's: the timings would not compare the same work" >&2; exit 1; }
+    if ! "$PY" "$PEER" --check-step "$PEERSTEP" --config "$CONFIG" | sed 's/^/  | /'; then
+        echo "compare: the peer's step differs from mrgan's: the timings would not compare the same work" >&2
+        exit 1
+    fi
 else
     echo "compare: $PEERSTEP is missing: the peer's step is not checked against mrgan's"
 fi
