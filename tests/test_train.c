@@ -412,7 +412,7 @@ static void test_lr_schedule(void **state)
 /* a run of c (any mode) trained for 8 steps in one go (RUN a) and stopped
  * after `stop` then resumed to 8 (RUN b): their last checkpoints, which
  * must hold the same tensors */
-static void gan_runs_with_and_without_stop(mg_train_cfg c, const char *a, const char *b, int stop, char **la, char **lb)
+static void runs_with_and_without_stop(mg_train_cfg c, const char *a, const char *b, int stop, char **la, char **lb)
 {
     char *ra = tu_path(dir, a), *rb = tu_path(dir, b);
     c.max_steps = 8;
@@ -438,7 +438,7 @@ static void test_resume_schedule_clip(void **state)
     c.lr_decay = MG_LR_COSINE;
     c.grad_clip = 1e-3f; /* below this net's gradient norms: every step clipped */
     char *la, *lb;
-    gan_runs_with_and_without_stop(c, "sA", "sB", 5, &la, &lb);
+    runs_with_and_without_stop(c, "sA", "sB", 5, &la, &lb);
     c.grad_clip = 0;
     c.max_steps = 8;
     char *rn = tu_path(dir, "sN"), *ln = tu_path(rn, "last.safetensors");
@@ -494,7 +494,7 @@ static void test_gan_resume_exact(void **state)
     c.epochs = 3;
     c.agb_ratio = 1e-6; /* a clipped 4-channel critic's gradients are tiny: make beta move */
     char *la, *lb;
-    gan_runs_with_and_without_stop(c, "gA", "gB", 4, &la, &lb);
+    runs_with_and_without_stop(c, "gA", "gB", 4, &la, &lb);
     mg_st_file f;
     assert_int_equal(mg_st_read(la, &f), 0);
     assert_non_null(mg_st_find(&f, "critic.conv0.weight"));
@@ -520,7 +520,7 @@ static void test_gan_resume_calibrated(void **state)
     c.agb_ratio = 0;
     c.agb_warmup = 3;
     char *la, *lb;
-    gan_runs_with_and_without_stop(c, "cA", "cB", 2, &la, &lb);
+    runs_with_and_without_stop(c, "cA", "cB", 2, &la, &lb);
     mg_st_file fa, fb;
     assert_int_equal(mg_st_read(la, &fa), 0);
     assert_int_equal(mg_st_read(lb, &fb), 0);

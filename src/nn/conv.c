@@ -49,8 +49,9 @@ typedef struct {
 } port;
 
 /* Blocked copies live only during one primitive call, so all layers share
- * four scratch arenas (one per tensor argument of a call, and one for the
- * data gradient before it is added to the caller's dx). Convolutions
+ * five scratch arenas (one per tensor argument of a call, one for the data
+ * gradient before it is added to the caller's dx, one for oneDNN's own
+ * scratchpad). Convolutions
  * therefore must not run concurrently (the networks call them in sequence). */
 static void *arena[5]; /* [3]: the data gradient before it is added to the caller's dx; [4]: the primitives'
                         * scratchpad (user mode: one buffer for all, not one per primitive) */

@@ -76,10 +76,6 @@ int mg_trainer_step_open(trainer *t, int cin)
     s->Bg = t->Bg;
     s->gbuf = t->gbuf;
     mg_step_cpu(s);
-    if (t->cfg.gpu >= 0 && t->cfg.grad_clip > 0) {
-        mg_set_error("--grad-clip is not available with --gpu yet (the CPU steps have it)");
-        return -1;
-    }
     if (t->cfg.gpu >= 0) return mg_step_gpu(s, t->b.B, t->b.C, t->b.H, t->b.W, cin);
     return 0;
 }
@@ -257,6 +253,10 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
     }
     if (cfg->precision == MG_PRECISION_BF16 && cfg->gpu >= 0) {
         mg_set_error("--precision bf16 is for the CPU (the GPU backend computes in fp32)");
+        goto out;
+    }
+    if (cfg->grad_clip > 0 && cfg->gpu >= 0) {
+        mg_set_error("--grad-clip is not available with --gpu yet (the CPU steps have it)");
         goto out;
     }
     if (mg_conv_set_precision(cfg->precision)) { /* the run's precision; fp32 where the CPU has no bf16 */
@@ -520,8 +520,7 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         }
         long be = 0;
         if (lead && mg_trainer_update_best(t, &be)) goto restore;
-        if (!cfg->quiet)
-        {
+        if (!cfg->quiet) {
             char cliptxt[64] = "";
             const long nstep = gn_n > 0 ? gn_n : 1; /* gn_sum, clipped: 0 on the GPU, which does not measure them */
             if (cfg->grad_clip > 0)
