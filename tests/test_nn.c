@@ -148,6 +148,19 @@ static void check_conv_blocked_at(int cin, int cout, int bs, int bd, int n, int 
             }
     for (long i = 0; i < a.weight->size; i++)
         if (fabsf(a.weight->g[i] - b.weight->g[i]) > 1e-4f * (1 + fabsf(a.weight->g[i]))) fail_msg("blocked dw %ld", i);
+    /* and both against the plain loops: dw, db */
+    float *dxr = mg_calloc((size_t)nx, sizeof(float)), *dwr = mg_calloc((size_t)a.weight->size, sizeof(float));
+    float *dbr = mg_calloc((size_t)cout, sizeof(float));
+    mg_conv2d_ref_backward(x, a.weight->w, dy, dxr, dwr, dbr, n, cin, cout, h, w, k, 1, pad);
+    for (long i = 0; i < a.weight->size; i++)
+        if (fabsf(b.weight->g[i] - dwr[i]) > 1e-4f * (1 + fabsf(dwr[i])))
+            fail_msg("blocked dw %ld: %g vs reference %g", i, (double)b.weight->g[i], (double)dwr[i]);
+    for (int o = 0; o < cout; o++)
+        if (fabsf(b.bias->g[o] - dbr[o]) > 1e-4f * (1 + fabsf(dbr[o])) ||
+            fabsf(a.bias->g[o] - dbr[o]) > 1e-4f * (1 + fabsf(dbr[o])))
+            fail_msg("db %d: %g (blocked), %g (plain) vs reference %g", o, (double)b.bias->g[o], (double)a.bias->g[o],
+                     (double)dbr[o]);
+    free(dxr); free(dwr); free(dbr);
     if (bs) free(xb);
     if (bd) free(dyb);
     free(x); free(dy); free(y); free(dx); free(yb); free(dxb);
@@ -179,6 +192,15 @@ static void test_conv_blocked(void **s)
     check_conv_blocked_at(17, 4, 1, 0, 1, 10, 21, 3, 1);
     check_conv_blocked_at(33, 3, 1, 0, 1, 12, 20, 3, 0);
     check_conv_blocked_at(8, 2, 1, 0, 1, 9, 14, 4, 1);
+    /* plain input, blocked output: conv1's weight gradient in the direct
+     * kernel (dy vectors over 16 output channels; a partial last block; k
+     * = 5, 3 and the generic even k; pad 0; row bands over several threads
+     * when the channel pairs are few) */
+    check_conv_blocked_at(12, 40, 0, 1, 2, 13, 37, 5, 2);
+    check_conv_blocked_at(3, 16, 0, 1, 1, 10, 21, 3, 1);
+    check_conv_blocked_at(4, 18, 0, 1, 1, 9, 14, 4, 1);
+    check_conv_blocked_at(2, 33, 0, 1, 1, 12, 20, 3, 0);
+    check_conv_blocked_at(2, 16, 0, 1, 3, 37, 20, 5, 2);
 }
 
 static void test_conv5x5(void **s) { (void)s; check_conv(6, 5, 5, 1, 2, 1, 2, 9, 8); }

@@ -288,6 +288,7 @@ static void plan(mg_conv2d *c, int n, int h, int w)
 
 #define DIRECT_MAX_COUT 4
 #define DIRECT_MAX_CIN 8
+#define DIRECT_MAX_CIN_DW 16
 static void conv_backward_dnnl(mg_conv2d *c, const float *x, const float *dy, float *g, float *dx, int n, int h,
                                int w);
 
@@ -349,6 +350,12 @@ static int direct_narrow(const mg_conv2d *c)
 {
     return direct_on() && c->stride == 1 && !c->blk_dst && c->cout <= DIRECT_MAX_COUT;
 }
+/* plain input of few channels, blocked output (DCI-Net's conv1): the weight
+ * gradient only */
+static int direct_dw_dyblk(const mg_conv2d *c)
+{
+    return direct_on() && c->stride == 1 && !c->blk_src && c->blk_dst && c->cin <= DIRECT_MAX_CIN_DW;
+}
 static int direct_bwd_d(const mg_conv2d *c)
 {
     return direct_narrow(c) ||
@@ -381,10 +388,13 @@ void mg_conv2d_forward(mg_conv2d *c, const float *x, float *y, int n, int h, int
 
 void mg_conv2d_backward(mg_conv2d *c, const float *x, const float *dy, float *dx, int n, int h, int w)
 {
-    const int dw_direct = direct_narrow(c), dx_direct = dx && direct_bwd_d(c);
-    if (dw_direct)
+    const int dw_direct = direct_narrow(c) || direct_dw_dyblk(c), dx_direct = dx && direct_bwd_d(c);
+    float *db = c->bias ? c->bias->g : NULL;
+    if (direct_narrow(c))
         (c->blk_src ? mg_conv_direct_backward_weights_blk : mg_conv_direct_backward_weights)(
-            x, dy, c->weight->g, c->bias ? c->bias->g : NULL, n, c->cin, c->cout, h, w, c->k, c->pad);
+            x, dy, c->weight->g, db, n, c->cin, c->cout, h, w, c->k, c->pad);
+    else if (dw_direct)
+        mg_conv_direct_backward_weights_dyblk(x, dy, c->weight->g, db, n, c->cin, c->cout, h, w, c->k, c->pad);
     if (dx_direct)
         (c->blk_src ? mg_conv_direct_backward_data_blk : mg_conv_direct_backward_data)(
             dy, c->weight->w, dx, n, c->cin, c->cout, h, w, c->k, c->pad);

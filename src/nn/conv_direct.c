@@ -15,6 +15,7 @@
  * width. Tested against conv_ref.c through mg_conv2d (tests/test_nn.c). */
 #include "conv_direct.h"
 
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -537,4 +538,111 @@ void mg_conv_direct_backward_weights_blk(const float *x, const float *dy, float 
         free(acc);
     }
     if (db) bias_grad(dy, db, n, cout, (long)oh * ow);
+}
+
+/* ---------------- blocked output gradient: dy in nChw16c, few input channels ----------------
+ * The weight gradient of DCI-Net's conv1 (2..12 plain input channels -> K
+ * blocked outputs), where oneDNN took its AVX2 kernel with 8-channel blocks
+ * (15.4 ms fp32, gemm:jit 19.1 ms bf16 for 12 -> 40 at 256 x 256;
+ * docs/results.md). Vectorised over the 16 output channels of a dy block:
+ * for one input channel the k x k tap sums of the block (and the bias sum)
+ * stay in registers over a band of RB output rows, x read as broadcast
+ * scalars from a zero-padded copy of its plane (no border cases). */
+#define RB 8
+
+/* acc[ky][kx][16] += sum over rows i0..i1-1 of the output of
+ * xp[i+ky][j+kx] g[i][j][16] (xp: the plane padded to wp columns); bacc[16]
+ * += the sum of g when BIAS */
+static inline __attribute__((always_inline)) void
+dyblk_dw_k(const int K, const int BIAS, const float *g, const float *xp, double *acc, double *bacc, int wp, int ow,
+           int i0, int i1)
+{
+    for (int r0 = i0; r0 < i1; r0 += RB) {
+        v16 a[7 * 7], b = bcast(0.0f);
+#pragma GCC unroll 49
+        for (int q = 0; q < K * K; q++) a[q] = bcast(0.0f);
+        for (int i = r0; i < r0 + RB && i < i1; i++)
+            for (int j = 0; j < ow; j++) {
+                const v16 gv = ld(g + ((long)i * ow + j) * 16);
+                const float *xr = xp + (long)i * wp + j;
+#pragma GCC unroll 7
+                for (int ky = 0; ky < K; ky++)
+#pragma GCC unroll 7
+                    for (int kx = 0; kx < K; kx++) a[ky * K + kx] += xr[(long)ky * wp + kx] * gv;
+                if (BIAS) b += gv;
+            }
+        for (int q = 0; q < K * K; q++)
+            for (int l = 0; l < 16; l++) acc[q * 16 + l] += a[q][l];
+        if (BIAS)
+            for (int l = 0; l < 16; l++) bacc[l] += b[l];
+    }
+}
+
+CLONES static void dyblk_dw_rows(const float *g, const float *xp, double *acc, double *bacc, int k, int wp, int ow,
+                                 int i0, int i1)
+{
+    if (k == 5 && bacc) dyblk_dw_k(5, 1, g, xp, acc, bacc, wp, ow, i0, i1);
+    else if (k == 5) dyblk_dw_k(5, 0, g, xp, acc, NULL, wp, ow, i0, i1);
+    else if (k == 3 && bacc) dyblk_dw_k(3, 1, g, xp, acc, bacc, wp, ow, i0, i1);
+    else if (k == 3) dyblk_dw_k(3, 0, g, xp, acc, NULL, wp, ow, i0, i1);
+    else /* generic k: one tap at a time */
+        for (int i = i0; i < i1; i++)
+            for (int j = 0; j < ow; j++) {
+                const float *gp = g + ((long)i * ow + j) * 16;
+                for (int ky = 0; ky < k; ky++)
+                    for (int kx = 0; kx < k; kx++) {
+                        const float xv = xp[(long)(i + ky) * wp + j + kx];
+                        for (int l = 0; l < 16; l++) acc[(ky * k + kx) * 16 + l] += xv * gp[l];
+                    }
+                if (bacc)
+                    for (int l = 0; l < 16; l++) bacc[l] += gp[l];
+            }
+}
+
+void mg_conv_direct_backward_weights_dyblk(const float *x, const float *dy, float *dw, float *db, int n, int cin,
+                                           int cout, int h, int w, int k, int pad)
+{
+    const int threads = omp_get_max_threads();
+    const int oh = mg_conv_out(h, k, 1, pad), ow = mg_conv_out(w, k, 1, pad), CBo = mg_blk_channels(cout) / 16;
+    if (oh <= 0 || ow <= 0) return;
+    const int hp = oh + k - 1, wp = ow + k - 1; /* the padded plane the output rows read */
+    const long kk = (long)k * k, pairs = (long)cin * CBo;
+    /* row bands so that every thread has work when pairs are few (cin 2) */
+    long bands = (4L * threads + pairs - 1) / pairs;
+    if (bands > (oh + RB - 1) / RB) bands = (oh + RB - 1) / RB;
+    const int band = (int)((oh + bands - 1) / bands);
+#pragma omp parallel
+    {
+        double *acc = mg_malloc_array((size_t)kk * 16 + 16, sizeof(double)), *bacc = acc + kk * 16;
+        float *xp = mg_malloc_array((size_t)hp * (size_t)wp, sizeof(float));
+#pragma omp for schedule(dynamic, 1)
+        for (long t = 0; t < pairs * bands; t++) {
+            const int c = (int)(t / (CBo * bands)), cb = (int)(t / bands % CBo), i0 = (int)(t % bands) * band;
+            const int i1 = i0 + band < oh ? i0 + band : oh;
+            if (i0 >= i1) continue;
+            const int bias = db && c == 0;
+            for (long q = 0; q < kk * 16 + 16; q++) acc[q] = 0;
+            for (int s = 0; s < n; s++) {
+                /* rows i0 - pad .. i1 - 1 + k - 1 - pad of the plane, zero outside */
+                const float *xs = x + ((long)s * cin + c) * h * w;
+                for (int r = i0; r < i1 + k - 1; r++) {
+                    float *d = xp + (long)r * wp;
+                    const int ii = r - pad;
+                    if (ii < 0 || ii >= h) memset(d, 0, sizeof(float) * (size_t)wp);
+                    else padded_copy(d, xs + (long)ii * w, -pad, wp, w);
+                }
+                dyblk_dw_rows(dy + ((long)s * CBo + cb) * oh * ow * 16, xp, acc, bias ? bacc : NULL, k, wp, ow, i0,
+                              i1);
+            }
+#pragma omp critical(mg_dyblk_dw)
+            {
+                for (int l = 0; l < 16 && cb * 16 + l < cout; l++) {
+                    for (long q = 0; q < kk; q++) dw[((long)(cb * 16 + l) * cin + c) * kk + q] += (float)acc[q * 16 + l];
+                    if (bias) db[cb * 16 + l] += (float)bacc[l];
+                }
+            }
+        }
+        free(acc);
+        free(xp);
+    }
 }
