@@ -1,7 +1,8 @@
 /* Direct stride-1 convolution kernels for the narrow cases oneDNN handles
  * poorly (issue 9): few output channels (DCI-Net's 5x5 conv 40 -> 2 ran at
- * 19 GFLOP/s in oneDNN against 140 for 40 -> 40), and the data gradient of
- * few input channels (conv1, 2..12 -> 40).
+ * 19 GFLOP/s in oneDNN against 140 for 40 -> 40), the data gradient of
+ * few input channels (plain layouts), and the weight gradient of DCI-Net's
+ * conv1 (2..12 plain input channels -> 40 blocked, at the end of the file).
  *
  * One register-blocked kernel: up to 4 output channels x 64 output columns
  * (16 vectors of 16 floats) stay in registers while it runs over the input
