@@ -22,7 +22,6 @@ void mg_conv_direct_backward_data_blk(const float *dy, const float *wt, float *d
 void mg_conv_direct_backward_weights_blk(const float *x, const float *dy, float *dw, float *db, int n, int cin,
                                          int cout, int h, int w, int k, int pad);
 
-
 /* Plain x (few input channels), dy in the blocked nChw16c layout (dw, db +=):
  * DCI-Net's conv1 weight gradient. */
 void mg_conv_direct_backward_weights_dyblk(const float *x, const float *dy, float *dw, float *db, int n, int cin,
