@@ -612,17 +612,19 @@ void mg_conv_direct_backward_weights_dyblk(const float *x, const float *dy, floa
     long bands = (4L * threads + pairs - 1) / pairs;
     if (bands > (oh + RB - 1) / RB) bands = (oh + RB - 1) / RB;
     const int band = (int)((oh + bands - 1) / bands);
+    /* each task's sums in its own slot, added up in a fixed order after the
+     * parallel loop: the result does not depend on which thread ran what */
+    const long slot = kk * 16 + 16, tasks = pairs * bands;
+    double *part = mg_calloc((size_t)(tasks * slot), sizeof(double));
 #pragma omp parallel
     {
-        double *acc = mg_malloc_array((size_t)kk * 16 + 16, sizeof(double)), *bacc = acc + kk * 16;
         float *xp = mg_malloc_array((size_t)hp * (size_t)wp, sizeof(float));
 #pragma omp for schedule(dynamic, 1)
-        for (long t = 0; t < pairs * bands; t++) {
+        for (long t = 0; t < tasks; t++) {
             const int c = (int)(t / (CBo * bands)), cb = (int)(t / bands % CBo), i0 = (int)(t % bands) * band;
             const int i1 = i0 + band < oh ? i0 + band : oh;
             if (i0 >= i1) continue;
-            const int bias = db && c == 0;
-            for (long q = 0; q < kk * 16 + 16; q++) acc[q] = 0;
+            double *acc = part + t * slot;
             for (int s = 0; s < n; s++) {
                 /* rows i0 - pad .. i1 - 1 + k - 1 - pad of the plane, zero outside */
                 const float *xs = x + ((long)s * cin + c) * h * w;
@@ -632,18 +634,21 @@ void mg_conv_direct_backward_weights_dyblk(const float *x, const float *dy, floa
                     if (ii < 0 || ii >= h) memset(d, 0, sizeof(float) * (size_t)wp);
                     else padded_copy(d, xs + (long)ii * w, -pad, wp, w);
                 }
-                dyblk_dw_rows(dy + ((long)s * CBo + cb) * oh * ow * 16, xp, acc, bias ? bacc : NULL, k, wp, ow, i0,
-                              i1);
-            }
-#pragma omp critical(mg_dyblk_dw)
-            {
-                for (int l = 0; l < 16 && cb * 16 + l < cout; l++) {
-                    for (long q = 0; q < kk; q++) dw[((long)(cb * 16 + l) * cin + c) * kk + q] += (float)acc[q * 16 + l];
-                    if (bias) db[cb * 16 + l] += (float)bacc[l];
-                }
+                dyblk_dw_rows(dy + ((long)s * CBo + cb) * oh * ow * 16, xp, acc, db && c == 0 ? acc + kk * 16 : NULL,
+                              k, wp, ow, i0, i1);
             }
         }
-        free(acc);
         free(xp);
     }
+    for (long pr = 0; pr < pairs; pr++) {
+        const int c = (int)(pr / CBo), cb = (int)(pr % CBo);
+        for (long b = 1; b < bands; b++) /* the bands into the first, in order */
+            for (long q = 0; q < slot; q++) part[pr * bands * slot + q] += part[(pr * bands + b) * slot + q];
+        const double *acc = part + pr * bands * slot;
+        for (int l = 0; l < 16 && cb * 16 + l < cout; l++) {
+            for (long q = 0; q < kk; q++) dw[((long)(cb * 16 + l) * cin + c) * kk + q] += (float)acc[q * 16 + l];
+            if (db && c == 0) db[cb * 16 + l] += (float)acc[kk * 16 + l];
+        }
+    }
+    free(part);
 }
