@@ -1,5 +1,5 @@
 /* conv2d on oneDNN, or for the narrow cases on the direct kernels of
- * conv_direct.c (see direct_narrow below): forward, backward data and
+ * conv_direct.c and conv_direct_blk.c (see direct_narrow below): forward, backward data and
  * backward weights primitives are created on the first call for a shape and
  * reused. The caller's tensors
  * are plain (nchw activations, oihw weights) or, for activations, blocked
@@ -332,10 +332,11 @@ static void port_out(port *p)
     if (p->need) reorder(p->to_plain, p->blk, p->plain);
 }
 
-/* Which passes take the direct kernels (conv_direct.c) instead of oneDNN:
+/* Which passes take the direct kernels (conv_direct.c, conv_direct_blk.c) instead of oneDNN:
  * stride 1 and few output channels (forward, weights, data; the input may be
- * blocked nChw16c, the output plain), or few input channels in plain layouts
- * (data gradient); thresholds from the per-layer timings in
+ * blocked nChw16c, the output plain), few input channels in plain layouts
+ * (data gradient), or a plain input of few channels into a blocked output
+ * (weight gradient); thresholds from the per-layer timings in
  * docs/results.md. MRGAN_CONV_DIRECT=0 turns them off (comparisons). */
 static int direct_on(void)
 {
@@ -388,12 +389,14 @@ void mg_conv2d_forward(mg_conv2d *c, const float *x, float *y, int n, int h, int
 
 void mg_conv2d_backward(mg_conv2d *c, const float *x, const float *dy, float *dx, int n, int h, int w)
 {
-    const int dw_direct = direct_narrow(c) || direct_dw_dyblk(c), dx_direct = dx && direct_bwd_d(c);
+    /* narrow (plain output) and dyblk (blocked output) exclude each other */
+    const int narrow = direct_narrow(c), dyblk = direct_dw_dyblk(c);
+    const int dw_direct = narrow || dyblk, dx_direct = dx && direct_bwd_d(c);
     float *db = c->bias ? c->bias->g : NULL;
-    if (direct_narrow(c))
+    if (narrow)
         (c->blk_src ? mg_conv_direct_backward_weights_blk : mg_conv_direct_backward_weights)(
             x, dy, c->weight->g, db, n, c->cin, c->cout, h, w, c->k, c->pad);
-    else if (dw_direct)
+    if (dyblk)
         mg_conv_direct_backward_weights_dyblk(x, dy, c->weight->g, db, n, c->cin, c->cout, h, w, c->k, c->pad);
     if (dx_direct)
         (c->blk_src ? mg_conv_direct_backward_data_blk : mg_conv_direct_backward_data)(

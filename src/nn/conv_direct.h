@@ -1,4 +1,5 @@
-/* Direct stride-1 convolution kernels (conv_direct.c), private to src/nn:
+/* Direct stride-1 convolution kernels (conv_direct.c: plain layouts;
+ * conv_direct_blk.c: blocked ones), private to src/nn:
  * same semantics as mg_conv2d_ref_*: y = conv(x) + b; the backwards
  * accumulate (dx +=, dw +=, db +=). */
 #ifndef MRGAN_CONV_DIRECT_H

@@ -5,7 +5,8 @@
  * simply receives both contributions; callers zero gradients before a step.
  * Forward functions save nothing: backward takes the tensors it needs.
  * Convolutions run on oneDNN (primitives created once per shape and cached),
- * the narrow ones on the direct kernels of conv_direct.c (conv.c decides);
+ * the narrow ones on the direct kernels of conv_direct.c and conv_direct_blk.c
+ * (conv.c decides);
  * src/nn/conv_ref.c holds the plain loops both are tested against. */
 #ifndef MRGAN_NN_H
 #define MRGAN_NN_H
@@ -79,7 +80,7 @@ void mg_conv_release_scratch(void);
  * gradients and writes fp32 (outputs and gradients: fp32 accumulation);
  * weights, activations and optimiser state stay fp32 in memory. -1 with an
  * error when the CPU has neither AVX512-BF16 nor AMX (precision unchanged).
- * The direct kernels of conv_direct.c stay fp32. */
+ * The direct kernels (conv_direct.c, conv_direct_blk.c) stay fp32. */
 enum { MG_PRECISION_FP32 = 0, MG_PRECISION_BF16 = 1 };
 int mg_conv_set_precision(int p);
 int mg_conv_precision(void);

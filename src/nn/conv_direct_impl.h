@@ -1,0 +1,54 @@
+/* Private to the direct convolution kernels (conv_direct.c for plain
+ * layouts, conv_direct_blk.c for oneDNN's blocked nChw16c): 16-float
+ * vectors, the target clones, zero-padded row copies, the bias gradient of
+ * a plain dy. */
+#ifndef MRGAN_CONV_DIRECT_IMPL_H
+#define MRGAN_CONV_DIRECT_IMPL_H
+
+#include "conv_direct.h"
+
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__) && !defined(__clang__)
+#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CLONES
+#endif
+
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4), may_alias));
+#define MAXO 4 /* output channels a kernel keeps in registers at once */
+
+static inline v16 ld(const float *p) { return *(const v16u *)p; }
+static inline void st(float *p, v16 v) { *(v16u *)p = v; }
+static inline v16 bcast(float f)
+{
+    v16 v;
+    for (int q = 0; q < 16; q++) v[q] = f;
+    return v;
+}
+
+/* dst[q] = row[j0 + q] for q < len, zero where j0 + q is outside [0, w) */
+static inline void padded_copy(float *dst, const float *row, int j0, int len, int w)
+{
+    const int a = j0 < 0 ? -j0 : 0;                          /* leading zeros */
+    const int e = j0 + len > w ? w - j0 : len;               /* end of the copied part */
+    memset(dst, 0, sizeof(float) * (size_t)(a < len ? a : len));
+    if (e > a) memcpy(dst + a, row + j0 + a, sizeof(float) * (size_t)(e - a));
+    if (e < len) memset(dst + (e > a ? e : a), 0, sizeof(float) * (size_t)(len - (e > a ? e : a)));
+}
+
+/* db[o] += sum of dy over samples and pixels (double) */
+static inline void bias_grad(const float *dy, float *db, int n, int cout, long ohw)
+{
+    for (int o = 0; o < cout; o++) {
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            const float *g = dy + ((long)i * cout + o) * ohw;
+            for (long p = 0; p < ohw; p++) s += g[p];
+        }
+        db[o] += (float)s;
+    }
+}
+
+#endif
