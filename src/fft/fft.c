@@ -168,6 +168,11 @@ void mg_fft2c(cfloat *x, long batch, long h, long w, int dir)
     for (size_t i = 0; i < n; i++) x[i] *= scale;
 }
 
+void mg_dft_rows(cfloat *x, long rows, long n, int dir)
+{
+    fftwf_execute_dft(get_plan(x, rows, n, dir), (fftwf_complex *)x, (fftwf_complex *)x);
+}
+
 void mg_fft1c(cfloat *x, long rows, long w, int dir)
 {
     fftwf_plan p = get_plan(x, rows, w, dir);

@@ -20,6 +20,11 @@ void mg_fft2c(cfloat *x, long batch, long h, long w, int dir);
 /* Centred orthonormal 1D FFT along the last axis of `rows` rows of length w
  * (the readout of k-space: rows = coils * H). */
 void mg_fft1c(cfloat *x, long rows, long w, int dir);
+/* Unnormalised, unshifted DFT of each of `rows` contiguous rows of length n
+ * (FFTW's sign convention; forward then inverse multiplies by n), in place:
+ * for operators that fold the shifts and the scale into their other steps
+ * (mri/sense_pe.c). */
+void mg_dft_rows(cfloat *x, long rows, long n, int dir);
 
 /* Threads used inside one transform (default: 1; set before planning). */
 void mg_fft_set_threads(int n);

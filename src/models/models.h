@@ -80,10 +80,13 @@ void mg_critic_backward(mg_critic *d, const float *dout, float *dx);
 /* ---------------- the DC unit (dc.c) ----------------
  * dc = x - lambda A^H (A x - Ku) on the slice's SENSE operator op (mri.h;
  * its scratch is used); images as 2 planes; cx, cr: H*W complex scratch.
- * mg_dc_residual: r = A^H (A x - Ku). mg_dc_backward, given the gradient gd
+ * mg_dc_residual: r = A^H (A x - Ku); with hyb (mg_sense_pe_data of Ku,
+ * where mg_sense_pe_fits) through the phase-encode FFT alone, ku unused;
+ * hyb NULL: the 2D FFTs. mg_dc_backward, given the gradient gd
  * w.r.t. dc and the forward's r: dx += gd - lambda A^H A gd,
  * *dlam -= <gd, r>, and dku += lambda A gd when dku is not NULL. */
-void mg_dc_residual(mg_sense_op *op, const cfloat *ku, const float *x, float *r, cfloat *cx, cfloat *cr);
+void mg_dc_residual(mg_sense_op *op, const cfloat *ku, const cfloat *hyb, const float *x, float *r, cfloat *cx,
+                    cfloat *cr);
 void mg_dc_backward(mg_sense_op *op, float lam, const float *gd, const float *r, float *dx, cfloat *dku,
                     double *dlam, cfloat *cx, cfloat *cr);
 

@@ -60,6 +60,19 @@ void mg_sense_op_residual(mg_sense_op *op, const cfloat *x, const cfloat *y, cfl
 /* 1/2 ||A x - y||^2 */
 double mg_sense_op_data_term(mg_sense_op *op, const cfloat *x, const cfloat *y);
 
+/* ---- A^H A and A^H (A x - y) through the phase-encode FFT alone (sense_pe.c) ----
+ * A line mask commutes with the readout FFT, so A^H A = S^H F_pe^H M F_pe S
+ * and A^H y = S^H F_pe^H F_ro^H y: one FFT pass along H each way per
+ * application instead of two 2D FFTs. Needs a mask and even H
+ * (mg_sense_pe_fits). hyb (C x W x H, transposed) holds the data term of y
+ * (C x H x W k-space) from mg_sense_pe_data (work: C*H*W scratch).
+ * mg_sense_pe_residual: r = A^H (A x - y), or A^H A x when hyb is NULL;
+ * t: C*H*W scratch. One map set. */
+int mg_sense_pe_fits(long H, const float *mask);
+void mg_sense_pe_data(const cfloat *y, const float *mask, long C, long H, long W, cfloat *work, cfloat *hyb);
+void mg_sense_pe_residual(const cfloat *sens, const float *mask, const cfloat *hyb, const cfloat *x, cfloat *r,
+                          cfloat *t, long C, long H, long W);
+
 /* Zero-filled reconstruction mz = sum_c conj(s_c) F^-1(M K_c); mask may be
  * NULL for data that are already undersampled (or fully sampled: mf). */
 void mg_zerofill(const cfloat *ksp, const cfloat *sens, const float *mask, cfloat *img, long C,

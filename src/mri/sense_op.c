@@ -95,6 +95,10 @@ void mg_sense_op_adjoint(mg_sense_op *op, const cfloat *y, cfloat *x)
 
 void mg_sense_op_normal(mg_sense_op *op, const cfloat *x, cfloat *out)
 {
+    if (op->S == 1 && mg_sense_pe_fits(op->H, op->mask)) { /* the phase-encode FFT alone (sense_pe.c) */
+        mg_sense_pe_residual(op->sens, op->mask, NULL, x, out, op->ksp, op->C, op->H, op->W);
+        return;
+    }
     forward_sets(op, x, op->ksp);
     mg_fft2c(op->ksp, op->C, op->H, op->W, MG_FFT_INVERSE);
     sets_adjoint(op, op->ksp, out);
