@@ -175,6 +175,73 @@ static void check_conv_blocked(int cin, int cout, int bs, int bd)
     check_conv_blocked_at(cin, cout, bs, bd, 2, 9, 7, 5, 2);
 }
 
+/* mg_conv2d_backward_act: dx overwritten with leaky'(act) * (the data
+ * gradient), against the plain loops; dx starts as garbage (overwritten,
+ * not accumulated), blocked padding comes out zero; dw, db as usual. The
+ * paths: the blocked direct kernel (few outputs), oneDNN blocked and plain,
+ * and the plain direct kernel (few inputs). */
+static void check_conv_act(int cin, int cout, int bs, int bd, int n, int h, int w)
+{
+    const int k = 5, pad = 2;
+    const long hw = (long)h * w, nx = (long)n * cin * hw, ny = (long)n * cout * hw;
+    const float slope = 0.2f;
+    mg_params ps = {0};
+    mg_rng r;
+    mg_rng_seed(&r, 31);
+    mg_conv2d c;
+    mg_conv2d_init(&c, &ps, "c", cin, cout, k, 1, pad, 1, &r);
+    c.blk_src = bs, c.blk_dst = bd;
+    float *x = mg_malloc_array((size_t)nx, sizeof(float)), *act = mg_malloc_array((size_t)nx, sizeof(float));
+    float *dy = mg_malloc_array((size_t)ny, sizeof(float));
+    randu(x, nx, &r, 1);
+    randu(act, nx, &r, 1);
+    randu(dy, ny, &r, 1);
+    float *dxr = mg_calloc((size_t)nx, sizeof(float)), *dwr = mg_calloc((size_t)c.weight->size, sizeof(float));
+    float *dbr = mg_calloc((size_t)cout, sizeof(float));
+    mg_conv2d_ref_backward(x, c.weight->w, dy, dxr, dwr, dbr, n, cin, cout, h, w, k, 1, pad);
+    const int cpi = bs ? mg_blk_channels(cin) : cin;
+    float *xb = bs ? to_blk(x, n, cin, hw) : x, *ab = bs ? to_blk(act, n, cin, hw) : act;
+    float *dyb = bd ? to_blk(dy, n, cout, hw) : dy;
+    const long nxb = (long)n * cpi * hw;
+    float *dx = mg_malloc_array((size_t)nxb, sizeof(float));
+    for (long i = 0; i < nxb; i++) dx[i] = 7.0f;
+    mg_conv2d_backward_act(&c, xb, dyb, dx, ab, slope, n, h, w);
+    long neg = 0;
+    for (int i = 0; i < n; i++)
+        for (int ch = 0; ch < cpi; ch++)
+            for (long p = 0; p < hw; p++) {
+                const float got = bs ? blk_at(dx, cpi, hw, i, ch, p) : dx[((long)i * cin + ch) * hw + p];
+                float want = 0.0f;
+                if (ch < cin) {
+                    const long q = ((long)i * cin + ch) * hw + p;
+                    want = act[q] > 0 ? dxr[q] : slope * dxr[q];
+                    neg += act[q] < 0;
+                }
+                if (fabsf(got - want) > 1e-4f * (1 + fabsf(want)))
+                    fail_msg("act dx %d->%d (%d,%d,%ld): %g vs %g", cin, cout, i, ch, p, (double)got, (double)want);
+            }
+    assert_true(neg > nx / 10 && neg < nx - nx / 10); /* both branches */
+    for (long i = 0; i < c.weight->size; i++)
+        if (fabsf(c.weight->g[i] - dwr[i]) > 1e-4f * (1 + fabsf(dwr[i]))) fail_msg("act dw %ld", i);
+    for (int o = 0; o < cout; o++)
+        if (fabsf(c.bias->g[o] - dbr[o]) > 1e-4f * (1 + fabsf(dbr[o]))) fail_msg("act db %d", o);
+    if (bs) free(xb), free(ab);
+    if (bd) free(dyb);
+    free(x); free(act); free(dy); free(dxr); free(dwr); free(dbr); free(dx);
+    mg_conv2d_free(&c);
+    mg_params_free(&ps);
+}
+
+static void test_conv_backward_act(void **s)
+{
+    (void)s;
+    check_conv_act(40, 2, 1, 0, 2, 13, 37); /* conv3: blocked direct kernel, interior blocks */
+    check_conv_act(20, 20, 1, 1, 2, 9, 11); /* conv2: oneDNN, blocked */
+    check_conv_act(12, 20, 0, 0, 1, 9, 11); /* oneDNN, plain */
+    check_conv_act(6, 20, 0, 0, 2, 9, 11);  /* the plain direct data kernel */
+    check_conv_act(6, 20, 0, 1, 1, 9, 11);  /* oneDNN, plain input, blocked output (conv1) */
+}
+
 /* the DCI-Net chain: plain -> blocked (conv1), blocked -> blocked (conv2),
  * blocked -> plain (conv3), with channel counts that are and are not
  * multiples of 16 */
@@ -558,7 +625,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv5x5),  cmocka_unit_test(test_conv5x5_narrow),
         cmocka_unit_test(test_conv_direct), cmocka_unit_test(test_conv_fused_leaky),
-        cmocka_unit_test(test_conv4x4_s2), cmocka_unit_test(test_conv_blocked), cmocka_unit_test(test_conv_bf16), cmocka_unit_test(test_leaky),
+        cmocka_unit_test(test_conv4x4_s2), cmocka_unit_test(test_conv_blocked), cmocka_unit_test(test_conv_backward_act),
+        cmocka_unit_test(test_conv_bf16), cmocka_unit_test(test_leaky),
         cmocka_unit_test(test_batchnorm), cmocka_unit_test(test_linear), cmocka_unit_test(test_sgemm),
         cmocka_unit_test(test_concat),    cmocka_unit_test(test_cmag),
         cmocka_unit_test(test_mse),       cmocka_unit_test(test_adam_and_clip), cmocka_unit_test(test_clip_grad_norm),

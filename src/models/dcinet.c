@@ -228,7 +228,7 @@ void mg_dcinet_backward(mg_dcinet *net, const float *dout, cfloat *dku)
         fprintf(stderr, "mrgan: mg_dcinet_backward without a preceding mg_dcinet_forward\n");
         abort();
     }
-    const int n = w->n, C = w->C, H = w->H, W = w->W, N = net->cfg.blocks, K = net->cfg.kernels;
+    const int n = w->n, C = w->C, H = w->H, W = w->W, N = net->cfg.blocks;
     const long hw = (long)H * W, img = 2 * hw, nimg = n * img;
     const float slope = net->cfg.slope;
     for (int j = 0; j <= N; j++) memset(w->dy[j], 0, sizeof(float) * (size_t)nimg);
@@ -237,16 +237,11 @@ void mg_dcinet_backward(mg_dcinet *net, const float *dout, cfloat *dku)
         const int ns = mg_dcinet_skips(&net->cfg, b), cin = 2 * (1 + ns);
         const float *g = w->dy[b + 1];
         memcpy(w->ddc, g, sizeof(float) * (size_t)nimg); /* residual path */
-        const long nk = (long)n * mg_blk_channels(K) * hw; /* a1, a2, da1, da2: blocked, padding zero */
-        memset(w->da2, 0, sizeof(float) * (size_t)nk);
-        mg_conv2d_backward(&net->conv[3 * b + 2], w->a2[b], g, w->da2, n, H, W);
-        memset(w->da1, 0, sizeof(float) * (size_t)nk);
-        /* leaky backward in place: da2 <- leaky'(a2) * da2 */
-#pragma omp parallel for simd schedule(static)
-        for (long i = 0; i < nk; i++) w->da2[i] *= w->a2[b][i] > 0 ? 1.0f : slope;
-        mg_conv2d_backward(&net->conv[3 * b + 1], w->a1[b], w->da2, w->da1, n, H, W);
-#pragma omp parallel for simd schedule(static)
-        for (long i = 0; i < nk; i++) w->da1[i] *= w->a1[b][i] > 0 ? 1.0f : slope;
+        /* a1, a2, da1, da2: blocked, padding zero; each data gradient comes
+         * out through the LeakyReLU fused into the layer before (da2 =
+         * leaky'(a2) * conv3^T g, da1 = leaky'(a1) * conv2^T da2) */
+        mg_conv2d_backward_act(&net->conv[3 * b + 2], w->a2[b], g, w->da2, w->a2[b], slope, n, H, W);
+        mg_conv2d_backward_act(&net->conv[3 * b + 1], w->a1[b], w->da2, w->da1, w->a1[b], slope, n, H, W);
         memset(w->din, 0, sizeof(float) * (size_t)(n * cin * hw));
         block_input(net, w, b, w->r[b], w->in); /* conv1's input again */
         mg_conv2d_backward(&net->conv[3 * b], w->in, w->da1, w->din, n, H, W);

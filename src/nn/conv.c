@@ -289,8 +289,8 @@ static void plan(mg_conv2d *c, int n, int h, int w)
 #define DIRECT_MAX_COUT 4
 #define DIRECT_MAX_CIN 8
 #define DIRECT_MAX_CIN_DW 16
-static void conv_backward_dnnl(mg_conv2d *c, const float *x, const float *dy, float *g, float *dx, int n, int h,
-                               int w);
+static void conv_backward_dnnl(mg_conv2d *c, const float *x, const float *dy, float *g, float *dx, const float *act,
+                               float slope, int n, int h, int w);
 
 static void set(dnnl_memory_t mem, const void *p) { DN(dnnl_memory_set_data_handle(mem, (void *)p)); }
 
@@ -387,7 +387,16 @@ void mg_conv2d_forward(mg_conv2d *c, const float *x, float *y, int n, int h, int
     DN(dnnl_stream_wait(stream));
 }
 
-void mg_conv2d_backward(mg_conv2d *c, const float *x, const float *dy, float *dx, int n, int h, int w)
+/* d = leaky'(act) * d */
+static void leaky_mask_inplace(float *d, const float *act, long nx, float slope)
+{
+#pragma omp parallel for simd schedule(static) if (nx > (1L << 16))
+    for (long i = 0; i < nx; i++) d[i] = act[i] > 0 ? d[i] : slope * d[i];
+}
+
+/* act NULL: dx += the data gradient; else dx = leaky'(act) * it (mg_conv2d_backward_act) */
+static void backward(mg_conv2d *c, const float *x, const float *dy, float *dx, const float *act, float slope, int n,
+                     int h, int w)
 {
     /* narrow (plain output) and dyblk (blocked output) exclude each other */
     const int narrow = direct_narrow(c), dyblk = direct_dw_dyblk(c);
@@ -398,16 +407,33 @@ void mg_conv2d_backward(mg_conv2d *c, const float *x, const float *dy, float *dx
             x, dy, c->weight->g, db, n, c->cin, c->cout, h, w, c->k, c->pad);
     if (dyblk)
         mg_conv_direct_backward_weights_dyblk(x, dy, c->weight->g, db, n, c->cin, c->cout, h, w, c->k, c->pad);
-    if (dx_direct)
+    if (dx_direct && act && c->blk_src) {
+        mg_conv_direct_backward_data_blk_act(dy, c->weight->w, dx, act, slope, n, c->cin, c->cout, h, w, c->k, c->pad);
+    } else if (dx_direct) {
+        const long nx = (long)n * (c->blk_src ? mg_blk_channels(c->cin) : c->cin) * h * w;
+        if (act) memset(dx, 0, sizeof(float) * (size_t)nx);
         (c->blk_src ? mg_conv_direct_backward_data_blk : mg_conv_direct_backward_data)(
             dy, c->weight->w, dx, n, c->cin, c->cout, h, w, c->k, c->pad);
+        if (act) leaky_mask_inplace(dx, act, nx, slope);
+    }
     if (dw_direct && (dx_direct || !dx)) return;
-    conv_backward_dnnl(c, x, dy, dw_direct ? NULL : c->weight->g, dx_direct ? NULL : dx, n, h, w);
+    conv_backward_dnnl(c, x, dy, dw_direct ? NULL : c->weight->g, dx_direct ? NULL : dx, act, slope, n, h, w);
+}
+
+void mg_conv2d_backward(mg_conv2d *c, const float *x, const float *dy, float *dx, int n, int h, int w)
+{
+    backward(c, x, dy, dx, NULL, 0.0f, n, h, w);
+}
+
+void mg_conv2d_backward_act(mg_conv2d *c, const float *x, const float *dy, float *dx, const float *act, float slope,
+                            int n, int h, int w)
+{
+    backward(c, x, dy, dx, act, slope, n, h, w);
 }
 
 /* oneDNN's passes: dw, db when g is not NULL; dx when dx is not NULL */
-static void conv_backward_dnnl(mg_conv2d *c, const float *x, const float *dy, float *g, float *dx, int n, int h,
-                               int w)
+static void conv_backward_dnnl(mg_conv2d *c, const float *x, const float *dy, float *g, float *dx, const float *act,
+                               float slope, int n, int h, int w)
 {
     plan(c, n, h, w);
     mg_conv_impl *m = c->impl;
@@ -447,7 +473,12 @@ static void conv_backward_dnnl(mg_conv2d *c, const float *x, const float *dy, fl
     if (dx) {
         const long nx = (long)n * (c->blk_src ? mg_blk_channels(c->cin) : c->cin) * h * w;
         const float *src = arena[3];
+        if (act) {
 #pragma omp parallel for simd schedule(static) if (nx > (1L << 16))
-        for (long i = 0; i < nx; i++) dx[i] += src[i];
+            for (long i = 0; i < nx; i++) dx[i] = act[i] > 0 ? src[i] : slope * src[i];
+        } else {
+#pragma omp parallel for simd schedule(static) if (nx > (1L << 16))
+            for (long i = 0; i < nx; i++) dx[i] += src[i];
+        }
     }
 }

@@ -20,6 +20,10 @@ void mg_conv_direct_forward_blk(const float *x, const float *wt, const float *b,
                                 int h, int w, int k, int pad);
 void mg_conv_direct_backward_data_blk(const float *dy, const float *wt, float *dx, int n, int cin, int cout, int h,
                                       int w, int k, int pad);
+/* The same with dx overwritten by leaky'(act) * (the data gradient): act is
+ * the previous layer's LeakyReLU output in dx's layout (mg_conv2d_backward_act). */
+void mg_conv_direct_backward_data_blk_act(const float *dy, const float *wt, float *dx, const float *act, float slope,
+                                          int n, int cin, int cout, int h, int w, int k, int pad);
 void mg_conv_direct_backward_weights_blk(const float *x, const float *dy, float *dw, float *db, int n, int cin,
                                          int cout, int h, int w, int k, int pad);
 

@@ -122,11 +122,20 @@ void mg_conv_direct_forward_blk(const float *x, const float *wt, const float *b,
 
 /* dx (blocked) += the transposed convolution of dy: for input pixel (ii, jj)
  * of channel block cb, sum over o, ky, kx of dy[o][ii-ky+pad][jj-kx+pad] w */
-CLONES static void blk_bwd_data_row(const float *dy, const float *wp, float *dx, int cout, int CBn, int h, int w,
-                                    int k, int pad, int oh, int ow, int ii)
+/* with act: dx = leaky'(act) * the sum (overwritten), else dx += the sum */
+static inline v16 leaky_mask(v16 a, const float *act, float slope)
+{
+    const v16 y = ld(act);
+    for (int l = 0; l < 16; l++) a[l] = y[l] > 0 ? a[l] : slope * a[l];
+    return a;
+}
+
+CLONES static void blk_bwd_data_row(const float *dy, const float *wp, float *dx, const float *act, float slope,
+                                    int cout, int CBn, int h, int w, int k, int pad, int oh, int ow, int ii)
 {
     for (int cb = 0; cb < CBn; cb++) {
         float *dr = dx + ((long)cb * h + ii) * w * 16;
+        const float *ar = act ? act + ((long)cb * h + ii) * w * 16 : NULL;
         int jj = 0;
         for (; jj < w; jj++) {
             const int interior = ii + pad - (k - 1) >= 0 && ii + pad < oh && jj + pad - (k - 1) >= 0 &&
@@ -134,7 +143,7 @@ CLONES static void blk_bwd_data_row(const float *dy, const float *wp, float *dx,
             if (interior) {
                 v16 a[JB];
 #pragma GCC unroll 8
-                for (int q = 0; q < JB; q++) a[q] = ld(dr + (long)(jj + q) * 16);
+                for (int q = 0; q < JB; q++) a[q] = ar ? bcast(0.0f) : ld(dr + (long)(jj + q) * 16);
                 for (int o = 0; o < cout; o++)
                     for (int ky = 0; ky < k; ky++) {
                         const float *gr = dy + ((long)o * oh + (ii - ky + pad)) * ow + jj + pad;
@@ -145,11 +154,12 @@ CLONES static void blk_bwd_data_row(const float *dy, const float *wp, float *dx,
                         }
                     }
 #pragma GCC unroll 8
-                for (int q = 0; q < JB; q++) st(dr + (long)(jj + q) * 16, a[q]);
+                for (int q = 0; q < JB; q++)
+                    st(dr + (long)(jj + q) * 16, ar ? leaky_mask(a[q], ar + (long)(jj + q) * 16, slope) : a[q]);
                 jj += JB - 1;
                 continue;
             }
-            v16 a = ld(dr + (long)jj * 16);
+            v16 a = ar ? bcast(0.0f) : ld(dr + (long)jj * 16);
             for (int o = 0; o < cout; o++)
                 for (int ky = 0; ky < k; ky++) {
                     const int i = ii - ky + pad;
@@ -160,24 +170,40 @@ CLONES static void blk_bwd_data_row(const float *dy, const float *wp, float *dx,
                         a += dy[((long)o * oh + i) * ow + j] * ld(wp + ((((long)o * CBn + cb) * k + ky) * k + kx) * 16);
                     }
                 }
-            st(dr + (long)jj * 16, a);
+            st(dr + (long)jj * 16, ar ? leaky_mask(a, ar + (long)jj * 16, slope) : a);
         }
     }
+}
+
+static void bwd_data_blk(const float *dy, const float *wt, float *dx, const float *act, float slope, int n, int cin,
+                         int cout, int h, int w, int k, int pad)
+{
+    const int oh = mg_conv_out(h, k, 1, pad), ow = mg_conv_out(w, k, 1, pad), CBn = mg_blk_channels(cin) / 16;
+    const long img = (long)CBn * h * w * 16;
+    if (oh <= 0 || ow <= 0) {
+        if (act) memset(dx, 0, sizeof(float) * (size_t)(n * img));
+        return;
+    }
+    float *wp = repack_blk(wt, cin, cout, k);
+#pragma omp parallel for schedule(static)
+    for (long t = 0; t < (long)n * h; t++) {
+        const int s = (int)(t / h), ii = (int)(t % h);
+        blk_bwd_data_row(dy + (long)s * cout * oh * ow, wp, dx + s * img, act ? act + s * img : NULL, slope, cout, CBn,
+                         h, w, k, pad, oh, ow, ii);
+    }
+    free(wp);
 }
 
 void mg_conv_direct_backward_data_blk(const float *dy, const float *wt, float *dx, int n, int cin, int cout, int h,
                                       int w, int k, int pad)
 {
-    const int oh = mg_conv_out(h, k, 1, pad), ow = mg_conv_out(w, k, 1, pad), CBn = mg_blk_channels(cin) / 16;
-    if (oh <= 0 || ow <= 0) return;
-    float *wp = repack_blk(wt, cin, cout, k);
-#pragma omp parallel for schedule(static)
-    for (long t = 0; t < (long)n * h; t++) {
-        const int s = (int)(t / h), ii = (int)(t % h);
-        blk_bwd_data_row(dy + (long)s * cout * oh * ow, wp, dx + (long)s * CBn * h * w * 16, cout, CBn, h, w, k, pad,
-                         oh, ow, ii);
-    }
-    free(wp);
+    bwd_data_blk(dy, wt, dx, NULL, 0.0f, n, cin, cout, h, w, k, pad);
+}
+
+void mg_conv_direct_backward_data_blk_act(const float *dy, const float *wt, float *dx, const float *act, float slope,
+                                          int n, int cin, int cout, int h, int w, int k, int pad)
+{
+    bwd_data_blk(dy, wt, dx, act, slope, n, cin, cout, h, w, k, pad);
 }
 
 /* dW of (o, cb) over one sample: acc[ky][kx][16] (double) += sum over the

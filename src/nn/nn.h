@@ -90,6 +90,12 @@ void mg_conv2d_forward(mg_conv2d *c, const float *x, float *y, int n, int h, int
 /* dx may be NULL (input needs no gradient). */
 void mg_conv2d_backward(mg_conv2d *c, const float *x, const float *dy, float *dx, int n, int h,
                         int w);
+/* The same with the backward of the LeakyReLU(slope) that produced x fused
+ * in: dx (required) is overwritten with leaky'(act) * (the data gradient),
+ * act = that LeakyReLU's output in dx's layout (usually x itself); dw, db
+ * accumulate as above. Saves zeroing dx and two passes over it. */
+void mg_conv2d_backward_act(mg_conv2d *c, const float *x, const float *dy, float *dx, const float *act, float slope,
+                            int n, int h, int w);
 /* Plain-loop reference (tests): y = conv(x) (+ bias); dx += ..., dw += ..., db += ... */
 void mg_conv2d_ref_forward(const float *x, const float *wt, const float *b, float *y, int n,
                            int cin, int cout, int h, int w, int k, int stride, int pad);
