@@ -91,6 +91,9 @@ void cli_inputs_init(cli_inputs *in, const char *cmd);
 /* 1 when c was one of the input options */
 int cli_inputs_option(cli_inputs *in, int c, const char *arg);
 void cli_inputs_open(cli_inputs *in, const char *path);
+/* The mask options (--accel, --mask-type, --center) tried on the first slice,
+ * so that a bad combination fails before a command prints anything else. */
+void cli_inputs_check_mask(cli_inputs *in);
 /* Coil maps of slice s into sens; returns its mask (NULL: fully sampled). */
 const float *cli_inputs_slice(cli_inputs *in, long s, cfloat *sens);
 /* Prints the mean line count and the NMSE when a mask was applied. */

@@ -168,6 +168,14 @@ void cli_inputs_open(cli_inputs *in, const char *path)
     in->acq = mg_malloc_array((size_t)H, sizeof(float));
 }
 
+void cli_inputs_check_mask(cli_inputs *in)
+{
+    if (in->mo.accel <= 0 || in->fixed) return;
+    const long nacq = mg_kdata_acquired(&in->d, in->s0, in->acq);
+    if (nacq > 0 && in->mo.accel <= (double)nacq)
+        cli_make_mask(in->cmd, &in->mo, in->d.h, in->s0, nacq < in->d.h ? in->acq : NULL, in->mask);
+}
+
 const float *cli_inputs_slice(cli_inputs *in, long s, cfloat *sens)
 {
     const long C = in->d.coils, H = in->d.h, W = in->d.w, n = C * H * W;
