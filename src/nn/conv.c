@@ -387,11 +387,11 @@ void mg_conv2d_forward(mg_conv2d *c, const float *x, float *y, int n, int h, int
     DN(dnnl_stream_wait(stream));
 }
 
-/* d = leaky'(act) * d */
-static void leaky_mask_inplace(float *d, const float *act, long nx, float slope)
+/* dst = leaky'(act) * src (dst may be src) */
+static void leaky_mask(float *dst, const float *src, const float *act, long nx, float slope)
 {
 #pragma omp parallel for simd schedule(static) if (nx > (1L << 16))
-    for (long i = 0; i < nx; i++) d[i] = act[i] > 0 ? d[i] : slope * d[i];
+    for (long i = 0; i < nx; i++) dst[i] = act[i] > 0 ? src[i] : slope * src[i];
 }
 
 /* act NULL: dx += the data gradient; else dx = leaky'(act) * it (mg_conv2d_backward_act) */
@@ -414,7 +414,7 @@ static void backward(mg_conv2d *c, const float *x, const float *dy, float *dx, c
         if (act) memset(dx, 0, sizeof(float) * (size_t)nx);
         (c->blk_src ? mg_conv_direct_backward_data_blk : mg_conv_direct_backward_data)(
             dy, c->weight->w, dx, n, c->cin, c->cout, h, w, c->k, c->pad);
-        if (act) leaky_mask_inplace(dx, act, nx, slope);
+        if (act) leaky_mask(dx, dx, act, nx, slope);
     }
     if (dw_direct && (dx_direct || !dx)) return;
     conv_backward_dnnl(c, x, dy, dw_direct ? NULL : c->weight->g, dx_direct ? NULL : dx, act, slope, n, h, w);
@@ -474,8 +474,7 @@ static void conv_backward_dnnl(mg_conv2d *c, const float *x, const float *dy, fl
         const long nx = (long)n * (c->blk_src ? mg_blk_channels(c->cin) : c->cin) * h * w;
         const float *src = arena[3];
         if (act) {
-#pragma omp parallel for simd schedule(static) if (nx > (1L << 16))
-            for (long i = 0; i < nx; i++) dx[i] = act[i] > 0 ? src[i] : slope * src[i];
+            leaky_mask(dx, src, act, nx, slope);
         } else {
 #pragma omp parallel for simd schedule(static) if (nx > (1L << 16))
             for (long i = 0; i < nx; i++) dx[i] += src[i];
