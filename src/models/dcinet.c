@@ -176,13 +176,14 @@ static void forward(mg_dcinet *net, const cfloat *ku, const cfloat *sens, const 
     /* the DC units' data term once per sample, where the phase-encode FFT alone serves */
     int pe = 1;
     for (int s = 0; s < n; s++) pe &= mg_sense_pe_fits(H, mask + (long)s * H);
-    if (pe && !w->hyb) w->hyb = mg_malloc_array((size_t)n * C * hw, sizeof(cfloat));
     if (!pe) {
         free(w->hyb);
         w->hyb = NULL;
+    } else {
+        if (!w->hyb) w->hyb = mg_malloc_array((size_t)n * C * hw, sizeof(cfloat));
+        for (int s = 0; s < n; s++)
+            mg_sense_pe_data(ku + (long)s * C * hw, mask + (long)s * H, C, H, W, w->work, w->hyb + (long)s * C * hw);
     }
-    for (int s = 0; s < n && pe; s++)
-        mg_sense_pe_data(ku + (long)s * C * hw, mask + (long)s * H, C, H, W, w->work, w->hyb + (long)s * C * hw);
     /* y_{-1} = mz = A^H Ku */
     for (int s = 0; s < n; s++) {
         mg_sense_adjoint(ku + (long)s * C * hw, sens + (long)s * C * hw, mask + (long)s * H, w->cx,
