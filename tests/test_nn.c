@@ -89,21 +89,28 @@ static void check_conv(int cin, int cout, int k, int s, int pad, int bias, int n
     free(x); free(y); free(yr); free(dy); free(dx); free(dxr); free(dwr); free(dbr);
 }
 
-/* plain n x c x hw <-> nChw16c (channels padded to 16 with zeros), written
- * out from oneDNN's definition: element (i, ch, p) at ((i*CB + ch/16)*hw + p)*16 + ch%16 */
-static float *to_blk(const float *x, int n, int c, long hw)
+/* plain n x c x hw -> nChw16c (channels padded to 16 with zeros) or nhwc,
+ * written out from oneDNN's definitions: element (i, ch, p) at
+ * ((i*CB + ch/16)*hw + p)*16 + ch%16, or at (i*hw + p)*c + ch */
+static long lay_index(int lay, int c, long hw, int i, int ch, long p)
 {
+    if (lay == MG_LAYOUT_NHWC) return ((long)i * hw + p) * c + ch;
     const int cp = mg_blk_channels(c);
-    float *b = mg_calloc((size_t)n * (size_t)cp * (size_t)hw, sizeof(float));
+    return (((long)i * (cp / 16) + ch / 16) * hw + p) * 16 + ch % 16;
+}
+
+static float *to_lay(const float *x, int n, int c, long hw, int lay)
+{
+    float *b = mg_calloc((size_t)n * (size_t)mg_layout_channels(lay, c) * (size_t)hw, sizeof(float));
     for (int i = 0; i < n; i++)
         for (int ch = 0; ch < c; ch++)
-            for (long p = 0; p < hw; p++) b[(((long)i * (cp / 16) + ch / 16) * hw + p) * 16 + ch % 16] = x[((long)i * c + ch) * hw + p];
+            for (long p = 0; p < hw; p++) b[lay_index(lay, c, hw, i, ch, p)] = x[((long)i * c + ch) * hw + p];
     return b;
 }
 
-static float blk_at(const float *b, int cp, long hw, int i, int ch, long p)
+static float lay_at(const float *b, int lay, int c, long hw, int i, int ch, long p)
 {
-    return b[(((long)i * (cp / 16) + ch / 16) * hw + p) * 16 + ch % 16];
+    return b[lay_index(lay, c, hw, i, ch, p)];
 }
 
 /* The same convolution with blocked activations (input, output or both) gives
@@ -119,30 +126,30 @@ static void check_conv_blocked_at(int cin, int cout, int bs, int bd, int n, int 
     mg_conv2d_init(&a, &pa, "a", cin, cout, k, 1, pad, 1, &r);
     mg_rng_seed(&r, 21);
     mg_conv2d_init(&b, &pb, "a", cin, cout, k, 1, pad, 1, &r);
-    b.blk_src = bs, b.blk_dst = bd;
+    b.lay_src = bs, b.lay_dst = bd;
     float *x = mg_malloc_array((size_t)nx, sizeof(float)), *dy = mg_malloc_array((size_t)ny, sizeof(float));
     float *y = mg_malloc_array((size_t)ny, sizeof(float)), *dx = mg_calloc((size_t)nx, sizeof(float));
     randu(x, nx, &r, 1);
     randu(dy, ny, &r, 1);
     mg_conv2d_forward(&a, x, y, n, h, w);
     mg_conv2d_backward(&a, x, dy, dx, n, h, w);
-    const int cpi = mg_blk_channels(cin), cpo = mg_blk_channels(cout);
-    float *xb = bs ? to_blk(x, n, cin, hw) : x, *dyb = bd ? to_blk(dy, n, cout, ohw) : dy;
-    float *yb = mg_calloc((size_t)n * (size_t)(bd ? cpo : cout) * (size_t)ohw, sizeof(float));
-    float *dxb = mg_calloc((size_t)n * (size_t)(bs ? cpi : cin) * (size_t)hw, sizeof(float));
+    const int cpi = mg_layout_channels(bs, cin), cpo = mg_layout_channels(bd, cout);
+    float *xb = bs ? to_lay(x, n, cin, hw, bs) : x, *dyb = bd ? to_lay(dy, n, cout, ohw, bd) : dy;
+    float *yb = mg_calloc((size_t)n * (size_t)cpo * (size_t)ohw, sizeof(float));
+    float *dxb = mg_calloc((size_t)n * (size_t)cpi * (size_t)hw, sizeof(float));
     mg_conv2d_forward(&b, xb, yb, n, h, w);
     mg_conv2d_backward(&b, xb, dyb, dxb, n, h, w);
     for (int i = 0; i < n; i++)
-        for (int ch = 0; ch < (bd ? cpo : cout); ch++)
+        for (int ch = 0; ch < cpo; ch++)
             for (long p = 0; p < ohw; p++) {
-                float got = bd ? blk_at(yb, cpo, ohw, i, ch, p) : yb[((long)i * cout + ch) * ohw + p];
+                float got = bd ? lay_at(yb, bd, cout, ohw, i, ch, p) : yb[((long)i * cout + ch) * ohw + p];
                 float want = ch < cout ? y[((long)i * cout + ch) * ohw + p] : 0.0f; /* padding stays zero */
                 if (fabsf(got - want) > 1e-4f * (1 + fabsf(want))) fail_msg("blocked y (%d,%d,%ld): %g vs %g", i, ch, p, (double)got, (double)want);
             }
     for (int i = 0; i < n; i++)
-        for (int ch = 0; ch < (bs ? cpi : cin); ch++)
+        for (int ch = 0; ch < cpi; ch++)
             for (long p = 0; p < hw; p++) {
-                float got = bs ? blk_at(dxb, cpi, hw, i, ch, p) : dxb[((long)i * cin + ch) * hw + p];
+                float got = bs ? lay_at(dxb, bs, cin, hw, i, ch, p) : dxb[((long)i * cin + ch) * hw + p];
                 float want = ch < cin ? dx[((long)i * cin + ch) * hw + p] : 0.0f;
                 if (fabsf(got - want) > 1e-4f * (1 + fabsf(want))) fail_msg("blocked dx (%d,%d,%ld): %g vs %g", i, ch, p, (double)got, (double)want);
             }
@@ -190,7 +197,7 @@ static void check_conv_act(int cin, int cout, int bs, int bd, int n, int h, int 
     mg_rng_seed(&r, 31);
     mg_conv2d c;
     mg_conv2d_init(&c, &ps, "c", cin, cout, k, 1, pad, 1, &r);
-    c.blk_src = bs, c.blk_dst = bd;
+    c.lay_src = bs, c.lay_dst = bd;
     float *x = mg_malloc_array((size_t)nx, sizeof(float)), *act = mg_malloc_array((size_t)nx, sizeof(float));
     float *dy = mg_malloc_array((size_t)ny, sizeof(float));
     randu(x, nx, &r, 1);
@@ -199,9 +206,9 @@ static void check_conv_act(int cin, int cout, int bs, int bd, int n, int h, int 
     float *dxr = mg_calloc((size_t)nx, sizeof(float)), *dwr = mg_calloc((size_t)c.weight->size, sizeof(float));
     float *dbr = mg_calloc((size_t)cout, sizeof(float));
     mg_conv2d_ref_backward(x, c.weight->w, dy, dxr, dwr, dbr, n, cin, cout, h, w, k, 1, pad);
-    const int cpi = bs ? mg_blk_channels(cin) : cin;
-    float *xb = bs ? to_blk(x, n, cin, hw) : x, *ab = bs ? to_blk(act, n, cin, hw) : act;
-    float *dyb = bd ? to_blk(dy, n, cout, hw) : dy;
+    const int cpi = mg_layout_channels(bs, cin);
+    float *xb = bs ? to_lay(x, n, cin, hw, bs) : x, *ab = bs ? to_lay(act, n, cin, hw, bs) : act;
+    float *dyb = bd ? to_lay(dy, n, cout, hw, bd) : dy;
     const long nxb = (long)n * cpi * hw;
     float *dx = mg_malloc_array((size_t)nxb, sizeof(float));
     for (long i = 0; i < nxb; i++) dx[i] = 7.0f;
@@ -210,7 +217,7 @@ static void check_conv_act(int cin, int cout, int bs, int bd, int n, int h, int 
     for (int i = 0; i < n; i++)
         for (int ch = 0; ch < cpi; ch++)
             for (long p = 0; p < hw; p++) {
-                const float got = bs ? blk_at(dx, cpi, hw, i, ch, p) : dx[((long)i * cin + ch) * hw + p];
+                const float got = bs ? lay_at(dx, bs, cin, hw, i, ch, p) : dx[((long)i * cin + ch) * hw + p];
                 float want = 0.0f;
                 if (ch < cin) {
                     const long q = ((long)i * cin + ch) * hw + p;
@@ -240,6 +247,8 @@ static void test_conv_backward_act(void **s)
     check_conv_act(12, 20, 0, 0, 1, 9, 11); /* oneDNN, plain */
     check_conv_act(6, 20, 0, 0, 2, 9, 11);  /* the plain direct data kernel */
     check_conv_act(6, 20, 0, 1, 1, 9, 11);  /* oneDNN, plain input, blocked output (conv1) */
+    check_conv_act(40, 2, MG_LAYOUT_NHWC, MG_LAYOUT_NHWC, 2, 13, 37); /* nhwc: conv3, oneDNN's data pass */
+    check_conv_act(20, 20, MG_LAYOUT_NHWC, MG_LAYOUT_NHWC, 2, 9, 11); /* nhwc: conv2 */
 }
 
 /* the DCI-Net chain: plain -> blocked (conv1), blocked -> blocked (conv2),
@@ -268,6 +277,31 @@ static void test_conv_blocked(void **s)
     check_conv_blocked_at(4, 18, 0, 1, 1, 9, 14, 4, 1);
     check_conv_blocked_at(2, 33, 0, 1, 1, 12, 20, 3, 0);
     check_conv_blocked_at(2, 16, 0, 1, 3, 37, 20, 5, 2);
+}
+
+/* channels-last (nhwc) on both sides, DCI-Net's layout since session 11:
+ * oneDNN's nhwc kernels (conv2), the direct kernels of conv_direct_nhwc.c
+ * for few outputs (conv3: forward and weight gradient, the row of k * cin
+ * floats as 16-float vectors, an 8-float one and scalars: cin 40, 12, 13,
+ * 17; interior register blocks and borders; k = 5, 3 and 4, pad 0) and the
+ * few-input weight gradient with dy in nhwc (conv1: 16-channel chunks, the
+ * last one overlapping when cout is not a multiple of 16) */
+static void test_conv_nhwc(void **s)
+{
+    (void)s;
+    const int L = MG_LAYOUT_NHWC;
+    check_conv_blocked(20, 20, L, L);
+    check_conv_blocked_at(40, 40, L, L, 1, 11, 12, 5, 2);
+    check_conv_blocked_at(40, 2, L, L, 2, 13, 37, 5, 2);
+    check_conv_blocked_at(12, 1, L, L, 1, 11, 26, 5, 2);
+    check_conv_blocked_at(13, 4, L, L, 1, 10, 21, 5, 2);
+    check_conv_blocked_at(17, 3, L, L, 1, 12, 20, 3, 0);
+    check_conv_blocked_at(8, 2, L, L, 1, 9, 14, 4, 1);
+    check_conv_blocked_at(12, 40, L, L, 2, 13, 37, 5, 2);
+    check_conv_blocked_at(3, 16, L, L, 1, 10, 21, 3, 1);
+    check_conv_blocked_at(4, 18, L, L, 1, 9, 14, 4, 1);
+    check_conv_blocked_at(2, 33, L, L, 1, 12, 20, 3, 0);
+    check_conv_blocked_at(2, 16, L, L, 3, 37, 20, 5, 2);
 }
 
 static void test_conv5x5(void **s) { (void)s; check_conv(6, 5, 5, 1, 2, 1, 2, 9, 8); }
@@ -343,7 +377,7 @@ static void check_conv_bf16(int cin, int cout, int bs, int bd)
     mg_rng_seed(&r, 31);
     mg_conv2d c;
     mg_conv2d_init(&c, &ps, "c", cin, cout, k, 1, pad, 1, &r);
-    c.blk_src = bs, c.blk_dst = bd;
+    c.lay_src = bs, c.lay_dst = bd;
     float *x = mg_malloc_array((size_t)nx, sizeof(float)), *dy = mg_malloc_array((size_t)ny, sizeof(float));
     float *y = mg_calloc((size_t)ny, sizeof(float)), *dx = mg_calloc((size_t)nx, sizeof(float));
     float *yr = mg_calloc((size_t)ny, sizeof(float)), *dxr = mg_calloc((size_t)nx, sizeof(float));
@@ -352,20 +386,20 @@ static void check_conv_bf16(int cin, int cout, int bs, int bd)
     randu(dy, ny, &r, 1);
     mg_conv2d_ref_forward(x, c.weight->w, c.bias->w, yr, n, cin, cout, h, w, k, 1, pad);
     mg_conv2d_ref_backward(x, c.weight->w, dy, dxr, dwr, dbr, n, cin, cout, h, w, k, 1, pad);
-    const int cpi = mg_blk_channels(cin), cpo = mg_blk_channels(cout);
-    float *xb = bs ? to_blk(x, n, cin, hw) : x, *dyb = bd ? to_blk(dy, n, cout, hw) : dy;
-    float *yb = mg_calloc((size_t)n * (size_t)(bd ? cpo : cout) * (size_t)hw, sizeof(float));
-    float *dxb = mg_calloc((size_t)n * (size_t)(bs ? cpi : cin) * (size_t)hw, sizeof(float));
+    const int cpi = mg_layout_channels(bs, cin), cpo = mg_layout_channels(bd, cout);
+    float *xb = bs ? to_lay(x, n, cin, hw, bs) : x, *dyb = bd ? to_lay(dy, n, cout, hw, bd) : dy;
+    float *yb = mg_calloc((size_t)n * (size_t)cpo * (size_t)hw, sizeof(float));
+    float *dxb = mg_calloc((size_t)n * (size_t)cpi * (size_t)hw, sizeof(float));
     assert_int_equal(mg_conv_set_precision(MG_PRECISION_BF16), 0);
     mg_conv2d_forward(&c, xb, yb, n, h, w);
     mg_conv2d_backward(&c, xb, dyb, dxb, n, h, w);
     assert_int_equal(mg_conv_set_precision(MG_PRECISION_FP32), 0);
     for (int i = 0; i < n; i++)
         for (int ch = 0; ch < cout; ch++)
-            for (long p = 0; p < hw; p++) y[((long)i * cout + ch) * hw + p] = bd ? blk_at(yb, cpo, hw, i, ch, p) : yb[((long)i * cout + ch) * hw + p];
+            for (long p = 0; p < hw; p++) y[((long)i * cout + ch) * hw + p] = bd ? lay_at(yb, bd, cout, hw, i, ch, p) : yb[((long)i * cout + ch) * hw + p];
     for (int i = 0; i < n; i++)
         for (int ch = 0; ch < cin; ch++)
-            for (long p = 0; p < hw; p++) dx[((long)i * cin + ch) * hw + p] = bs ? blk_at(dxb, cpi, hw, i, ch, p) : dxb[((long)i * cin + ch) * hw + p];
+            for (long p = 0; p < hw; p++) dx[((long)i * cin + ch) * hw + p] = bs ? lay_at(dxb, bs, cin, hw, i, ch, p) : dxb[((long)i * cin + ch) * hw + p];
     double ey = rel_err(y, yr, ny), ex = rel_err(dx, dxr, nx), ew = rel_err(c.weight->g, dwr, c.weight->size);
     print_message("bf16 conv %d->%d (blk %d/%d): relative errors y %.2e dx %.2e dw %.2e\n", cin, cout, bs, bd, ey, ex, ew);
     if (!(ey < 8e-3 && ex < 8e-3 && ew < 8e-3)) fail_msg("bf16 conv %d->%d off: %g %g %g", cin, cout, ey, ex, ew);
@@ -389,6 +423,9 @@ static void test_conv_bf16(void **s)
     check_conv_bf16(32, 32, 1, 1); /* conv2 */
     check_conv_bf16(32, 2, 1, 0);  /* conv3 (direct kernels: fp32) */
     check_conv_bf16(6, 20, 0, 0);
+    check_conv_bf16(12, 32, MG_LAYOUT_NHWC, MG_LAYOUT_NHWC); /* the same in nhwc (DCI-Net's layout) */
+    check_conv_bf16(32, 32, MG_LAYOUT_NHWC, MG_LAYOUT_NHWC);
+    check_conv_bf16(32, 2, MG_LAYOUT_NHWC, MG_LAYOUT_NHWC);
 }
 
 /* ---------------- leaky ---------------- */
@@ -625,7 +662,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv5x5),  cmocka_unit_test(test_conv5x5_narrow),
         cmocka_unit_test(test_conv_direct), cmocka_unit_test(test_conv_fused_leaky),
-        cmocka_unit_test(test_conv4x4_s2), cmocka_unit_test(test_conv_blocked), cmocka_unit_test(test_conv_backward_act),
+        cmocka_unit_test(test_conv4x4_s2), cmocka_unit_test(test_conv_blocked), cmocka_unit_test(test_conv_nhwc),
+        cmocka_unit_test(test_conv_backward_act),
         cmocka_unit_test(test_conv_bf16), cmocka_unit_test(test_leaky),
         cmocka_unit_test(test_batchnorm), cmocka_unit_test(test_linear), cmocka_unit_test(test_sgemm),
         cmocka_unit_test(test_concat),    cmocka_unit_test(test_cmag),

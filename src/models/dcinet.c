@@ -14,9 +14,9 @@ struct mg_dcinet_ws {
     const float *mask;
     float **y;   /* y[j + 1], j = -1..N-1: block outputs, n x 2 x HW */
     float **r;   /* r[b] = A^H(A x - Ku) per block */
-    float *in;   /* concat input of the current block (rebuilt in the backward) */
+    float *in;   /* concat input of the current block, nhwc (rebuilt in the backward) */
     float **a1, **a2;
-    float *o3;
+    float *o3;   /* conv3's output (forward) or its gradient (backward), nhwc: re, im interleaved */
     float **dy;  /* gradients of the y */
     float *ddc, *da1, *da2, *din;
     cfloat *cx, *cr, *work;
@@ -62,15 +62,13 @@ void mg_dcinet_init(mg_dcinet *net, const mg_dcinet_cfg *cfg, uint64_t seed)
             net->conv[3 * b + i].fuse_leaky = 1;
             net->conv[3 * b + i].slope = cfg->slope;
         }
-        /* a1 (conv1 -> conv2) and a2 (conv2 -> conv3) stay in oneDNN's blocked
-         * nChw16c layout: no reorders around them in either direction; conv3
-         * reads a2 blocked in the direct kernels (docs/dcinet.md) */
+        /* every tensor of the conv unit is channels-last (nhwc): conv1's
+         * input, a1 (conv1 -> conv2), a2 (conv2 -> conv3) and conv3's output
+         * (2 channels: interleaved re, im); oneDNN's nhwc kernels take them
+         * as they are, with no padding of the 40 channels (docs/dcinet.md) */
         snprintf(nm, sizeof nm, "block%d.conv3", b);
         mg_conv2d_init(&net->conv[3 * b + 2], &net->params, nm, K, 2, 5, 1, 2, 1, &rng);
-        net->conv[3 * b].blk_dst = 1;
-        net->conv[3 * b + 1].blk_src = 1;
-        net->conv[3 * b + 1].blk_dst = 1;
-        net->conv[3 * b + 2].blk_src = 1;
+        for (int i = 0; i < 3; i++) net->conv[3 * b + i].lay_src = net->conv[3 * b + i].lay_dst = MG_LAYOUT_NHWC;
     }
 }
 
@@ -116,7 +114,7 @@ static void ws_plan(mg_dcinet *net, int n, int C, int H, int W, int keep)
     w->keep = keep;
     const int N = net->cfg.blocks, K = net->cfg.kernels, nb = keep ? N : 1;
     const size_t hw = (size_t)H * W, img = (size_t)n * 2 * hw;
-    const size_t k1 = (size_t)n * (size_t)mg_blk_channels(K) * hw, k2 = k1; /* a1, a2 blocked */
+    const size_t k1 = (size_t)n * (size_t)K * hw, k2 = k1; /* a1, a2 (nhwc) */
     const int cmax = 2 * (1 + net->cfg.growth);
     w->y = mg_calloc((size_t)N + 1, sizeof(float *));
     for (int j = 0; j <= N; j++) w->y[j] = mg_malloc_array(img, sizeof(float));
@@ -152,17 +150,44 @@ static void dc_residual(mg_dcinet_ws *w, int s, const float *x, float *r)
     mg_dc_residual(&op, w->ku + (long)s * C * hw, w->hyb ? w->hyb + (long)s * C * hw : NULL, x, r, w->cx, w->cr);
 }
 
-/* conv1's input of block b, [dc, y_{b-2}, ..., y_{b-1-ns}] with
- * dc = y_{b-1} - lam r_b: built the same way by the forward and, from what
- * the forward kept, by the backward */
+/* conv1's input of block b, [dc, y_{b-2}, ..., y_{b-1-ns}] channels-last,
+ * with dc = y_{b-1} - lam r_b: built the same way by the forward and, from
+ * what the forward kept, by the backward */
 static void block_input(const mg_dcinet *net, const mg_dcinet_ws *w, int b, const float *r, float *in)
 {
     const long hw = (long)w->H * w->W, img = 2 * hw;
     const int ns = mg_dcinet_skips(&net->cfg, b), cin = 2 * (1 + ns);
-    const float lam = net->lambda[b]->w[0], *x = w->y[b];
-    for (int s = 0; s < w->n; s++)
-        for (long i = 0; i < img; i++) in[(long)s * cin * hw + i] = x[s * img + i] - lam * r[s * img + i];
-    for (int k = 0; k < ns; k++) mg_concat_forward(w->y[b - 1 - k], in, w->n, 2, cin, 2 * (k + 1), hw);
+    const float lam = net->lambda[b]->w[0];
+#pragma omp parallel for schedule(static) if (w->n * hw > (1L << 14))
+    for (long t = 0; t < w->n * hw; t++) {
+        const long s = t / hw, p = t % hw, re = s * img + p, im = re + hw;
+        float *o = in + t * cin;
+        o[0] = w->y[b][re] - lam * r[re];
+        o[1] = w->y[b][im] - lam * r[im];
+        for (int k = 0; k < ns; k++) {
+            o[2 * k + 2] = w->y[b - 1 - k][re];
+            o[2 * k + 3] = w->y[b - 1 - k][im];
+        }
+    }
+}
+
+/* the backward of block_input's concatenation: its channels' gradients (din,
+ * nhwc) added to dc's (ddc) and to the skipped outputs' */
+static void block_input_backward(const mg_dcinet *net, mg_dcinet_ws *w, int b, const float *din)
+{
+    const long hw = (long)w->H * w->W, img = 2 * hw;
+    const int ns = mg_dcinet_skips(&net->cfg, b), cin = 2 * (1 + ns);
+#pragma omp parallel for schedule(static) if (w->n * hw > (1L << 14))
+    for (long t = 0; t < w->n * hw; t++) {
+        const long s = t / hw, p = t % hw, re = s * img + p, im = re + hw;
+        const float *g = din + t * cin;
+        w->ddc[re] += g[0];
+        w->ddc[im] += g[1];
+        for (int k = 0; k < ns; k++) {
+            w->dy[b - 1 - k][re] += g[2 * k + 2];
+            w->dy[b - 1 - k][im] += g[2 * k + 3];
+        }
+    }
 }
 
 static void forward(mg_dcinet *net, const cfloat *ku, const cfloat *sens, const float *mask, float *out, int n,
@@ -205,7 +230,11 @@ static void forward(mg_dcinet *net, const cfloat *ku, const cfloat *sens, const 
         mg_conv2d_forward(&net->conv[3 * b], in, a1, n, H, W);     /* LeakyReLU fused */
         mg_conv2d_forward(&net->conv[3 * b + 1], a1, a2, n, H, W); /* LeakyReLU fused */
         mg_conv2d_forward(&net->conv[3 * b + 2], a2, w->o3, n, H, W);
-        for (long i = 0; i < n * img; i++) yb[i] += w->o3[i];
+        for (long t = 0; t < n * hw; t++) { /* o3: re, im interleaved */
+            const long re = t / hw * img + t % hw;
+            yb[re] += w->o3[2 * t];
+            yb[re + hw] += w->o3[2 * t + 1];
+        }
     }
     memcpy(out, w->y[N], sizeof(float) * (size_t)(n * img));
 }
@@ -238,16 +267,20 @@ void mg_dcinet_backward(mg_dcinet *net, const float *dout, cfloat *dku)
         const int ns = mg_dcinet_skips(&net->cfg, b), cin = 2 * (1 + ns);
         const float *g = w->dy[b + 1];
         memcpy(w->ddc, g, sizeof(float) * (size_t)nimg); /* residual path */
-        /* a1, a2, da1, da2: blocked, padding zero; each data gradient comes
-         * out through the LeakyReLU fused into the layer before (da2 =
-         * leaky'(a2) * conv3^T g, da1 = leaky'(a1) * conv2^T da2) */
-        mg_conv2d_backward_act(&net->conv[3 * b + 2], w->a2[b], g, w->da2, w->a2[b], slope, n, H, W);
+        for (long t = 0; t < n * hw; t++) { /* conv3's output gradient, nhwc */
+            const long re = t / hw * img + t % hw;
+            w->o3[2 * t] = g[re];
+            w->o3[2 * t + 1] = g[re + hw];
+        }
+        /* a1, a2, da1, da2: nhwc; each data gradient comes out through the
+         * LeakyReLU fused into the layer before (da2 = leaky'(a2) * conv3^T g,
+         * da1 = leaky'(a1) * conv2^T da2) */
+        mg_conv2d_backward_act(&net->conv[3 * b + 2], w->a2[b], w->o3, w->da2, w->a2[b], slope, n, H, W);
         mg_conv2d_backward_act(&net->conv[3 * b + 1], w->a1[b], w->da2, w->da1, w->a1[b], slope, n, H, W);
         memset(w->din, 0, sizeof(float) * (size_t)(n * cin * hw));
         block_input(net, w, b, w->r[b], w->in); /* conv1's input again */
         mg_conv2d_backward(&net->conv[3 * b], w->in, w->da1, w->din, n, H, W);
-        mg_concat_backward(w->din, w->ddc, n, 2, cin, 0, hw);
-        for (int k = 0; k < ns; k++) mg_concat_backward(w->din, w->dy[b - 1 - k], n, 2, cin, 2 * (k + 1), hw);
+        block_input_backward(net, w, b, w->din);
         /* DC unit: dc = x - lam r(x), r = A^H A x - A^H Ku */
         const float lam = net->lambda[b]->w[0];
         double dlam = 0;

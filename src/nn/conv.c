@@ -1,11 +1,12 @@
 /* conv2d on oneDNN, or for the narrow cases on the direct kernels of
- * conv_direct.c and conv_direct_blk.c (see direct_narrow below): forward, backward data and
- * backward weights primitives are created on the first call for a shape and
- * reused. The caller's tensors
- * are plain (nchw activations, oihw weights) or, for activations, blocked
- * nChw16c (blk_src / blk_dst); the primitives choose their own layouts and a
- * reorder runs only where the two differ. Direct algorithm, so results are
- * deterministic for a given thread count. */
+ * conv_direct.c, conv_direct_blk.c and conv_direct_nhwc.c (see direct_narrow
+ * below): forward, backward data and backward weights primitives are created
+ * on the first call for a shape and reused. The caller's tensors are plain
+ * (nchw activations, oihw weights) or, for activations, blocked nChw16c or
+ * channels-last nhwc (lay_src / lay_dst); the primitives choose their own
+ * layouts (nhwc where the caller's is) and a reorder runs only where the two
+ * differ. Direct algorithm, so results are deterministic for a given thread
+ * count. */
 #include "nn.h"
 #include "conv_direct.h"
 
@@ -99,6 +100,16 @@ int mg_conv_set_precision(int p)
 int mg_conv_precision(void) { return precision; }
 
 int mg_blk_channels(int c) { return (c + 15) / 16 * 16; }
+int mg_layout_channels(int lay, int c) { return lay == MG_LAYOUT_NCHW16C ? mg_blk_channels(c) : c; }
+
+static dnnl_format_tag_t user_tag(int lay)
+{
+    return lay == MG_LAYOUT_NCHW16C ? dnnl_nChw16c : lay == MG_LAYOUT_NHWC ? dnnl_nhwc : dnnl_nchw;
+}
+/* the layout a pass is asked to use: its own choice ("any"), except that an
+ * nhwc caller gets nhwc (oneDNN's brgemm kernels, no reorder; "any" would pick
+ * nChw16c and reorder every call) */
+static dnnl_format_tag_t pass_tag(int lay) { return lay == MG_LAYOUT_NHWC ? dnnl_nhwc : dnnl_format_tag_any; }
 
 void mg_conv2d_init(mg_conv2d *c, mg_params *ps, const char *name, int cin, int cout, int k,
                     int stride, int pad, int with_bias, mg_rng *rng)
@@ -201,18 +212,18 @@ static void plan(mg_conv2d *c, int n, int h, int w)
     dnnl_memory_desc_t src, wt, b, dst, src_a, wt_a, dst_a, src_f, wt_f, dst_f;
     dnnl_dims_t ds = {n, c->cin, h, w}, dw = {c->cout, c->cin, c->k, c->k}, db = {c->cout},
                 dd = {n, c->cout, m->oh, m->ow};
-    DN(dnnl_memory_desc_init_by_tag(&src, 4, ds, dnnl_f32, c->blk_src ? dnnl_nChw16c : dnnl_nchw));
+    DN(dnnl_memory_desc_init_by_tag(&src, 4, ds, dnnl_f32, user_tag(c->lay_src)));
     DN(dnnl_memory_desc_init_by_tag(&wt, 4, dw, dnnl_f32, dnnl_oihw));
     DN(dnnl_memory_desc_init_by_tag(&b, 1, db, dnnl_f32, dnnl_a));
-    DN(dnnl_memory_desc_init_by_tag(&dst, 4, dd, dnnl_f32, c->blk_dst ? dnnl_nChw16c : dnnl_nchw));
+    DN(dnnl_memory_desc_init_by_tag(&dst, 4, dd, dnnl_f32, user_tag(c->lay_dst)));
     /* what a pass reads (_a: bf16 in bf16 mode) and writes (_f: always fp32) */
     const dnnl_data_type_t in_t = precision == MG_PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
-    DN(dnnl_memory_desc_init_by_tag(&src_a, 4, ds, in_t, dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&src_a, 4, ds, in_t, pass_tag(c->lay_src)));
     DN(dnnl_memory_desc_init_by_tag(&wt_a, 4, dw, in_t, dnnl_format_tag_any));
-    DN(dnnl_memory_desc_init_by_tag(&dst_a, 4, dd, in_t, dnnl_format_tag_any));
-    DN(dnnl_memory_desc_init_by_tag(&src_f, 4, ds, dnnl_f32, dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&dst_a, 4, dd, in_t, pass_tag(c->lay_dst)));
+    DN(dnnl_memory_desc_init_by_tag(&src_f, 4, ds, dnnl_f32, pass_tag(c->lay_src)));
     DN(dnnl_memory_desc_init_by_tag(&wt_f, 4, dw, dnnl_f32, dnnl_format_tag_any));
-    DN(dnnl_memory_desc_init_by_tag(&dst_f, 4, dd, dnnl_f32, dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&dst_f, 4, dd, dnnl_f32, pass_tag(c->lay_dst)));
     dnnl_dims_t strides = {c->stride, c->stride}, pad = {c->pad, c->pad};
     const dnnl_memory_desc_t *bp = c->bias ? &b : NULL;
 
@@ -280,7 +291,7 @@ static void plan(mg_conv2d *c, int n, int h, int w)
     m->dw = mg_malloc_array((size_t)c->weight->size, sizeof(float));
     m->db = mg_malloc_array((size_t)c->cout, sizeof(float));
     size_t ndx;
-    if (!mg_mul_size((size_t)n * (size_t)(c->blk_src ? mg_blk_channels(c->cin) : c->cin), (size_t)h * (size_t)w, &ndx) ||
+    if (!mg_mul_size((size_t)n * (size_t)mg_layout_channels(c->lay_src, c->cin), (size_t)h * (size_t)w, &ndx) ||
         !mg_mul_size(ndx, sizeof(float), &ndx))
         abort();
     arena_reserve(3, ndx);
@@ -347,26 +358,44 @@ static int direct_on(void)
     }
     return env;
 }
+/* few outputs: forward and weight gradient direct (plain or blocked input,
+ * plain output; or nhwc both sides), the data gradient too except for nhwc
+ * (oneDNN's nhwc data kernel is as fast) */
 static int direct_narrow(const mg_conv2d *c)
 {
-    return direct_on() && c->stride == 1 && !c->blk_dst && c->cout <= DIRECT_MAX_COUT;
+    return direct_on() && c->stride == 1 && c->cout <= DIRECT_MAX_COUT &&
+           (c->lay_dst == MG_LAYOUT_NCHW || c->lay_src == MG_LAYOUT_NHWC);
 }
 /* plain input of few channels, blocked output (DCI-Net's conv1): the weight
  * gradient only */
 static int direct_dw_dyblk(const mg_conv2d *c)
 {
-    return direct_on() && c->stride == 1 && !c->blk_src && c->blk_dst && c->cin <= DIRECT_MAX_CIN_DW;
+    return direct_on() && c->stride == 1 && c->cin <= DIRECT_MAX_CIN_DW &&
+           ((c->lay_src == MG_LAYOUT_NCHW && c->lay_dst == MG_LAYOUT_NCHW16C) ||
+            (c->lay_src == MG_LAYOUT_NHWC && c->cout >= 16 && precision == MG_PRECISION_FP32));
 }
 static int direct_bwd_d(const mg_conv2d *c)
 {
-    return direct_narrow(c) ||
-           (direct_on() && c->stride == 1 && !c->blk_src && !c->blk_dst && c->cin <= DIRECT_MAX_CIN);
+    return (direct_narrow(c) && c->lay_src != MG_LAYOUT_NHWC) ||
+           (direct_on() && c->stride == 1 && c->lay_src == MG_LAYOUT_NCHW && c->lay_dst == MG_LAYOUT_NCHW &&
+            c->cin <= DIRECT_MAX_CIN);
+}
+
+static void check_layouts(const mg_conv2d *c)
+{
+    if ((c->lay_src == MG_LAYOUT_NHWC) != (c->lay_dst == MG_LAYOUT_NHWC)) { /* a programming error */
+        fprintf(stderr, "mrgan: conv2d with nhwc on one side only (oneDNN has no fast kernel for it)\n");
+        abort();
+    }
 }
 
 void mg_conv2d_forward(mg_conv2d *c, const float *x, float *y, int n, int h, int w)
 {
+    check_layouts(c);
     if (direct_narrow(c)) {
-        (c->blk_src ? mg_conv_direct_forward_blk : mg_conv_direct_forward)(
+        (c->lay_src == MG_LAYOUT_NHWC      ? mg_conv_direct_forward_nhwc
+         : c->lay_src == MG_LAYOUT_NCHW16C ? mg_conv_direct_forward_blk
+                                           : mg_conv_direct_forward)(
             x, c->weight->w, c->bias ? c->bias->w : NULL, y, n, c->cin, c->cout, h, w, c->k, c->pad);
         if (c->fuse_leaky)
             mg_leaky_forward(y, y, (long)n * c->cout * mg_conv_out(h, c->k, 1, c->pad) * mg_conv_out(w, c->k, 1, c->pad),
@@ -398,21 +427,26 @@ static void leaky_mask(float *dst, const float *src, const float *act, long nx, 
 static void backward(mg_conv2d *c, const float *x, const float *dy, float *dx, const float *act, float slope, int n,
                      int h, int w)
 {
-    /* narrow (plain output) and dyblk (blocked output) exclude each other */
+    check_layouts(c);
+    /* narrow (few outputs) and dyblk (few inputs, 16 or more outputs) exclude each other */
     const int narrow = direct_narrow(c), dyblk = direct_dw_dyblk(c);
     const int dw_direct = narrow || dyblk, dx_direct = dx && direct_bwd_d(c);
     float *db = c->bias ? c->bias->g : NULL;
     if (narrow)
-        (c->blk_src ? mg_conv_direct_backward_weights_blk : mg_conv_direct_backward_weights)(
+        (c->lay_src == MG_LAYOUT_NHWC      ? mg_conv_direct_backward_weights_nhwc
+         : c->lay_src == MG_LAYOUT_NCHW16C ? mg_conv_direct_backward_weights_blk
+                                           : mg_conv_direct_backward_weights)(
             x, dy, c->weight->g, db, n, c->cin, c->cout, h, w, c->k, c->pad);
     if (dyblk)
-        mg_conv_direct_backward_weights_dyblk(x, dy, c->weight->g, db, n, c->cin, c->cout, h, w, c->k, c->pad);
-    if (dx_direct && act && c->blk_src) {
+        (c->lay_src == MG_LAYOUT_NHWC ? mg_conv_direct_backward_weights_fewin_nhwc
+                                      : mg_conv_direct_backward_weights_dyblk)(x, dy, c->weight->g, db, n, c->cin,
+                                                                              c->cout, h, w, c->k, c->pad);
+    if (dx_direct && act && c->lay_src == MG_LAYOUT_NCHW16C) {
         mg_conv_direct_backward_data_blk_act(dy, c->weight->w, dx, act, slope, n, c->cin, c->cout, h, w, c->k, c->pad);
     } else if (dx_direct) {
-        const long nx = (long)n * (c->blk_src ? mg_blk_channels(c->cin) : c->cin) * h * w;
+        const long nx = (long)n * mg_layout_channels(c->lay_src, c->cin) * h * w;
         if (act) memset(dx, 0, sizeof(float) * (size_t)nx);
-        (c->blk_src ? mg_conv_direct_backward_data_blk : mg_conv_direct_backward_data)(
+        (c->lay_src == MG_LAYOUT_NCHW16C ? mg_conv_direct_backward_data_blk : mg_conv_direct_backward_data)(
             dy, c->weight->w, dx, n, c->cin, c->cout, h, w, c->k, c->pad);
         if (act) leaky_mask(dx, dx, act, nx, slope);
     }
@@ -471,7 +505,7 @@ static void conv_backward_dnnl(mg_conv2d *c, const float *x, const float *dy, fl
             for (int i = 0; i < c->cout; i++) c->bias->g[i] += m->db[i];
     }
     if (dx) {
-        const long nx = (long)n * (c->blk_src ? mg_blk_channels(c->cin) : c->cin) * h * w;
+        const long nx = (long)n * mg_layout_channels(c->lay_src, c->cin) * h * w;
         const float *src = arena[3];
         if (act) {
             leaky_mask(dx, src, act, nx, slope);

@@ -32,4 +32,16 @@ void mg_conv_direct_backward_weights_blk(const float *x, const float *dy, float 
 void mg_conv_direct_backward_weights_dyblk(const float *x, const float *dy, float *dw, float *db, int n, int cin,
                                            int cout, int h, int w, int k, int pad);
 
+/* Channels-last (nhwc) x and y, few output channels (conv_direct_nhwc.c):
+ * the forward and the weight gradient. */
+void mg_conv_direct_forward_nhwc(const float *x, const float *wt, const float *b, float *y, int n, int cin, int cout,
+                                 int h, int w, int k, int pad);
+void mg_conv_direct_backward_weights_nhwc(const float *x, const float *dy, float *dw, float *db, int n, int cin,
+                                          int cout, int h, int w, int k, int pad);
+/* Channels-last x (few input channels) and dy (cout >= 16): the weight
+ * gradient (dw, db +=), DCI-Net's conv1 (conv_direct_blk.c, with the blocked
+ * one). */
+void mg_conv_direct_backward_weights_fewin_nhwc(const float *x, const float *dy, float *dw, float *db, int n, int cin,
+                                                int cout, int h, int w, int k, int pad);
+
 #endif

@@ -1,9 +1,10 @@
 /* Direct stride-1 convolution kernels with activations in oneDNN's blocked
  * nChw16c layout (conv_direct.c has the plain ones and the reasons): the
- * input blocked with few output channels (DCI-Net's conv3, 40 -> 2:
- * forward, data and weight gradients), and the weight gradient of a plain
- * input of few channels into a blocked output (DCI-Net's conv1, 2..12 ->
- * 40). Tested against conv_ref.c through mg_conv2d (tests/test_nn.c). */
+ * input blocked with few output channels (forward, data and weight
+ * gradients; DCI-Net's conv3 until session 11), and the weight gradient of
+ * an input of few channels into 16 or more outputs vectorised over 16 output
+ * channels, with dy blocked (x plain) or both in nhwc (DCI-Net's conv1, 2..12
+ * -> 40). Tested against conv_ref.c through mg_conv2d (tests/test_nn.c). */
 #include "conv_direct_impl.h"
 
 #include <omp.h>
@@ -302,8 +303,8 @@ void mg_conv_direct_backward_weights_blk(const float *x, const float *dy, float 
  * xp[i+ky][j+kx] g[i][j][16] (xp: the plane padded to wp columns); bacc[16]
  * += the sum of g when BIAS */
 static inline __attribute__((always_inline)) void
-dyblk_dw_k(const int K, const int BIAS, const float *g, const float *xp, double *acc, double *bacc, int wp, int ow,
-           int i0, int i1)
+dyblk_dw_k(const int K, const int BIAS, const float *g, long gs, const float *xp, double *acc, double *bacc, int wp,
+           int ow, int i0, int i1)
 {
     for (int r0 = i0; r0 < i1; r0 += RB) {
         v16 a[7 * 7], b = bcast(0.0f);
@@ -311,7 +312,7 @@ dyblk_dw_k(const int K, const int BIAS, const float *g, const float *xp, double 
         for (int q = 0; q < K * K; q++) a[q] = bcast(0.0f);
         for (int i = r0; i < r0 + RB && i < i1; i++)
             for (int j = 0; j < ow; j++) {
-                const v16 gv = ld(g + ((long)i * ow + j) * 16);
+                const v16 gv = ld(g + ((long)i * ow + j) * gs);
                 const float *xr = xp + (long)i * wp + j;
 #pragma GCC unroll 7
                 for (int ky = 0; ky < K; ky++)
@@ -326,17 +327,17 @@ dyblk_dw_k(const int K, const int BIAS, const float *g, const float *xp, double 
     }
 }
 
-CLONES static void dyblk_dw_rows(const float *g, const float *xp, double *acc, double *bacc, int k, int wp, int ow,
-                                 int i0, int i1)
+CLONES static void dyblk_dw_rows(const float *g, long gs, const float *xp, double *acc, double *bacc, int k, int wp,
+                                 int ow, int i0, int i1)
 {
-    if (k == 5 && bacc) dyblk_dw_k(5, 1, g, xp, acc, bacc, wp, ow, i0, i1);
-    else if (k == 5) dyblk_dw_k(5, 0, g, xp, acc, NULL, wp, ow, i0, i1);
-    else if (k == 3 && bacc) dyblk_dw_k(3, 1, g, xp, acc, bacc, wp, ow, i0, i1);
-    else if (k == 3) dyblk_dw_k(3, 0, g, xp, acc, NULL, wp, ow, i0, i1);
+    if (k == 5 && bacc) dyblk_dw_k(5, 1, g, gs, xp, acc, bacc, wp, ow, i0, i1);
+    else if (k == 5) dyblk_dw_k(5, 0, g, gs, xp, acc, NULL, wp, ow, i0, i1);
+    else if (k == 3 && bacc) dyblk_dw_k(3, 1, g, gs, xp, acc, bacc, wp, ow, i0, i1);
+    else if (k == 3) dyblk_dw_k(3, 0, g, gs, xp, acc, NULL, wp, ow, i0, i1);
     else /* generic k: one tap at a time */
         for (int i = i0; i < i1; i++)
             for (int j = 0; j < ow; j++) {
-                const float *gp = g + ((long)i * ow + j) * 16;
+                const float *gp = g + ((long)i * ow + j) * gs;
                 for (int ky = 0; ky < k; ky++)
                     for (int kx = 0; kx < k; kx++) {
                         const float xv = xp[(long)(i + ky) * wp + j + kx];
@@ -347,14 +348,17 @@ CLONES static void dyblk_dw_rows(const float *g, const float *xp, double *acc, d
             }
 }
 
-void mg_conv_direct_backward_weights_dyblk(const float *x, const float *dy, float *dw, float *db, int n, int cin,
-                                           int cout, int h, int w, int k, int pad)
+/* dy in nChw16c (x plain), or both nhwc: then the 16 output channels of
+ * task cb are those from off = min(16 cb, cout - 16) on (cout >= 16), the
+ * last one overlapping the one before, its lanes below 16 cb - off dropped */
+static void dw_fewin(const float *x, const float *dy, float *dw, float *db, int n, int cin, int cout, int h, int w,
+                     int k, int pad, int nhwc)
 {
     const int threads = omp_get_max_threads();
     const int oh = mg_conv_out(h, k, 1, pad), ow = mg_conv_out(w, k, 1, pad), CBo = mg_blk_channels(cout) / 16;
     if (oh <= 0 || ow <= 0) return;
     const int hp = oh + k - 1, wp = ow + k - 1; /* the padded plane the output rows read */
-    const long kk = (long)k * k, pairs = (long)cin * CBo;
+    const long kk = (long)k * k, pairs = (long)cin * CBo, ohw = (long)oh * ow;
     /* row bands so that every thread has work when pairs are few (cin 2) */
     long bands = (4L * threads + pairs - 1) / pairs;
     if (bands > (oh + RB - 1) / RB) bands = (oh + RB - 1) / RB;
@@ -363,39 +367,71 @@ void mg_conv_direct_backward_weights_dyblk(const float *x, const float *dy, floa
      * parallel loop: the result does not depend on which thread ran what */
     const long slot = kk * 16 + 16, tasks = pairs * bands;
     double *part = mg_calloc((size_t)(tasks * slot), sizeof(double));
+    /* nhwc: every channel's zero-padded plane made once (one pass over x),
+     * not gathered with stride cin by each task */
+    float *planes = NULL;
+    if (nhwc) {
+        planes = mg_malloc_array((size_t)n * (size_t)cin * (size_t)hp * (size_t)wp, sizeof(float));
+#pragma omp parallel for schedule(static)
+        for (long t = 0; t < (long)n * hp; t++) {
+            const int s = (int)(t / hp), r = (int)(t % hp), ii = r - pad;
+            for (int c = 0; c < cin; c++) {
+                float *d = planes + (((long)s * cin + c) * hp + r) * wp;
+                for (int q = 0; q < wp; q++)
+                    d[q] = ii >= 0 && ii < h && q - pad >= 0 && q - pad < w ? x[(((long)s * h + ii) * w + q - pad) * cin + c]
+                                                                            : 0.0f;
+            }
+        }
+    }
 #pragma omp parallel
     {
-        float *xp = mg_malloc_array((size_t)hp * (size_t)wp, sizeof(float));
+        float *xp = nhwc ? NULL : mg_malloc_array((size_t)hp * (size_t)wp, sizeof(float));
 #pragma omp for schedule(dynamic, 1)
         for (long t = 0; t < tasks; t++) {
             const int c = (int)(t / (CBo * bands)), cb = (int)(t / bands % CBo), i0 = (int)(t % bands) * band;
             const int i1 = i0 + band < oh ? i0 + band : oh;
             if (i0 >= i1) continue;
+            const int off = 16 * cb < cout - 16 ? 16 * cb : cout - 16;
             double *acc = part + t * slot;
             for (int s = 0; s < n; s++) {
                 /* rows i0 - pad .. i1 - 1 + k - 1 - pad of the plane, zero outside */
-                const float *xs = x + ((long)s * cin + c) * h * w;
-                for (int r = i0; r < i1 + k - 1; r++) {
-                    float *d = xp + (long)r * wp;
-                    const int ii = r - pad;
-                    if (ii < 0 || ii >= h) memset(d, 0, sizeof(float) * (size_t)wp);
-                    else padded_copy(d, xs + (long)ii * w, -pad, wp, w);
-                }
-                dyblk_dw_rows(dy + ((long)s * CBo + cb) * oh * ow * 16, xp, acc, db && c == 0 ? acc + kk * 16 : NULL,
-                              k, wp, ow, i0, i1);
+                if (!nhwc)
+                    for (int r = i0; r < i1 + k - 1; r++) {
+                        float *d = xp + (long)r * wp;
+                        const int ii = r - pad;
+                        if (ii < 0 || ii >= h) memset(d, 0, sizeof(float) * (size_t)wp);
+                        else padded_copy(d, x + (((long)s * cin + c) * h + ii) * w, -pad, wp, w);
+                    }
+                const float *g = nhwc ? dy + (long)s * ohw * cout + off : dy + ((long)s * CBo + cb) * ohw * 16;
+                dyblk_dw_rows(g, nhwc ? cout : 16, nhwc ? planes + ((long)s * cin + c) * hp * wp : xp, acc,
+                              db && c == 0 ? acc + kk * 16 : NULL, k, wp, ow, i0, i1);
             }
         }
         free(xp);
     }
+    free(planes);
     for (long pr = 0; pr < pairs; pr++) {
         const int c = (int)(pr / CBo), cb = (int)(pr % CBo);
+        const int off = !nhwc ? 16 * cb : 16 * cb < cout - 16 ? 16 * cb : cout - 16;
         for (long b = 1; b < bands; b++) /* the bands into the first, in order */
             for (long q = 0; q < slot; q++) part[pr * bands * slot + q] += part[(pr * bands + b) * slot + q];
         const double *acc = part + pr * bands * slot;
-        for (int l = 0; l < 16 && cb * 16 + l < cout; l++) {
-            for (long q = 0; q < kk; q++) dw[((long)(cb * 16 + l) * cin + c) * kk + q] += (float)acc[q * 16 + l];
-            if (db && c == 0) db[cb * 16 + l] += (float)acc[kk * 16 + l];
+        for (int l = 16 * cb - off; l < 16 && off + l < cout; l++) {
+            for (long q = 0; q < kk; q++) dw[((long)(off + l) * cin + c) * kk + q] += (float)acc[q * 16 + l];
+            if (db && c == 0) db[off + l] += (float)acc[kk * 16 + l];
         }
     }
     free(part);
+}
+
+void mg_conv_direct_backward_weights_dyblk(const float *x, const float *dy, float *dw, float *db, int n, int cin,
+                                           int cout, int h, int w, int k, int pad)
+{
+    dw_fewin(x, dy, dw, db, n, cin, cout, h, w, k, pad, 0);
+}
+
+void mg_conv_direct_backward_weights_fewin_nhwc(const float *x, const float *dy, float *dw, float *db, int n, int cin,
+                                                int cout, int h, int w, int k, int pad)
+{
+    dw_fewin(x, dy, dw, db, n, cin, cout, h, w, k, pad, 1);
 }

@@ -1,12 +1,12 @@
 /* mrgan nn: layers with an explicit forward and backward (llm.c style).
  *
- * Tensors are NCHW float32. Every backward ACCUMULATES: dx += ..., and
+ * Tensors are NCHW float32 (convolutions also nChw16c or nhwc). Every backward ACCUMULATES: dx += ..., and
  * parameter gradients g += ..., so a tensor consumed twice (dense skips)
  * simply receives both contributions; callers zero gradients before a step.
  * Forward functions save nothing: backward takes the tensors it needs.
  * Convolutions run on oneDNN (primitives created once per shape and cached),
- * the narrow ones on the direct kernels of conv_direct.c and conv_direct_blk.c
- * (conv.c decides);
+ * the narrow ones on the direct kernels of conv_direct.c, conv_direct_blk.c
+ * and conv_direct_nhwc.c (conv.c decides);
  * src/nn/conv_ref.c holds the plain loops both are tested against. */
 #ifndef MRGAN_NN_H
 #define MRGAN_NN_H
@@ -53,11 +53,13 @@ typedef struct {
     int cin, cout, k, stride, pad;
     mg_param *weight; /* cout x cin x k x k */
     mg_param *bias;   /* cout, or NULL */
-    /* Layout of the caller's activations: plain n x c x h x w, or with
-     * blk_src / blk_dst set oneDNN's blocked nChw16c (channels padded to a
-     * multiple of 16, padding zero; mg_blk_channels). Consecutive layers that
-     * keep their activations blocked skip the reorders to and from plain. */
-    int blk_src, blk_dst;
+    /* Layout of the caller's activations (mg_layout): plain n x c x h x w,
+     * oneDNN's blocked nChw16c (channels padded to a multiple of 16, padding
+     * zero; mg_blk_channels) or channels-last n x h x w x c. oneDNN's
+     * primitives take nChw16c and nhwc as they are, so consecutive layers that
+     * keep their activations in one of them skip the reorders; a layer with
+     * one side nhwc must have the other side nhwc too. */
+    int lay_src, lay_dst;
     /* fuse_leaky: the forward applies LeakyReLU(slope) to its output (inside
      * oneDNN's kernel as a post-op); the backward still takes the gradient
      * w.r.t. the convolution's output, so callers multiply by the LeakyReLU
@@ -66,8 +68,12 @@ typedef struct {
     float slope;
     mg_conv_impl *impl;
 } mg_conv2d;
+enum mg_layout { MG_LAYOUT_NCHW = 0, MG_LAYOUT_NCHW16C = 1, MG_LAYOUT_NHWC = 2 };
 /* channels of a blocked activation buffer: c rounded up to 16 */
 int mg_blk_channels(int c);
+/* channels a buffer of layout lay holds per pixel and sample: c, or
+ * mg_blk_channels(c) for nChw16c */
+int mg_layout_channels(int lay, int c);
 /* Xavier/He-style uniform init from rng. */
 void mg_conv2d_init(mg_conv2d *c, mg_params *ps, const char *name, int cin, int cout, int k,
                     int stride, int pad, int with_bias, mg_rng *rng);
