@@ -5,12 +5,17 @@
 # process; prints seconds, peak memory and the ratios peer / mrgan (above 1:
 # mrgan is faster). Speed is measured here, never asserted by tests.
 #
-#   bash bench/peer/compare.sh [build/mrgan] [paper|small] [reps]
+#   bash bench/peer/compare.sh [build/mrgan] [paper|small] [reps] [rounds]
 #
-# First checks that the peer's MSE step is mrgan's (peer.py --check-step with
-# build/peerstep). Needs python3-torch (scripts/install-deps.sh bench).
+# rounds (default 1): mrgan's and the peer's measurements alternate that many
+# times and the table gives each cell's median, so that a slow phase of a
+# shared or virtual machine does not land on one side only (each round's
+# figures are printed too). First checks that the peer's MSE step is mrgan's
+# (peer.py --check-step with build/peerstep). Needs python3-torch
+# (scripts/install-deps.sh bench).
 set -euo pipefail
-MRGAN=${1:-build/mrgan} CONFIG=${2:-paper} REPS=${3:-3}
+MRGAN=${1:-build/mrgan} CONFIG=${2:-paper} REPS=${3:-3} ROUNDS=${4:-1}
+case "$ROUNDS" in '' | *[!0-9]* | 0) echo "compare: rounds must be a positive integer, not '$ROUNDS'" >&2; exit 1 ;; esac
 PEER="$(dirname "$0")/peer.py"
 PY=/usr/bin/python3
 "$PY" -c "import torch" 2>/dev/null || { echo "compare: python3-torch is missing (scripts/install-deps.sh bench)" >&2; exit 1; }
@@ -26,28 +31,43 @@ if [ -x "$PEERSTEP" ]; then
 else
     echo "compare: $PEERSTEP is missing: the peer's step is not checked against mrgan's"
 fi
-# mrgan in fp32 and with --precision bf16 (a note and fp32 where the CPU has no bf16)
-declare -A MT MP
-for prec in fp32 bf16; do
-    echo "mrgan: $MRGAN bench --config $CONFIG --reps $REPS --precision $prec"
-    out=$(OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} "$MRGAN" bench --config "$CONFIG" --reps "$REPS" --precision $prec 2>&1)
-    echo "$out" | sed 's/^/  | /'
-    MT[inference,$prec]=$(echo "$out" | awk '/^  inference/ {print $2}')
-    MT[mse,$prec]=$(echo "$out" | awk '/^  mse/ {print $3}')
-    MT[agb,$prec]=$(echo "$out" | awk '/^  cwgan-agb/ {print $3}')
-    for w in inference mse agb; do
-        pat=$w; [ $w = agb ] && pat=cwgan-agb
-        MP[$w,$prec]=$(echo "$out" | awk -v p="^  $pat" '$0 ~ p {for (i = 1; i < NF; i++) if ($i == "peak" && $(i + 2) == "MB") print $(i + 1)}')
-    done
-done
-declare -A T M
-for what in inference mse agb; do
+# one round: mrgan in fp32 and with --precision bf16 (a note and fp32 where
+# the CPU has no bf16), then the peer; cells append "value " to MT, MP, T, M
+declare -A MT MP T M
+round() {
+    local prec out w pat line what
     for prec in fp32 bf16; do
-        line=$("$PY" "$PEER" --what $what --config "$CONFIG" --precision $prec --reps "$REPS")
-        T[$what,$prec]=$(echo "$line" | awk '{print $4}')
-        M[$what,$prec]=$(echo "$line" | awk '{print $5}')
+        echo "mrgan: $MRGAN bench --config $CONFIG --reps $REPS --precision $prec"
+        out=$(OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} "$MRGAN" bench --config "$CONFIG" --reps "$REPS" --precision $prec 2>&1)
+        echo "$out" | sed 's/^/  | /'
+        MT[inference,$prec]+="$(echo "$out" | awk '/^  inference/ {print $2}') "
+        MT[mse,$prec]+="$(echo "$out" | awk '/^  mse/ {print $3}') "
+        MT[agb,$prec]+="$(echo "$out" | awk '/^  cwgan-agb/ {print $3}') "
+        for w in inference mse agb; do
+            pat=$w; [ $w = agb ] && pat=cwgan-agb
+            MP[$w,$prec]+="$(echo "$out" | awk -v p="^  $pat" '$0 ~ p {for (i = 1; i < NF; i++) if ($i == "peak" && $(i + 2) == "MB") print $(i + 1)}') "
+        done
     done
+    for what in inference mse agb; do
+        for prec in fp32 bf16; do
+            line=$("$PY" "$PEER" --what $what --config "$CONFIG" --precision $prec --reps "$REPS")
+            echo "peer: $line"
+            T[$what,$prec]+="$(echo "$line" | awk '{print $4}') "
+            M[$what,$prec]+="$(echo "$line" | awk '{print $5}') "
+        done
+    done
+}
+for r in $(seq "$ROUNDS"); do
+    echo "== round $r of $ROUNDS"
+    round
 done
+# the median of a cell's values (the lower middle one for an even count)
+med() { echo "$1" | tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+for k in "${!MT[@]}"; do MT[$k]=$(med "${MT[$k]}"); done
+for k in "${!MP[@]}"; do MP[$k]=$(med "${MP[$k]}"); done
+for k in "${!T[@]}"; do T[$k]=$(med "${T[$k]}"); done
+for k in "${!M[@]}"; do M[$k]=$(med "${M[$k]}"); done
+[ "$ROUNDS" -gt 1 ] && printf '\nmedians of %s rounds\n' "$ROUNDS"
 printf '\n%-16s %10s %10s %10s %10s %13s %13s\n' "" "mrgan fp32" "mrgan bf16" "torch fp32" "torch bf16" "fp32: torch/" "bf16: torch/"
 row() {
     awk -v n="$1" -v m="$2" -v mb="$3" -v a="$4" -v b="$5" \
