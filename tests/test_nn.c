@@ -247,7 +247,8 @@ static void test_conv_backward_act(void **s)
     check_conv_act(12, 20, 0, 0, 1, 9, 11); /* oneDNN, plain */
     check_conv_act(6, 20, 0, 0, 2, 9, 11);  /* the plain direct data kernel */
     check_conv_act(6, 20, 0, 1, 1, 9, 11);  /* oneDNN, plain input, blocked output (conv1) */
-    check_conv_act(40, 2, MG_LAYOUT_NHWC, MG_LAYOUT_NHWC, 2, 13, 37); /* nhwc: conv3, oneDNN's data pass */
+    check_conv_act(40, 2, MG_LAYOUT_NHWC, MG_LAYOUT_NHWC, 2, 13, 37); /* nhwc: conv3, the direct data kernel */
+    check_conv_act(8, 2, MG_LAYOUT_NHWC, MG_LAYOUT_NHWC, 1, 9, 11);   /* nhwc, few inputs: oneDNN's data pass */
     check_conv_act(20, 20, MG_LAYOUT_NHWC, MG_LAYOUT_NHWC, 2, 9, 11); /* nhwc: conv2 */
 }
 
@@ -283,7 +284,8 @@ static void test_conv_blocked(void **s)
  * oneDNN's nhwc kernels (conv2), the direct kernels of conv_direct_nhwc.c
  * for few outputs (conv3: forward and weight gradient, the row of k * cin
  * floats as 16-float vectors, an 8-float one and scalars: cin 40, 12, 13,
- * 17; interior register blocks and borders; k = 5, 3 and 4, pad 0) and the
+ * 17; interior register blocks and borders; k = 5, 3 and 4, pad 0; the data
+ * gradient of 16 to 48 input channels in 16-channel chunks) and the
  * few-input weight gradient with dy in nhwc (conv1: 16-channel chunks, the
  * last one overlapping when cout is not a multiple of 16) */
 static void test_conv_nhwc(void **s)
@@ -297,6 +299,9 @@ static void test_conv_nhwc(void **s)
     check_conv_blocked_at(13, 4, L, L, 1, 10, 21, 5, 2);
     check_conv_blocked_at(17, 3, L, L, 1, 12, 20, 3, 0);
     check_conv_blocked_at(8, 2, L, L, 1, 9, 14, 4, 1);
+    check_conv_blocked_at(16, 2, L, L, 1, 10, 23, 5, 2); /* the data gradient: one 16-channel chunk, */
+    check_conv_blocked_at(48, 1, L, L, 1, 9, 20, 3, 1);  /* three, */
+    check_conv_blocked_at(26, 3, L, L, 2, 11, 19, 5, 2); /* two overlapping by 6 */
     check_conv_blocked_at(12, 40, L, L, 2, 13, 37, 5, 2);
     check_conv_blocked_at(3, 16, L, L, 1, 10, 21, 3, 1);
     check_conv_blocked_at(4, 18, L, L, 1, 9, 14, 4, 1);

@@ -358,9 +358,9 @@ static int direct_on(void)
     }
     return env;
 }
-/* few outputs: forward and weight gradient direct (plain or blocked input,
- * plain output; or nhwc both sides), the data gradient too except for nhwc
- * (oneDNN's nhwc data kernel is as fast) */
+/* few outputs: forward, weight and data gradient direct (plain or blocked
+ * input, plain output; or nhwc both sides, the data gradient only for 16 to
+ * 48 input channels) */
 static int direct_narrow(const mg_conv2d *c)
 {
     return direct_on() && c->stride == 1 && c->cout <= DIRECT_MAX_COUT &&
@@ -376,7 +376,7 @@ static int direct_dw_dyblk(const mg_conv2d *c)
 }
 static int direct_bwd_d(const mg_conv2d *c)
 {
-    return (direct_narrow(c) && c->lay_src != MG_LAYOUT_NHWC) ||
+    return (direct_narrow(c) && (c->lay_src != MG_LAYOUT_NHWC || (c->cin >= 16 && c->cin <= 48))) ||
            (direct_on() && c->stride == 1 && c->lay_src == MG_LAYOUT_NCHW && c->lay_dst == MG_LAYOUT_NCHW &&
             c->cin <= DIRECT_MAX_CIN);
 }
@@ -441,7 +441,9 @@ static void backward(mg_conv2d *c, const float *x, const float *dy, float *dx, c
         (c->lay_src == MG_LAYOUT_NHWC ? mg_conv_direct_backward_weights_fewin_nhwc
                                       : mg_conv_direct_backward_weights_dyblk)(x, dy, c->weight->g, db, n, c->cin,
                                                                               c->cout, h, w, c->k, c->pad);
-    if (dx_direct && act && c->lay_src == MG_LAYOUT_NCHW16C) {
+    if (dx_direct && c->lay_src == MG_LAYOUT_NHWC) {
+        mg_conv_direct_backward_data_nhwc(dy, c->weight->w, dx, act, slope, n, c->cin, c->cout, h, w, c->k, c->pad);
+    } else if (dx_direct && act && c->lay_src == MG_LAYOUT_NCHW16C) {
         mg_conv_direct_backward_data_blk_act(dy, c->weight->w, dx, act, slope, n, c->cin, c->cout, h, w, c->k, c->pad);
     } else if (dx_direct) {
         const long nx = (long)n * mg_layout_channels(c->lay_src, c->cin) * h * w;

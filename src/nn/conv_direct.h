@@ -33,11 +33,15 @@ void mg_conv_direct_backward_weights_dyblk(const float *x, const float *dy, floa
                                            int cout, int h, int w, int k, int pad);
 
 /* Channels-last (nhwc) x and y, few output channels (conv_direct_nhwc.c):
- * the forward and the weight gradient. */
+ * the forward, the weight and the data gradient. */
 void mg_conv_direct_forward_nhwc(const float *x, const float *wt, const float *b, float *y, int n, int cin, int cout,
                                  int h, int w, int k, int pad);
 void mg_conv_direct_backward_weights_nhwc(const float *x, const float *dy, float *dw, float *db, int n, int cin,
                                           int cout, int h, int w, int k, int pad);
+/* the data gradient for 16 <= cin <= 48: dx += it, or with act (the previous
+ * LeakyReLU's output, nhwc) dx = leaky'(act) * it */
+void mg_conv_direct_backward_data_nhwc(const float *dy, const float *wt, float *dx, const float *act, float slope,
+                                       int n, int cin, int cout, int h, int w, int k, int pad);
 /* Channels-last x (few input channels) and dy (cout >= 16): the weight
  * gradient (dw, db +=), DCI-Net's conv1 (conv_direct_blk.c, with the blocked
  * one). */

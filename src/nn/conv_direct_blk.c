@@ -124,13 +124,6 @@ void mg_conv_direct_forward_blk(const float *x, const float *wt, const float *b,
 /* dx (blocked) += the transposed convolution of dy: for input pixel (ii, jj)
  * of channel block cb, sum over o, ky, kx of dy[o][ii-ky+pad][jj-kx+pad] w */
 /* with act: dx = leaky'(act) * the sum (overwritten), else dx += the sum */
-static inline v16 leaky_mask(v16 a, const float *act, float slope)
-{
-    const v16 y = ld(act);
-    for (int l = 0; l < 16; l++) a[l] = y[l] > 0 ? a[l] : slope * a[l];
-    return a;
-}
-
 CLONES static void blk_bwd_data_row(const float *dy, const float *wp, float *dx, const float *act, float slope,
                                     int cout, int CBn, int h, int w, int k, int pad, int oh, int ow, int ii)
 {

@@ -28,6 +28,15 @@ static inline v16 bcast(float f)
     return v;
 }
 
+/* leaky'(act) * a over the 16 lanes at act (the LeakyReLU's output: same
+ * sign as its input for slope > 0) */
+typedef int v16i __attribute__((vector_size(64)));
+static inline v16 leaky_mask(v16 a, const float *act, float slope)
+{
+    const v16i pos = ld(act) > 0; /* -1 in the lanes where act > 0: a select, not a branch per lane */
+    return (v16)(((v16i)a & pos) | ((v16i)(a * slope) & ~pos));
+}
+
 /* dst[q] = row[j0 + q] for q < len, zero where j0 + q is outside [0, w) */
 static inline void padded_copy(float *dst, const float *row, int j0, int len, int w)
 {

@@ -1,9 +1,10 @@
 /* Direct stride-1 convolution kernels with channels-last (nhwc) activations
  * where oneDNN's nhwc kernels are slow (docs/results.md, session 11): a
- * convolution to few outputs (DCI-Net's conv3, 40 -> 2: forward and weight
- * gradient; its data gradient stays on oneDNN) and the weight gradient of a
- * convolution from few inputs (DCI-Net's conv1, 2..12 -> 40). Tested against
- * conv_ref.c through mg_conv2d (tests/test_nn.c).
+ * convolution to few outputs (DCI-Net's conv3, 40 -> 2): forward, weight
+ * gradient and, for 16 to 48 input channels, data gradient (with the
+ * previous LeakyReLU's backward fused in). DCI-Net's conv1 weight gradient
+ * is in conv_direct_blk.c. Tested against conv_ref.c through mg_conv2d
+ * (tests/test_nn.c).
  *
  * In nhwc the k taps of one kernel row are k * cin consecutive floats of a
  * row of x (pixels j - pad .. j - pad + k - 1, all their channels), so an
@@ -26,17 +27,15 @@ static inline v8 bcast8(float f)
     for (int q = 0; q < 8; q++) v[q] = f;
     return v;
 }
-static inline float hsum16(v16 v)
+/* the lanes of a and b summed as a tree (halves added as vectors, not 24
+ * dependent scalar additions) */
+static inline float hsum(v16 a, v8 b)
 {
-    float s = 0;
-    for (int l = 0; l < 16; l++) s += v[l];
-    return s;
-}
-static inline float hsum8(v8 v)
-{
-    float s = 0;
-    for (int l = 0; l < 8; l++) s += v[l];
-    return s;
+    float t[16];
+    memcpy(t, &a, sizeof t);
+    for (int l = 0; l < 8; l++) t[l] += t[l + 8] + b[l];
+    for (int l = 0; l < 4; l++) t[l] += t[l + 4];
+    return (t[0] + t[2]) + (t[1] + t[3]);
 }
 
 /* wr[o][ky][kx * cin + c] = wt[o][c][ky][kx] */
@@ -54,22 +53,21 @@ static float *repack_rows(const float *wt, int cin, int cout, int k)
 /* ---------------- forward, few outputs ---------------- */
 #define JF 6 /* output pixels per register block */
 
-/* NO outputs at pixels j0 .. j0 + JF - 1 of row i, every column tap inside */
+/* NO outputs at pixels j0 .. j0 + JF - 1 of row i, every column tap inside:
+ * the 16-float chunks of each kernel row, then (separate loops, fewer live
+ * registers) the 8-float one and the scalars */
 static inline __attribute__((always_inline)) void
 fwd_block(const int NO, const float *x, const float *wr, const float *b, float *y, int cin, int cout, int h, int w,
           int k, int pad, int ow, int i, int j0)
 {
     const int L = k * cin, n16 = L / 16, has8 = L % 16 >= 8, r0 = n16 * 16 + 8 * has8;
+    const int ky0 = i - pad < 0 ? pad - i : 0, ky1 = i - pad + k > h ? h - i + pad : k; /* rows inside */
+    const float *x0 = x + ((long)(i - pad) * w + (j0 - pad)) * cin;
     v16 a[MAXO][JF];
-    v8 t[MAXO][JF];
-    float sc[MAXO][JF];
     for (int o = 0; o < NO; o++)
-        for (int q = 0; q < JF; q++) a[o][q] = bcast(0.0f), t[o][q] = bcast8(0.0f), sc[o][q] = 0.0f;
-    for (int ky = 0; ky < k; ky++) {
-        const int ii = i + ky - pad;
-        if (ii < 0 || ii >= h) continue;
-        const float *xr = x + ((long)ii * w + (j0 - pad)) * cin;
-        const float *wk = wr + (long)ky * L;
+        for (int q = 0; q < JF; q++) a[o][q] = bcast(0.0f);
+    for (int ky = ky0; ky < ky1; ky++) {
+        const float *xr = x0 + (long)ky * w * cin, *wk = wr + (long)ky * L;
         for (int m = 0; m < n16; m++) {
             v16 wv[MAXO];
             for (int o = 0; o < NO; o++) wv[o] = ld(wk + (long)o * k * L + 16 * m);
@@ -79,7 +77,13 @@ fwd_block(const int NO, const float *x, const float *wr, const float *b, float *
                 for (int o = 0; o < NO; o++) a[o][q] += wv[o] * xv;
             }
         }
-        if (has8) {
+    }
+    v8 t[MAXO][JF];
+    for (int o = 0; o < NO; o++)
+        for (int q = 0; q < JF; q++) t[o][q] = bcast8(0.0f);
+    if (has8)
+        for (int ky = ky0; ky < ky1; ky++) {
+            const float *xr = x0 + (long)ky * w * cin, *wk = wr + (long)ky * L;
             v8 wv[MAXO];
             for (int o = 0; o < NO; o++) wv[o] = ld8(wk + (long)o * k * L + 16 * n16);
 #pragma GCC unroll 6
@@ -88,21 +92,25 @@ fwd_block(const int NO, const float *x, const float *wr, const float *b, float *
                 for (int o = 0; o < NO; o++) t[o][q] += wv[o] * xv;
             }
         }
-        for (int l = r0; l < L; l++)
-            for (int q = 0; q < JF; q++)
-                for (int o = 0; o < NO; o++) sc[o][q] += wk[(long)o * k * L + l] * xr[(long)q * cin + l];
-    }
     for (int q = 0; q < JF; q++)
-        for (int o = 0; o < NO; o++)
-            y[((long)i * ow + j0 + q) * cout + o] = (b ? b[o] : 0.0f) + hsum16(a[o][q]) + hsum8(t[o][q]) + sc[o][q];
+        for (int o = 0; o < NO; o++) {
+            float sc = 0.0f;
+            for (int ky = ky0; ky < ky1; ky++)
+                for (int l = r0; l < L; l++)
+                    sc += wr[((long)o * k + ky) * L + l] * x0[(long)ky * w * cin + (long)q * cin + l];
+            y[((long)i * ow + j0 + q) * cout + o] = (b ? b[o] : 0.0f) + hsum(a[o][q], t[o][q]) + sc;
+        }
 }
 
-/* any pixel (borders): tap by tap */
-static void fwd_pixel(const float *x, const float *wr, const float *b, float *y, int cin, int cout, int h, int w, int k,
-                      int pad, int ow, int i, int j)
+/* any pixel (borders): tap by tap, each tap's channels as 16-float vectors
+ * and scalars */
+static inline __attribute__((always_inline)) void
+fwd_pixel(const float *x, const float *wr, const float *b, float *y, int cin, int cout, int h, int w, int k, int pad,
+          int ow, int i, int j)
 {
     for (int o = 0; o < cout; o++) {
-        float s = b ? b[o] : 0.0f;
+        v16 a = bcast(0.0f);
+        float s = 0.0f;
         for (int ky = 0; ky < k; ky++) {
             const int ii = i + ky - pad;
             if (ii < 0 || ii >= h) continue;
@@ -110,10 +118,12 @@ static void fwd_pixel(const float *x, const float *wr, const float *b, float *y,
                 const int jj = j + kx - pad;
                 if (jj < 0 || jj >= w) continue;
                 const float *xp = x + ((long)ii * w + jj) * cin, *wp = wr + (((long)o * k + ky) * k + kx) * cin;
-                for (int c = 0; c < cin; c++) s += wp[c] * xp[c];
+                int c = 0;
+                for (; c + 16 <= cin; c += 16) a += ld(wp + c) * ld(xp + c);
+                for (; c < cin; c++) s += wp[c] * xp[c];
             }
         }
-        y[((long)i * ow + j) * cout + o] = s;
+        y[((long)i * ow + j) * cout + o] = (b ? b[o] : 0.0f) + hsum(a, bcast8(0.0f)) + s;
     }
 }
 
@@ -174,8 +184,8 @@ dw_row_k(const int NO, const float *g, const float *x, double *acc, int cin, int
                 for (int m = 0; m < GC; m++) a[o][m] = bcast(0.0f);
             for (int j = j0; j <= j1 && j < ow; j++) {
                 const float *xp = xr + (long)(j - pad) * cin + 16 * m0;
-                v16 gv[MAXO];
-                for (int o = 0; o < NO; o++) gv[o] = bcast(g[((long)i * ow + j) * cout + o]);
+                float gv[MAXO];
+                for (int o = 0; o < NO; o++) gv[o] = g[((long)i * ow + j) * cout + o];
 #pragma GCC unroll 6
                 for (int m = 0; m < GC; m++)
                     if (m < nm) {
@@ -198,7 +208,7 @@ dw_row_k(const int NO, const float *g, const float *x, double *acc, int cin, int
                 const float *xp = xr + (long)(j - pad) * cin;
                 for (int o = 0; o < NO; o++) {
                     const float gs = g[((long)i * ow + j) * cout + o];
-                    if (has8) a[o] += bcast8(gs) * ld8(xp + 16 * n16);
+                    if (has8) a[o] += ld8(xp + 16 * n16) * gs;
                     for (int l = r0; l < L; l++) sc[o][l - r0] += gs * xp[l];
                 }
             }
@@ -271,4 +281,100 @@ void mg_conv_direct_backward_weights_nhwc(const float *x, const float *dy, float
             for (long p = 0; p < (long)n * oh * ow; p++) sb += dy[p * cout + o];
             db[o] += (float)sb;
         }
+}
+
+/* ---------------- data gradient, few outputs, 16 <= cin <= 48 ----------------
+ * dx[i][j][c] = sum over o, ky, kx of wt[o][c][ky][kx] dy[i - ky + pad][j - kx + pad][o]:
+ * vectorised over the channels of a dx pixel in 16-float chunks at 0, 16
+ * and cin - 16 (the last overlapping the one before: both hold the same
+ * sums), JD pixels of a row per register block. act: dx = leaky'(act) *
+ * (the sum), else dx += it. */
+#define JD 8
+#define MAXCH 3
+
+/* wc[ky][kx][o][c] = wt[o][c][ky][kx] */
+static float *repack_taps(const float *wt, int cin, int cout, int k)
+{
+    float *wc = mg_malloc_array((size_t)cout * (size_t)k * (size_t)k * (size_t)cin, sizeof(float));
+    for (int o = 0; o < cout; o++)
+        for (int c = 0; c < cin; c++)
+            for (int q = 0; q < k * k; q++) wc[((long)q * cout + o) * cin + c] = wt[((long)o * cin + c) * k * k + q];
+    return wc;
+}
+
+/* what a chunk of dx becomes: leaky'(act) * a, or dx + a without act */
+static inline v16 store_mask(v16 a, const float *dst, const float *act, float slope)
+{
+    return act ? leaky_mask(a, act, slope) : ld(dst) + a;
+}
+
+/* NP pixels from (i, j0) on (NP = JD: every column tap inside; NP = 1: any) */
+static inline __attribute__((always_inline)) void
+bwd_d_block(const int NP, const int NCH, const float *dy, const float *wc, float *dx, const float *act, float slope, int cin, int cout,
+            int w, int k, int pad, int oh, int ow, int i, int j0)
+{
+    int off[MAXCH];
+    for (int m = 0; m < MAXCH; m++) off[m] = 16 * m < cin - 16 ? 16 * m : cin - 16;
+    v16 a[JD][MAXCH];
+    for (int q = 0; q < NP; q++)
+        for (int m = 0; m < NCH; m++) a[q][m] = bcast(0.0f);
+    for (int ky = 0; ky < k; ky++) {
+        const int yi = i - ky + pad;
+        if (yi < 0 || yi >= oh) continue;
+        for (int kx = 0; kx < k; kx++) {
+            const float *wq = wc + (long)(ky * k + kx) * cout * cin;
+            for (int o = 0; o < cout; o++) {
+                v16 wv[MAXCH];
+                for (int m = 0; m < NCH; m++) wv[m] = ld(wq + (long)o * cin + off[m]);
+#pragma GCC unroll 8
+                for (int q = 0; q < NP; q++) {
+                    const int yj = j0 + q - kx + pad;
+                    if (NP == 1 && (yj < 0 || yj >= ow)) continue;
+                    const float g = dy[((long)yi * ow + yj) * cout + o]; /* vector * scalar: a broadcast */
+                    for (int m = 0; m < NCH; m++) a[q][m] += wv[m] * g;
+                }
+            }
+        }
+    }
+    for (int q = 0; q < NP; q++) {
+        const long p = ((long)i * w + j0 + q) * cin;
+        v16 r[MAXCH]; /* every chunk from dx as it was, then the stores: overlapping lanes agree */
+        for (int m = 0; m < NCH; m++) r[m] = store_mask(a[q][m], dx + p + off[m], act ? act + p + off[m] : NULL, slope);
+        for (int m = 0; m < NCH; m++) st(dx + p + off[m], r[m]);
+    }
+}
+
+#define BWD_D_NCH(NCH)                                                                                               \
+    do {                                                                                                             \
+        if (interior) bwd_d_block(JD, NCH, dy, wc, dx, act, slope, cin, cout, w, k, pad, oh, ow, i, j);              \
+        else bwd_d_block(1, NCH, dy, wc, dx, act, slope, cin, cout, w, k, pad, oh, ow, i, j);                        \
+    } while (0)
+
+CLONES static void bwd_d_row(const float *dy, const float *wc, float *dx, const float *act, float slope, int cin,
+                             int cout, int w, int k, int pad, int oh, int ow, int i)
+{
+    for (int j = 0; j < w; j++) {
+        const int interior = j - (k - 1) + pad >= 0 && j + JD - 1 + pad < ow && j + JD <= w;
+        switch ((cin + 15) / 16) {
+        case 1: BWD_D_NCH(1); break;
+        case 2: BWD_D_NCH(2); break;
+        default: BWD_D_NCH(3); break;
+        }
+        if (interior) j += JD - 1;
+    }
+}
+
+void mg_conv_direct_backward_data_nhwc(const float *dy, const float *wt, float *dx, const float *act, float slope,
+                                       int n, int cin, int cout, int h, int w, int k, int pad)
+{
+    const int oh = mg_conv_out(h, k, 1, pad), ow = mg_conv_out(w, k, 1, pad);
+    float *wc = repack_taps(wt, cin, cout, k);
+#pragma omp parallel for schedule(static)
+    for (long t = 0; t < (long)n * h; t++) {
+        const int s = (int)(t / h), i = (int)(t % h);
+        const long xo = (long)s * h * w * cin;
+        bwd_d_row(dy + (long)s * oh * ow * cout, wc, dx + xo, act ? act + xo : NULL, slope, cin, cout, w, k, pad, oh,
+                  ow, i);
+    }
+    free(wc);
 }
