@@ -283,9 +283,10 @@ static void test_conv_blocked(void **s)
 /* channels-last (nhwc) on both sides, DCI-Net's layout since session 11:
  * oneDNN's nhwc kernels (conv2), the direct kernels of conv_direct_nhwc.c
  * for few outputs (conv3: forward and weight gradient, the row of k * cin
- * floats as 16-float vectors, an 8-float one and scalars: cin 40, 12, 13,
- * 17; interior register blocks and borders; k = 5, 3 and 4, pad 0; the data
- * gradient of 16 to 48 input channels in 16-channel chunks) and the
+ * floats in 16-float chunks, the last overlapping by 8 (cin 40), 4 (12),
+ * 15 (13), 13 (17) or none (8, k 4); interior register blocks and borders;
+ * k = 5, 3 and 4, pad 0; the data gradient of 16 to 48 input channels in
+ * 16-channel chunks) and the
  * few-input weight gradient with dy in nhwc (conv1: 16-channel chunks, the
  * last one overlapping when cout is not a multiple of 16) */
 static void test_conv_nhwc(void **s)
@@ -299,6 +300,7 @@ static void test_conv_nhwc(void **s)
     check_conv_blocked_at(13, 4, L, L, 1, 10, 21, 5, 2);
     check_conv_blocked_at(17, 3, L, L, 1, 12, 20, 3, 0);
     check_conv_blocked_at(8, 2, L, L, 1, 9, 14, 4, 1);
+    check_conv_blocked_at(3, 2, L, L, 1, 9, 14, 3, 1);   /* k * cin < 16: oneDNN */
     check_conv_blocked_at(16, 2, L, L, 1, 10, 23, 5, 2); /* the data gradient: one 16-channel chunk, */
     check_conv_blocked_at(48, 1, L, L, 1, 9, 20, 3, 1);  /* three, */
     check_conv_blocked_at(26, 3, L, L, 2, 11, 19, 5, 2); /* two overlapping by 6 */

@@ -359,12 +359,12 @@ static int direct_on(void)
     return env;
 }
 /* few outputs: forward, weight and data gradient direct (plain or blocked
- * input, plain output; or nhwc both sides, the data gradient only for 16 to
- * 48 input channels) */
+ * input, plain output; or nhwc both sides with k * cin >= 16, the data
+ * gradient only for 16 to 48 input channels) */
 static int direct_narrow(const mg_conv2d *c)
 {
     return direct_on() && c->stride == 1 && c->cout <= DIRECT_MAX_COUT &&
-           (c->lay_dst == MG_LAYOUT_NCHW || c->lay_src == MG_LAYOUT_NHWC);
+           (c->lay_dst == MG_LAYOUT_NCHW || (c->lay_src == MG_LAYOUT_NHWC && c->k * c->cin >= 16));
 }
 /* plain input of few channels, blocked output (DCI-Net's conv1): the weight
  * gradient only */

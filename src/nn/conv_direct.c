@@ -90,12 +90,7 @@ CLONES static void conv_row(int no, const float *in, const float *wt, float *out
 {
     for (int jc = 0; jc < ow; jc += CB) {
         const int jn = ow - jc < CB ? ow - jc : CB;
-        switch (no) {
-        case 1: block(1, in, wt, out, bias, acc_init, ni, h, w, k, pad, oh, ow, i, jc, jn, pbuf); break;
-        case 2: block(2, in, wt, out, bias, acc_init, ni, h, w, k, pad, oh, ow, i, jc, jn, pbuf); break;
-        case 3: block(3, in, wt, out, bias, acc_init, ni, h, w, k, pad, oh, ow, i, jc, jn, pbuf); break;
-        default: block(4, in, wt, out, bias, acc_init, ni, h, w, k, pad, oh, ow, i, jc, jn, pbuf); break;
-        }
+        BY_NO(no, block, in, wt, out, bias, acc_init, ni, h, w, k, pad, oh, ow, i, jc, jn, pbuf);
     }
 }
 

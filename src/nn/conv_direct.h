@@ -32,8 +32,8 @@ void mg_conv_direct_backward_weights_blk(const float *x, const float *dy, float 
 void mg_conv_direct_backward_weights_dyblk(const float *x, const float *dy, float *dw, float *db, int n, int cin,
                                            int cout, int h, int w, int k, int pad);
 
-/* Channels-last (nhwc) x and y, few output channels (conv_direct_nhwc.c):
- * the forward, the weight and the data gradient. */
+/* Channels-last (nhwc) x and y, few output channels, k * cin >= 16
+ * (conv_direct_nhwc.c): the forward, the weight and the data gradient. */
 void mg_conv_direct_forward_nhwc(const float *x, const float *wt, const float *b, float *y, int n, int cin, int cout,
                                  int h, int w, int k, int pad);
 void mg_conv_direct_backward_weights_nhwc(const float *x, const float *dy, float *dw, float *db, int n, int cin,

@@ -92,12 +92,7 @@ CLONES static void blk_fwd_row(const float *x, const float *wp, const float *b, 
     for (; j < ow; j++) {
         const int interior = rows_in && j - pad >= 0 && j + JB - 1 - pad + k - 1 < w && j + JB <= ow;
         if (interior) {
-            switch (cout) {
-            case 1: blk_fwd_block(1, x, wp, b, y, CBn, h, w, k, pad, oh, ow, i, j); break;
-            case 2: blk_fwd_block(2, x, wp, b, y, CBn, h, w, k, pad, oh, ow, i, j); break;
-            case 3: blk_fwd_block(3, x, wp, b, y, CBn, h, w, k, pad, oh, ow, i, j); break;
-            default: blk_fwd_block(4, x, wp, b, y, CBn, h, w, k, pad, oh, ow, i, j); break;
-            }
+            BY_NO(cout, blk_fwd_block, x, wp, b, y, CBn, h, w, k, pad, oh, ow, i, j);
             j += JB - 1;
             continue;
         }

@@ -19,6 +19,18 @@ typedef float v16 __attribute__((vector_size(64)));
 typedef float v16u __attribute__((vector_size(64), aligned(4), may_alias));
 #define MAXO 4 /* output channels a kernel keeps in registers at once */
 
+/* F(NO, ...) with NO = n for n = 1..3 and MAXO otherwise, as a compile-time
+ * constant: the always-inline kernels keep their NO accumulators in registers */
+#define BY_NO(n, F, ...)                      \
+    do {                                      \
+        switch (n) {                          \
+        case 1: F(1, __VA_ARGS__); break;     \
+        case 2: F(2, __VA_ARGS__); break;     \
+        case 3: F(3, __VA_ARGS__); break;     \
+        default: F(MAXO, __VA_ARGS__); break; \
+        }                                     \
+    } while (0)
+
 static inline v16 ld(const float *p) { return *(const v16u *)p; }
 static inline void st(float *p, v16 v) { *(v16u *)p = v; }
 static inline v16 bcast(float f)

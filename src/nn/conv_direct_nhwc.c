@@ -8,140 +8,110 @@
  *
  * In nhwc the k taps of one kernel row are k * cin consecutive floats of a
  * row of x (pixels j - pad .. j - pad + k - 1, all their channels), so an
- * output of the narrow convolution is k dot products of length L = k * cin,
- * with weights repacked to wr[o][ky][kx * cin + c]. Those run as 16-float
- * vectors, one 8-float vector for a remainder of 8 or more, and scalars for
- * the rest (none for cin a multiple of 8). */
+ * output of the narrow convolution is k dot products of length L = k * cin
+ * (L >= 16), with weights repacked to wr[o][ky][kx * cin + c]. Those run as
+ * 16-float chunks at 0, 16, ..., and, when 16 does not divide L, one more at
+ * L - 16 overlapping the one before, its weights zero in the lanes already
+ * counted (the weight gradient drops those lanes instead). */
 #include "conv_direct_impl.h"
 
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef float v8 __attribute__((vector_size(32)));
-typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
-static inline v8 ld8(const float *p) { return *(const v8u *)p; }
-static inline v8 bcast8(float f)
-{
-    v8 v;
-    for (int q = 0; q < 8; q++) v[q] = f;
-    return v;
-}
-/* the lanes of a and b summed as a tree (halves added as vectors, not 24
+/* the lanes of a summed as a tree (halves added as vectors, not 16
  * dependent scalar additions) */
-static inline float hsum(v16 a, v8 b)
+static inline float hsum(v16 a)
 {
     float t[16];
     memcpy(t, &a, sizeof t);
-    for (int l = 0; l < 8; l++) t[l] += t[l + 8] + b[l];
+    for (int l = 0; l < 8; l++) t[l] += t[l + 8];
     for (int l = 0; l < 4; l++) t[l] += t[l + 4];
     return (t[0] + t[2]) + (t[1] + t[3]);
 }
 
-/* wr[o][ky][kx * cin + c] = wt[o][c][ky][kx] */
+/* chunks of a row of L floats, and where chunk m starts (the last one at L - 16) */
+static inline int nchunks(int L) { return (L + 15) / 16; }
+static inline int chunk_at(int m, int L) { return 16 * m < L - 16 ? 16 * m : L - 16; }
+
+/* wr[o][ky][16 m + l] = the weight of row element chunk_at(m) + l (kx * cin + c)
+ * of wt[o][c][ky][kx], zero where an earlier chunk holds that element;
+ * rows of 16 * nchunks(L) floats */
 static float *repack_rows(const float *wt, int cin, int cout, int k)
 {
-    float *wr = mg_malloc_array((size_t)cout * (size_t)k * (size_t)k * (size_t)cin, sizeof(float));
+    const int L = k * cin, nc = nchunks(L), Lp = 16 * nc;
+    float *wr = mg_calloc((size_t)cout * (size_t)k * (size_t)Lp, sizeof(float));
     for (int o = 0; o < cout; o++)
-        for (int c = 0; c < cin; c++)
-            for (int ky = 0; ky < k; ky++)
-                for (int kx = 0; kx < k; kx++)
-                    wr[(((long)o * k + ky) * k + kx) * cin + c] = wt[(((long)o * cin + c) * k + ky) * k + kx];
+        for (int ky = 0; ky < k; ky++)
+            for (int m = 0; m < nc; m++)
+                for (int l = 16 * m - chunk_at(m, L); l < 16; l++) {
+                    const int e = chunk_at(m, L) + l, kx = e / cin, c = e % cin;
+                    wr[((long)o * k + ky) * Lp + 16 * m + l] = wt[(((long)o * cin + c) * k + ky) * k + kx];
+                }
     return wr;
 }
 
 /* ---------------- forward, few outputs ---------------- */
 #define JF 6 /* output pixels per register block */
 
-/* NO outputs at pixels j0 .. j0 + JF - 1 of row i, every column tap inside:
- * the 16-float chunks of each kernel row, then (separate loops, fewer live
- * registers) the 8-float one and the scalars */
+/* NO outputs at pixels j0 .. j0 + JF - 1 of row i, every column tap inside */
 static inline __attribute__((always_inline)) void
 fwd_block(const int NO, const float *x, const float *wr, const float *b, float *y, int cin, int cout, int h, int w,
           int k, int pad, int ow, int i, int j0)
 {
-    const int L = k * cin, n16 = L / 16, has8 = L % 16 >= 8, r0 = n16 * 16 + 8 * has8;
+    const int L = k * cin, nc = nchunks(L), Lp = 16 * nc;
     const int ky0 = i - pad < 0 ? pad - i : 0, ky1 = i - pad + k > h ? h - i + pad : k; /* rows inside */
     const float *x0 = x + ((long)(i - pad) * w + (j0 - pad)) * cin;
     v16 a[MAXO][JF];
     for (int o = 0; o < NO; o++)
         for (int q = 0; q < JF; q++) a[o][q] = bcast(0.0f);
     for (int ky = ky0; ky < ky1; ky++) {
-        const float *xr = x0 + (long)ky * w * cin, *wk = wr + (long)ky * L;
-        for (int m = 0; m < n16; m++) {
+        const float *xr = x0 + (long)ky * w * cin, *wk = wr + (long)ky * Lp;
+        for (int m = 0; m < nc; m++) {
+            const int at = chunk_at(m, L);
             v16 wv[MAXO];
-            for (int o = 0; o < NO; o++) wv[o] = ld(wk + (long)o * k * L + 16 * m);
+            for (int o = 0; o < NO; o++) wv[o] = ld(wk + (long)o * k * Lp + 16 * m);
 #pragma GCC unroll 6
             for (int q = 0; q < JF; q++) {
-                const v16 xv = ld(xr + (long)q * cin + 16 * m);
+                const v16 xv = ld(xr + (long)q * cin + at);
                 for (int o = 0; o < NO; o++) a[o][q] += wv[o] * xv;
             }
         }
     }
-    v8 t[MAXO][JF];
-    for (int o = 0; o < NO; o++)
-        for (int q = 0; q < JF; q++) t[o][q] = bcast8(0.0f);
-    if (has8)
-        for (int ky = ky0; ky < ky1; ky++) {
-            const float *xr = x0 + (long)ky * w * cin, *wk = wr + (long)ky * L;
-            v8 wv[MAXO];
-            for (int o = 0; o < NO; o++) wv[o] = ld8(wk + (long)o * k * L + 16 * n16);
-#pragma GCC unroll 6
-            for (int q = 0; q < JF; q++) {
-                const v8 xv = ld8(xr + (long)q * cin + 16 * n16);
-                for (int o = 0; o < NO; o++) t[o][q] += wv[o] * xv;
-            }
-        }
     for (int q = 0; q < JF; q++)
-        for (int o = 0; o < NO; o++) {
-            float sc = 0.0f;
-            for (int ky = ky0; ky < ky1; ky++)
-                for (int l = r0; l < L; l++)
-                    sc += wr[((long)o * k + ky) * L + l] * x0[(long)ky * w * cin + (long)q * cin + l];
-            y[((long)i * ow + j0 + q) * cout + o] = (b ? b[o] : 0.0f) + hsum(a[o][q], t[o][q]) + sc;
-        }
+        for (int o = 0; o < NO; o++) y[((long)i * ow + j0 + q) * cout + o] = (b ? b[o] : 0.0f) + hsum(a[o][q]);
 }
 
-/* any pixel (borders): tap by tap, each tap's channels as 16-float vectors
- * and scalars */
-static inline __attribute__((always_inline)) void
-fwd_pixel(const float *x, const float *wr, const float *b, float *y, int cin, int cout, int h, int w, int k, int pad,
-          int ow, int i, int j)
+/* any pixel (borders): tap by tap from the plain weights wt[o][c][ky][kx] */
+static void fwd_pixel(const float *x, const float *wt, const float *b, float *y, int cin, int cout, int h, int w, int k,
+                      int pad, int ow, int i, int j)
 {
     for (int o = 0; o < cout; o++) {
-        v16 a = bcast(0.0f);
-        float s = 0.0f;
+        float s = b ? b[o] : 0.0f;
         for (int ky = 0; ky < k; ky++) {
             const int ii = i + ky - pad;
             if (ii < 0 || ii >= h) continue;
             for (int kx = 0; kx < k; kx++) {
                 const int jj = j + kx - pad;
                 if (jj < 0 || jj >= w) continue;
-                const float *xp = x + ((long)ii * w + jj) * cin, *wp = wr + (((long)o * k + ky) * k + kx) * cin;
-                int c = 0;
-                for (; c + 16 <= cin; c += 16) a += ld(wp + c) * ld(xp + c);
-                for (; c < cin; c++) s += wp[c] * xp[c];
+                const float *xp = x + ((long)ii * w + jj) * cin, *wp = wt + ((long)o * cin * k + ky) * k + kx;
+                for (int c = 0; c < cin; c++) s += wp[(long)c * k * k] * xp[c];
             }
         }
-        y[((long)i * ow + j) * cout + o] = (b ? b[o] : 0.0f) + hsum(a, bcast8(0.0f)) + s;
+        y[((long)i * ow + j) * cout + o] = s;
     }
 }
 
-CLONES static void fwd_row(const float *x, const float *wr, const float *b, float *y, int cin, int cout, int h, int w,
-                           int k, int pad, int ow, int i)
+CLONES static void fwd_row(const float *x, const float *wt, const float *wr, const float *b, float *y, int cin,
+                           int cout, int h, int w, int k, int pad, int ow, int i)
 {
     for (int j = 0; j < ow; j++) {
         if (j - pad >= 0 && j + JF - 1 - pad + k - 1 < w && j + JF <= ow) {
-            switch (cout) {
-            case 1: fwd_block(1, x, wr, b, y, cin, cout, h, w, k, pad, ow, i, j); break;
-            case 2: fwd_block(2, x, wr, b, y, cin, cout, h, w, k, pad, ow, i, j); break;
-            case 3: fwd_block(3, x, wr, b, y, cin, cout, h, w, k, pad, ow, i, j); break;
-            default: fwd_block(4, x, wr, b, y, cin, cout, h, w, k, pad, ow, i, j); break;
-            }
+            BY_NO(cout, fwd_block, x, wr, b, y, cin, cout, h, w, k, pad, ow, i, j);
             j += JF - 1;
             continue;
         }
-        fwd_pixel(x, wr, b, y, cin, cout, h, w, k, pad, ow, i, j);
+        fwd_pixel(x, wt, b, y, cin, cout, h, w, k, pad, ow, i, j);
     }
 }
 
@@ -154,7 +124,7 @@ void mg_conv_direct_forward_nhwc(const float *x, const float *wt, const float *b
 #pragma omp parallel for schedule(static)
     for (long t = 0; t < (long)n * oh; t++) {
         const int s = (int)(t / oh), i = (int)(t % oh);
-        fwd_row(x + (long)s * h * w * cin, wr, b, y + (long)s * oh * ow * cout, cin, cout, h, w, k, pad, ow, i);
+        fwd_row(x + (long)s * h * w * cin, wt, wr, b, y + (long)s * oh * ow * cout, cin, cout, h, w, k, pad, ow, i);
     }
     free(wr);
 }
@@ -162,61 +132,43 @@ void mg_conv_direct_forward_nhwc(const float *x, const float *wt, const float *b
 /* ---------------- weight gradient, few outputs ----------------
  * dwr[o][ky][l] = sum over output pixels of dy[i][j][o] x[i + ky - pad][j - pad][l]
  * (l < L = k * cin along the row): per output row and kernel row, a group of
- * up to GC 16-float chunks of l stays in registers for NO outputs while the
- * row's interior pixels stream by; border pixels tap by tap. */
+ * up to GC chunks stays in registers for NO outputs while the row's
+ * interior pixels stream by (the overlapping last chunk's repeated lanes
+ * dropped when they are added up); border pixels tap by tap. */
 #define GC 6
 
 static inline __attribute__((always_inline)) void
 dw_row_k(const int NO, const float *g, const float *x, double *acc, int cin, int cout, int h, int w, int k, int pad,
          int ow, int i)
 {
-    const int L = k * cin, n16 = L / 16, has8 = L % 16 >= 8, r0 = n16 * 16 + 8 * has8;
+    const int L = k * cin, nc = nchunks(L);
     const int j0 = pad, j1 = w - k + pad; /* interior output columns j0 .. j1 (all column taps inside) */
     for (int ky = 0; ky < k; ky++) {
         const int ii = i + ky - pad;
         if (ii < 0 || ii >= h) continue;
         const float *xr = x + (long)ii * w * cin;
         double *ak = acc + (long)ky * L; /* acc[o][ky][l] at ak + o * k * L + l */
-        for (int m0 = 0; m0 < n16; m0 += GC) {
-            const int nm = n16 - m0 < GC ? n16 - m0 : GC;
+        for (int m0 = 0; m0 < nc; m0 += GC) {
+            const int nm = nc - m0 < GC ? nc - m0 : GC;
+            int at[GC];
+            for (int m = 0; m < GC; m++) at[m] = chunk_at(m0 + (m < nm ? m : 0), L);
             v16 a[MAXO][GC];
             for (int o = 0; o < NO; o++)
                 for (int m = 0; m < GC; m++) a[o][m] = bcast(0.0f);
             for (int j = j0; j <= j1 && j < ow; j++) {
-                const float *xp = xr + (long)(j - pad) * cin + 16 * m0;
+                const float *xp = xr + (long)(j - pad) * cin;
                 float gv[MAXO];
                 for (int o = 0; o < NO; o++) gv[o] = g[((long)i * ow + j) * cout + o];
 #pragma GCC unroll 6
                 for (int m = 0; m < GC; m++)
                     if (m < nm) {
-                        const v16 xv = ld(xp + 16 * m);
+                        const v16 xv = ld(xp + at[m]);
                         for (int o = 0; o < NO; o++) a[o][m] += gv[o] * xv;
                     }
             }
             for (int o = 0; o < NO; o++)
                 for (int m = 0; m < nm; m++)
-                    for (int l = 0; l < 16; l++) ak[(long)o * k * L + 16 * (m0 + m) + l] += a[o][m][l];
-        }
-        if (has8 || r0 < L) {
-            v8 a[MAXO];
-            double sc[MAXO][8];
-            for (int o = 0; o < NO; o++) {
-                a[o] = bcast8(0.0f);
-                for (int l = 0; l < 8; l++) sc[o][l] = 0;
-            }
-            for (int j = j0; j <= j1 && j < ow; j++) {
-                const float *xp = xr + (long)(j - pad) * cin;
-                for (int o = 0; o < NO; o++) {
-                    const float gs = g[((long)i * ow + j) * cout + o];
-                    if (has8) a[o] += ld8(xp + 16 * n16) * gs;
-                    for (int l = r0; l < L; l++) sc[o][l - r0] += gs * xp[l];
-                }
-            }
-            for (int o = 0; o < NO; o++) {
-                if (has8)
-                    for (int l = 0; l < 8; l++) ak[(long)o * k * L + 16 * n16 + l] += a[o][l];
-                for (int l = r0; l < L; l++) ak[(long)o * k * L + l] += sc[o][l - r0];
-            }
+                    for (int l = 16 * (m0 + m) - at[m]; l < 16; l++) ak[(long)o * k * L + at[m] + l] += a[o][m][l];
         }
     }
     /* border columns: tap by tap */
@@ -242,12 +194,7 @@ dw_row_k(const int NO, const float *g, const float *x, double *acc, int cin, int
 CLONES static void dw_row(const float *g, const float *x, double *acc, int cin, int cout, int h, int w, int k,
                           int pad, int ow, int i)
 {
-    switch (cout) {
-    case 1: dw_row_k(1, g, x, acc, cin, cout, h, w, k, pad, ow, i); break;
-    case 2: dw_row_k(2, g, x, acc, cin, cout, h, w, k, pad, ow, i); break;
-    case 3: dw_row_k(3, g, x, acc, cin, cout, h, w, k, pad, ow, i); break;
-    default: dw_row_k(4, g, x, acc, cin, cout, h, w, k, pad, ow, i); break;
-    }
+    BY_NO(cout, dw_row_k, g, x, acc, cin, cout, h, w, k, pad, ow, i);
 }
 
 void mg_conv_direct_backward_weights_nhwc(const float *x, const float *dy, float *dw, float *db, int n, int cin,
