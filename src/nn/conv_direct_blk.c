@@ -72,14 +72,9 @@ static float blk_fwd_pixel(const float *x, const float *wp, int o, int CBn, int 
 {
     v16 a = bcast(0.0f);
     for (int cb = 0; cb < CBn; cb++)
-        for (int ky = 0; ky < k; ky++) {
-            const int ii = i + ky - pad;
-            if (ii < 0 || ii >= h) continue;
-            for (int kx = 0; kx < k; kx++) {
-                const int jj = j + kx - pad;
-                if (jj < 0 || jj >= w) continue;
-                a += ld(wp + ((((long)o * CBn + cb) * k + ky) * k + kx) * 16) * ld(x + (((long)cb * h + ii) * w + jj) * 16);
-            }
+        FOR_TAPS_INSIDE(i, j, k, pad, h, w)
+        {
+            a += ld(wp + ((((long)o * CBn + cb) * k + ky) * k + kx) * 16) * ld(x + (((long)cb * h + ii) * w + jj) * 16);
         }
     return hsum(a);
 }

@@ -31,6 +31,14 @@ typedef float v16u __attribute__((vector_size(64), aligned(4), may_alias));
         }                                     \
     } while (0)
 
+/* every tap (ky, kx) of output pixel (i, j) whose input pixel (ii, jj) lies
+ * inside the h x w image; the statement after it is the body */
+#define FOR_TAPS_INSIDE(i, j, k, pad, h, w)                              \
+    for (int ky = 0, ii = (i) - (pad); ky < (k); ky++, ii++)             \
+        if (ii >= 0 && ii < (h))                                         \
+            for (int kx = 0, jj = (j) - (pad); kx < (k); kx++, jj++)     \
+                if (jj >= 0 && jj < (w))
+
 static inline v16 ld(const float *p) { return *(const v16u *)p; }
 static inline void st(float *p, v16 v) { *(v16u *)p = v; }
 static inline v16 bcast(float f)

@@ -88,15 +88,10 @@ static void fwd_pixel(const float *x, const float *wt, const float *b, float *y,
 {
     for (int o = 0; o < cout; o++) {
         float s = b ? b[o] : 0.0f;
-        for (int ky = 0; ky < k; ky++) {
-            const int ii = i + ky - pad;
-            if (ii < 0 || ii >= h) continue;
-            for (int kx = 0; kx < k; kx++) {
-                const int jj = j + kx - pad;
-                if (jj < 0 || jj >= w) continue;
-                const float *xp = x + ((long)ii * w + jj) * cin, *wp = wt + ((long)o * cin * k + ky) * k + kx;
-                for (int c = 0; c < cin; c++) s += wp[(long)c * k * k] * xp[c];
-            }
+        FOR_TAPS_INSIDE(i, j, k, pad, h, w)
+        {
+            const float *xp = x + ((long)ii * w + jj) * cin, *wp = wt + ((long)o * cin * k + ky) * k + kx;
+            for (int c = 0; c < cin; c++) s += wp[(long)c * k * k] * xp[c];
         }
         y[((long)i * ow + j) * cout + o] = s;
     }
@@ -174,18 +169,13 @@ dw_row_k(const int NO, const float *g, const float *x, double *acc, int cin, int
     /* border columns: tap by tap */
     for (int j = 0; j < ow; j++) {
         if (j >= j0 && j <= j1) continue;
-        for (int ky = 0; ky < k; ky++) {
-            const int ii = i + ky - pad;
-            if (ii < 0 || ii >= h) continue;
-            for (int kx = 0; kx < k; kx++) {
-                const int jj = j + kx - pad;
-                if (jj < 0 || jj >= w) continue;
-                const float *xp = x + ((long)ii * w + jj) * cin;
-                for (int o = 0; o < NO; o++) {
-                    const float gs = g[((long)i * ow + j) * cout + o];
-                    double *ap = acc + (((long)o * k + ky) * k + kx) * cin;
-                    for (int c = 0; c < cin; c++) ap[c] += gs * xp[c];
-                }
+        FOR_TAPS_INSIDE(i, j, k, pad, h, w)
+        {
+            const float *xp = x + ((long)ii * w + jj) * cin;
+            for (int o = 0; o < NO; o++) {
+                const float gs = g[((long)i * ow + j) * cout + o];
+                double *ap = acc + (((long)o * k + ky) * k + kx) * cin;
+                for (int c = 0; c < cin; c++) ap[c] += gs * xp[c];
             }
         }
     }
