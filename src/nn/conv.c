@@ -366,8 +366,9 @@ static int direct_narrow(const mg_conv2d *c)
     return direct_on() && c->stride == 1 && c->cout <= DIRECT_MAX_COUT &&
            (c->lay_dst == MG_LAYOUT_NCHW || (c->lay_src == MG_LAYOUT_NHWC && c->k * c->cin >= 16));
 }
-/* plain input of few channels, blocked output (DCI-Net's conv1): the weight
- * gradient only */
+/* an input of few channels into 16 or more outputs, plain into blocked or
+ * nhwc both sides (DCI-Net's conv1): the weight gradient only; for nhwc in
+ * fp32 only (oneDNN's bf16 nhwc kernel is faster, docs/dcinet.md) */
 static int direct_dw_dyblk(const mg_conv2d *c)
 {
     return direct_on() && c->stride == 1 && c->cin <= DIRECT_MAX_CIN_DW &&

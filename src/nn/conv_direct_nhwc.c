@@ -51,7 +51,7 @@ static float *repack_rows(const float *wt, int cin, int cout, int k)
     return wr;
 }
 
-/* ---------------- forward, few outputs ---------------- */
+/* ---------------- forward, few outputs (cout <= MAXO) ---------------- */
 #define JF 6 /* output pixels per register block */
 
 /* NO outputs at pixels j0 .. j0 + JF - 1 of row i, every column tap inside */
@@ -61,12 +61,11 @@ fwd_block(const int NO, const float *x, const float *wr, const float *b, float *
 {
     const int L = k * cin, nc = nchunks(L), Lp = 16 * nc;
     const int ky0 = i - pad < 0 ? pad - i : 0, ky1 = i - pad + k > h ? h - i + pad : k; /* rows inside */
-    const float *x0 = x + ((long)(i - pad) * w + (j0 - pad)) * cin;
     v16 a[MAXO][JF];
     for (int o = 0; o < NO; o++)
         for (int q = 0; q < JF; q++) a[o][q] = bcast(0.0f);
     for (int ky = ky0; ky < ky1; ky++) {
-        const float *xr = x0 + (long)ky * w * cin, *wk = wr + (long)ky * Lp;
+        const float *xr = x + ((long)(i - pad + ky) * w + (j0 - pad)) * cin, *wk = wr + (long)ky * Lp;
         for (int m = 0; m < nc; m++) {
             const int at = chunk_at(m, L);
             v16 wv[MAXO];
@@ -82,23 +81,31 @@ fwd_block(const int NO, const float *x, const float *wr, const float *b, float *
         for (int o = 0; o < NO; o++) y[((long)i * ow + j0 + q) * cout + o] = (b ? b[o] : 0.0f) + hsum(a[o][q]);
 }
 
-/* any pixel (borders): tap by tap from the plain weights wt[o][c][ky][kx] */
-static void fwd_pixel(const float *x, const float *wt, const float *b, float *y, int cin, int cout, int h, int w, int k,
-                      int pad, int ow, int i, int j)
+/* any pixel (the border columns): each kernel row's k * cin inputs copied
+ * into seg with zeros for the columns outside, then the same chunks */
+static void fwd_pixel(const float *x, const float *wr, const float *b, float *y, float *seg, int cin, int cout, int h,
+                      int w, int k, int pad, int ow, int i, int j)
 {
-    for (int o = 0; o < cout; o++) {
-        float s = b ? b[o] : 0.0f;
-        FOR_TAPS_INSIDE(i, j, k, pad, h, w)
-        {
-            const float *xp = x + ((long)ii * w + jj) * cin, *wp = wt + ((long)o * cin * k + ky) * k + kx;
-            for (int c = 0; c < cin; c++) s += wp[(long)c * k * k] * xp[c];
+    const int L = k * cin, nc = nchunks(L), Lp = 16 * nc;
+    v16 a[MAXO] = {0};
+    for (int ky = 0; ky < k; ky++) {
+        const int ii = i + ky - pad;
+        if (ii < 0 || ii >= h) continue;
+        for (int kx = 0; kx < k; kx++) {
+            const int jj = j + kx - pad;
+            if (jj < 0 || jj >= w) memset(seg + (long)kx * cin, 0, sizeof(float) * (size_t)cin);
+            else memcpy(seg + (long)kx * cin, x + ((long)ii * w + jj) * cin, sizeof(float) * (size_t)cin);
         }
-        y[((long)i * ow + j) * cout + o] = s;
+        for (int m = 0; m < nc; m++) {
+            const v16 xv = ld(seg + chunk_at(m, L));
+            for (int o = 0; o < cout; o++) a[o] += ld(wr + ((long)o * k + ky) * Lp + 16 * m) * xv;
+        }
     }
+    for (int o = 0; o < cout; o++) y[((long)i * ow + j) * cout + o] = (b ? b[o] : 0.0f) + hsum(a[o]);
 }
 
-CLONES static void fwd_row(const float *x, const float *wt, const float *wr, const float *b, float *y, int cin,
-                           int cout, int h, int w, int k, int pad, int ow, int i)
+CLONES static void fwd_row(const float *x, const float *wr, const float *b, float *y, float *seg, int cin, int cout,
+                           int h, int w, int k, int pad, int ow, int i)
 {
     for (int j = 0; j < ow; j++) {
         if (j - pad >= 0 && j + JF - 1 - pad + k - 1 < w && j + JF <= ow) {
@@ -106,7 +113,7 @@ CLONES static void fwd_row(const float *x, const float *wt, const float *wr, con
             j += JF - 1;
             continue;
         }
-        fwd_pixel(x, wt, b, y, cin, cout, h, w, k, pad, ow, i, j);
+        fwd_pixel(x, wr, b, y, seg, cin, cout, h, w, k, pad, ow, i, j);
     }
 }
 
@@ -116,10 +123,15 @@ void mg_conv_direct_forward_nhwc(const float *x, const float *wt, const float *b
     const int oh = mg_conv_out(h, k, 1, pad), ow = mg_conv_out(w, k, 1, pad);
     if (oh <= 0 || ow <= 0) return;
     float *wr = repack_rows(wt, cin, cout, k);
-#pragma omp parallel for schedule(static)
-    for (long t = 0; t < (long)n * oh; t++) {
-        const int s = (int)(t / oh), i = (int)(t % oh);
-        fwd_row(x + (long)s * h * w * cin, wt, wr, b, y + (long)s * oh * ow * cout, cin, cout, h, w, k, pad, ow, i);
+#pragma omp parallel
+    {
+        float *seg = mg_malloc_array((size_t)k * (size_t)cin, sizeof(float));
+#pragma omp for schedule(static)
+        for (long t = 0; t < (long)n * oh; t++) {
+            const int s = (int)(t / oh), i = (int)(t % oh);
+            fwd_row(x + (long)s * h * w * cin, wr, b, y + (long)s * oh * ow * cout, seg, cin, cout, h, w, k, pad, ow, i);
+        }
+        free(seg);
     }
     free(wr);
 }
