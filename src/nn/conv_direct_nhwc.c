@@ -259,8 +259,8 @@ static inline v16 store_mask(v16 a, const float *dst, const float *act, float sl
 
 /* NP pixels from (i, j0) on (NP = JD: every column tap inside; NP = 1: any) */
 static inline __attribute__((always_inline)) void
-bwd_d_block(const int NP, const int NCH, const float *dy, const float *wc, float *dx, const float *act, float slope, int cin, int cout,
-            int w, int k, int pad, int oh, int ow, int i, int j0)
+bwd_d_block(const int NP, const int NCH, const float *dy, const float *wc, float *dx, const float *act, float slope,
+            int cin, int cout, int w, int k, int pad, int oh, int ow, int i, int j0)
 {
     int off[MAXCH];
     for (int m = 0; m < MAXCH; m++) off[m] = 16 * m < cin - 16 ? 16 * m : cin - 16;
