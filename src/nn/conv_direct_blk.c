@@ -332,8 +332,8 @@ CLONES static void dyblk_dw_rows(const float *g, long gs, const float *xp, doubl
 }
 
 /* dy in nChw16c (x plain), or both nhwc: then the 16 output channels of
- * task cb are those from off = min(16 cb, cout - 16) on (cout >= 16), the
- * last one overlapping the one before, its lanes below 16 cb - off dropped */
+ * task cb are those from off = chunk_at(cb, cout) on (cout >= 16), the last
+ * one overlapping the one before, its lanes below 16 cb - off dropped */
 static void dw_fewin(const float *x, const float *dy, float *dw, float *db, int n, int cin, int cout, int h, int w,
                      int k, int pad, int nhwc)
 {
@@ -374,7 +374,7 @@ static void dw_fewin(const float *x, const float *dy, float *dw, float *db, int 
             const int c = (int)(t / (CBo * bands)), cb = (int)(t / bands % CBo), i0 = (int)(t % bands) * band;
             const int i1 = i0 + band < oh ? i0 + band : oh;
             if (i0 >= i1) continue;
-            const int off = 16 * cb < cout - 16 ? 16 * cb : cout - 16;
+            const int off = nhwc ? chunk_at(cb, cout) : 16 * cb;
             double *acc = part + t * slot;
             for (int s = 0; s < n; s++) {
                 /* rows i0 - pad .. i1 - 1 + k - 1 - pad of the plane, zero outside */
@@ -395,7 +395,7 @@ static void dw_fewin(const float *x, const float *dy, float *dw, float *db, int 
     free(planes);
     for (long pr = 0; pr < pairs; pr++) {
         const int c = (int)(pr / CBo), cb = (int)(pr % CBo);
-        const int off = !nhwc ? 16 * cb : 16 * cb < cout - 16 ? 16 * cb : cout - 16;
+        const int off = nhwc ? chunk_at(cb, cout) : 16 * cb;
         for (long b = 1; b < bands; b++) /* the bands into the first, in order */
             for (long q = 0; q < slot; q++) part[pr * bands * slot + q] += part[(pr * bands + b) * slot + q];
         const double *acc = part + pr * bands * slot;

@@ -30,9 +30,8 @@ static inline float hsum(v16 a)
     return (t[0] + t[2]) + (t[1] + t[3]);
 }
 
-/* chunks of a row of L floats, and where chunk m starts (the last one at L - 16) */
+/* 16-float chunks of a row of L floats (where each starts: chunk_at) */
 static inline int nchunks(int L) { return (L + 15) / 16; }
-static inline int chunk_at(int m, int L) { return 16 * m < L - 16 ? 16 * m : L - 16; }
 
 /* wr[o][ky][16 m + l] = the weight of row element chunk_at(m) + l (kx * cin + c)
  * of wt[o][c][ky][kx], zero where an earlier chunk holds that element;
@@ -263,7 +262,7 @@ bwd_d_block(const int NP, const int NCH, const float *dy, const float *wc, float
             int cin, int cout, int w, int k, int pad, int oh, int ow, int i, int j0)
 {
     int off[MAXCH];
-    for (int m = 0; m < MAXCH; m++) off[m] = 16 * m < cin - 16 ? 16 * m : cin - 16;
+    for (int m = 0; m < MAXCH; m++) off[m] = chunk_at(m, cin);
     v16 a[JD][MAXCH];
     for (int q = 0; q < NP; q++)
         for (int m = 0; m < NCH; m++) a[q][m] = bcast(0.0f);
