@@ -16,7 +16,7 @@ struct mg_dcinet_ws {
     float **r;   /* r[b] = A^H(A x - Ku) per block */
     float *in;   /* concat input of the current block, nhwc (rebuilt in the backward) */
     float **a1, **a2;
-    float *o3;   /* conv3's output (forward) or its gradient (backward), nhwc: re, im interleaved */
+    cfloat *o3;  /* conv3's output (forward) or its gradient (backward): nhwc of 2 channels, i.e. complex */
     float **dy;  /* gradients of the y */
     float *ddc, *da1, *da2, *din;
     cfloat *cx, *cr, *work;
@@ -127,7 +127,7 @@ static void ws_plan(mg_dcinet *net, int n, int C, int H, int W, int keep)
         w->a1[b] = mg_malloc_array(k1, sizeof(float));
         w->a2[b] = mg_malloc_array(k2, sizeof(float));
     }
-    w->o3 = mg_malloc_array(img, sizeof(float));
+    w->o3 = mg_malloc_array((size_t)n * hw, sizeof(cfloat));
     if (keep) {
         w->dy = mg_calloc((size_t)N + 1, sizeof(float *));
         for (int j = 0; j <= N; j++) w->dy[j] = mg_malloc_array(img, sizeof(float));
@@ -229,11 +229,11 @@ static void forward(mg_dcinet *net, const cfloat *ku, const cfloat *sens, const 
         block_input(net, w, b, r, in);
         mg_conv2d_forward(&net->conv[3 * b], in, a1, n, H, W);     /* LeakyReLU fused */
         mg_conv2d_forward(&net->conv[3 * b + 1], a1, a2, n, H, W); /* LeakyReLU fused */
-        mg_conv2d_forward(&net->conv[3 * b + 2], a2, w->o3, n, H, W);
-        for (long t = 0; t < n * hw; t++) { /* o3: re, im interleaved */
+        mg_conv2d_forward(&net->conv[3 * b + 2], a2, (float *)w->o3, n, H, W);
+        for (long t = 0; t < n * hw; t++) { /* o3 into the planes */
             const long re = t / hw * img + t % hw;
-            yb[re] += w->o3[2 * t];
-            yb[re + hw] += w->o3[2 * t + 1];
+            yb[re] += crealf(w->o3[t]);
+            yb[re + hw] += cimagf(w->o3[t]);
         }
     }
     memcpy(out, w->y[N], sizeof(float) * (size_t)(n * img));
@@ -267,15 +267,11 @@ void mg_dcinet_backward(mg_dcinet *net, const float *dout, cfloat *dku)
         const int ns = mg_dcinet_skips(&net->cfg, b), cin = 2 * (1 + ns);
         const float *g = w->dy[b + 1];
         memcpy(w->ddc, g, sizeof(float) * (size_t)nimg); /* residual path */
-        for (long t = 0; t < n * hw; t++) { /* conv3's output gradient, nhwc */
-            const long re = t / hw * img + t % hw;
-            w->o3[2 * t] = g[re];
-            w->o3[2 * t + 1] = g[re + hw];
-        }
+        for (int s = 0; s < n; s++) mg_planes2c(g + s * img, w->o3 + s * hw, hw); /* conv3's output gradient, nhwc */
         /* a1, a2, da1, da2: nhwc; each data gradient comes out through the
          * LeakyReLU fused into the layer before (da2 = leaky'(a2) * conv3^T g,
          * da1 = leaky'(a1) * conv2^T da2) */
-        mg_conv2d_backward_act(&net->conv[3 * b + 2], w->a2[b], w->o3, w->da2, w->a2[b], slope, n, H, W);
+        mg_conv2d_backward_act(&net->conv[3 * b + 2], w->a2[b], (const float *)w->o3, w->da2, w->a2[b], slope, n, H, W);
         mg_conv2d_backward_act(&net->conv[3 * b + 1], w->a1[b], w->da2, w->da1, w->a1[b], slope, n, H, W);
         memset(w->din, 0, sizeof(float) * (size_t)(n * cin * hw));
         block_input(net, w, b, w->r[b], w->in); /* conv1's input again */
