@@ -375,6 +375,13 @@ static int direct_dw_dyblk(const mg_conv2d *c)
            ((c->lay_src == MG_LAYOUT_NCHW && c->lay_dst == MG_LAYOUT_NCHW16C) ||
             (c->lay_src == MG_LAYOUT_NHWC && c->cout >= 16 && precision == MG_PRECISION_FP32));
 }
+/* many channels on both sides, nhwc, fp32 (DCI-Net's conv2): the weight
+ * gradient only (oneDNN's bf16 kernel is faster) */
+static int direct_dw_wide(const mg_conv2d *c)
+{
+    return direct_on() && c->stride == 1 && c->lay_src == MG_LAYOUT_NHWC && c->cin > DIRECT_MAX_CIN_DW &&
+           c->cout >= 16 && c->k <= 32 && precision == MG_PRECISION_FP32;
+}
 static int direct_bwd_d(const mg_conv2d *c)
 {
     return (direct_narrow(c) && (c->lay_src != MG_LAYOUT_NHWC || (c->cin >= 16 && c->cin <= 48))) ||
@@ -429,9 +436,10 @@ static void backward(mg_conv2d *c, const float *x, const float *dy, float *dx, c
                      int h, int w)
 {
     check_layouts(c);
-    /* narrow (few outputs) and dyblk (few inputs, 16 or more outputs) exclude each other */
-    const int narrow = direct_narrow(c), dyblk = direct_dw_dyblk(c);
-    const int dw_direct = narrow || dyblk, dx_direct = dx && direct_bwd_d(c);
+    /* narrow (few outputs), dyblk (few inputs, 16 or more outputs) and wide
+     * (more inputs, 16 or more outputs) exclude each other */
+    const int narrow = direct_narrow(c), dyblk = direct_dw_dyblk(c), wide = direct_dw_wide(c);
+    const int dw_direct = narrow || dyblk || wide, dx_direct = dx && direct_bwd_d(c);
     float *db = c->bias ? c->bias->g : NULL;
     if (narrow)
         (c->lay_src == MG_LAYOUT_NHWC      ? mg_conv_direct_backward_weights_nhwc
@@ -442,6 +450,8 @@ static void backward(mg_conv2d *c, const float *x, const float *dy, float *dx, c
         (c->lay_src == MG_LAYOUT_NHWC ? mg_conv_direct_backward_weights_fewin_nhwc
                                       : mg_conv_direct_backward_weights_dyblk)(x, dy, c->weight->g, db, n, c->cin,
                                                                               c->cout, h, w, c->k, c->pad);
+    if (wide)
+        mg_conv_direct_backward_weights_wide_nhwc(x, dy, c->weight->g, db, n, c->cin, c->cout, h, w, c->k, c->pad);
     if (dx_direct && c->lay_src == MG_LAYOUT_NHWC) {
         mg_conv_direct_backward_data_nhwc(dy, c->weight->w, dx, act, slope, n, c->cin, c->cout, h, w, c->k, c->pad);
     } else if (dx_direct && act && c->lay_src == MG_LAYOUT_NCHW16C) {
