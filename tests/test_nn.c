@@ -286,9 +286,8 @@ static void test_conv_blocked(void **s)
  * floats in 16-float chunks, the last overlapping by 8 (cin 40), 4 (12),
  * 15 (13), 13 (17) or none (8, k 4); interior register blocks and borders;
  * k = 5, 3 and 4, pad 0; the data gradient of 16 to 48 input channels in
- * 16-channel chunks) and the
- * few-input weight gradient with dy in nhwc (conv1: 16-channel chunks, the
- * last one overlapping when cout is not a multiple of 16) */
+ * 16-channel chunks) and the weight gradient for more outputs of
+ * conv_direct_dw_wide.c (conv1 and conv2; the cases below) */
 static void test_conv_nhwc(void **s)
 {
     (void)s;
@@ -318,6 +317,8 @@ static void test_conv_nhwc(void **s)
     check_conv_blocked_at(24, 33, L, L, 1, 20, 17, 4, 1);
     check_conv_blocked_at(20, 16, L, L, 2, 9, 12, 3, 0);
     check_conv_blocked_at(20, 20, L, L, 20, 3, 7, 3, 1); /* bands of 4 rows over samples of 3 */
+    check_conv_blocked_at(12, 8, L, L, 2, 9, 11, 5, 2);  /* fewer than 16 outputs: the bias channel by channel */
+    check_conv_blocked_at(6, 5, L, L, 1, 8, 10, 3, 1);
 }
 
 static void test_conv5x5(void **s) { (void)s; check_conv(6, 5, 5, 1, 2, 1, 2, 9, 8); }

@@ -1,6 +1,6 @@
 /* conv2d on oneDNN, or for the narrow cases on the direct kernels of
- * conv_direct.c, conv_direct_blk.c and conv_direct_nhwc.c (see direct_narrow
- * below): forward, backward data and backward weights primitives are created
+ * conv_direct.c, conv_direct_blk.c, conv_direct_nhwc.c and
+ * conv_direct_dw_wide.c (see direct_narrow below): forward, backward data and backward weights primitives are created
  * on the first call for a shape and reused. The caller's tensors are plain
  * (nchw activations, oihw weights) or, for activations, blocked nChw16c or
  * channels-last nhwc (lay_src / lay_dst); the primitives choose their own
@@ -343,10 +343,11 @@ static void port_out(port *p)
     if (p->need) reorder(p->to_plain, p->blk, p->plain);
 }
 
-/* Which passes take the direct kernels (conv_direct.c, conv_direct_blk.c) instead of oneDNN:
+/* Which passes take the direct kernels (conv_direct*.c) instead of oneDNN:
  * stride 1 and few output channels (forward, weights, data; the input may be
- * blocked nChw16c, the output plain), few input channels in plain layouts
- * (data gradient), or a plain input of few channels into a blocked output
+ * blocked nChw16c, the output plain, or nhwc both), few input channels in
+ * plain layouts (data gradient), a plain input of few channels into a
+ * blocked output (weight gradient), or nhwc in fp32 with more outputs
  * (weight gradient); thresholds from the per-layer timings in
  * docs/results.md. MRGAN_CONV_DIRECT=0 turns them off (comparisons). */
 static int direct_on(void)
@@ -366,21 +367,19 @@ static int direct_narrow(const mg_conv2d *c)
     return direct_on() && c->stride == 1 && c->cout <= DIRECT_MAX_COUT &&
            (c->lay_dst == MG_LAYOUT_NCHW || (c->lay_src == MG_LAYOUT_NHWC && c->k * c->cin >= 16));
 }
-/* an input of few channels into 16 or more outputs, plain into blocked or
- * nhwc both sides (DCI-Net's conv1): the weight gradient only; for nhwc in
- * fp32 only (oneDNN's bf16 nhwc kernel is faster, docs/dcinet.md) */
+/* an input of few channels, plain, into 16 or more blocked outputs (the
+ * session-10 layout of DCI-Net's conv1): the weight gradient only */
 static int direct_dw_dyblk(const mg_conv2d *c)
 {
-    return direct_on() && c->stride == 1 && c->cin <= DIRECT_MAX_CIN_DW &&
-           ((c->lay_src == MG_LAYOUT_NCHW && c->lay_dst == MG_LAYOUT_NCHW16C) ||
-            (c->lay_src == MG_LAYOUT_NHWC && c->cout >= 16 && precision == MG_PRECISION_FP32));
+    return direct_on() && c->stride == 1 && c->cin <= DIRECT_MAX_CIN_DW && c->lay_src == MG_LAYOUT_NCHW &&
+           c->lay_dst == MG_LAYOUT_NCHW16C;
 }
-/* many channels on both sides, nhwc, fp32 (DCI-Net's conv2): the weight
- * gradient only (oneDNN's bf16 kernel is faster) */
+/* nhwc, more than DIRECT_MAX_COUT outputs, k * cin >= 16, fp32 (DCI-Net's
+ * conv1 and conv2): the weight gradient only (oneDNN's bf16 kernels are faster) */
 static int direct_dw_wide(const mg_conv2d *c)
 {
-    return direct_on() && c->stride == 1 && c->lay_src == MG_LAYOUT_NHWC && c->cin > DIRECT_MAX_CIN_DW &&
-           c->cout >= 16 && c->k <= 32 && precision == MG_PRECISION_FP32;
+    return direct_on() && c->stride == 1 && c->lay_src == MG_LAYOUT_NHWC && c->cout > DIRECT_MAX_COUT &&
+           c->k * c->cin >= 16 && c->k <= 32 && precision == MG_PRECISION_FP32;
 }
 static int direct_bwd_d(const mg_conv2d *c)
 {
@@ -436,8 +435,8 @@ static void backward(mg_conv2d *c, const float *x, const float *dy, float *dx, c
                      int h, int w)
 {
     check_layouts(c);
-    /* narrow (few outputs), dyblk (few inputs, 16 or more outputs) and wide
-     * (more inputs, 16 or more outputs) exclude each other */
+    /* narrow (few outputs), dyblk (blocked outputs) and wide (nhwc, more
+     * outputs) exclude each other */
     const int narrow = direct_narrow(c), dyblk = direct_dw_dyblk(c), wide = direct_dw_wide(c);
     const int dw_direct = narrow || dyblk || wide, dx_direct = dx && direct_bwd_d(c);
     float *db = c->bias ? c->bias->g : NULL;
@@ -447,11 +446,7 @@ static void backward(mg_conv2d *c, const float *x, const float *dy, float *dx, c
                                            : mg_conv_direct_backward_weights)(
             x, dy, c->weight->g, db, n, c->cin, c->cout, h, w, c->k, c->pad);
     if (dyblk)
-        (c->lay_src == MG_LAYOUT_NHWC ? mg_conv_direct_backward_weights_fewin_nhwc
-                                      : mg_conv_direct_backward_weights_dyblk)(x, dy, c->weight->g, db, n, c->cin,
-                                                                              c->cout, h, w, c->k, c->pad);
-    if (wide)
-        mg_conv_direct_backward_weights_wide_nhwc(x, dy, c->weight->g, db, n, c->cin, c->cout, h, w, c->k, c->pad);
+        mg_conv_direct_backward_weights_dyblk(x, dy, c->weight->g, db, n, c->cin, c->cout, h, w, c->k, c->pad);
     if (dx_direct && c->lay_src == MG_LAYOUT_NHWC) {
         mg_conv_direct_backward_data_nhwc(dy, c->weight->w, dx, act, slope, n, c->cin, c->cout, h, w, c->k, c->pad);
     } else if (dx_direct && act && c->lay_src == MG_LAYOUT_NCHW16C) {
@@ -463,8 +458,10 @@ static void backward(mg_conv2d *c, const float *x, const float *dy, float *dx, c
             dy, c->weight->w, dx, n, c->cin, c->cout, h, w, c->k, c->pad);
         if (act) leaky_mask(dx, dx, act, nx, slope);
     }
-    if (dw_direct && (dx_direct || !dx)) return;
-    conv_backward_dnnl(c, x, dy, dw_direct ? NULL : c->weight->g, dx_direct ? NULL : dx, act, slope, n, h, w);
+    if (!dw_direct || (dx && !dx_direct))
+        conv_backward_dnnl(c, x, dy, dw_direct ? NULL : c->weight->g, dx_direct ? NULL : dx, act, slope, n, h, w);
+    if (wide)
+        mg_conv_direct_backward_weights_wide_nhwc(x, dy, c->weight->g, db, n, c->cin, c->cout, h, w, c->k, c->pad);
 }
 
 void mg_conv2d_backward(mg_conv2d *c, const float *x, const float *dy, float *dx, int n, int h, int w)

@@ -3,8 +3,8 @@
  * input blocked with few output channels (forward, data and weight
  * gradients; DCI-Net's conv3 until session 11), and the weight gradient of
  * an input of few channels into 16 or more outputs vectorised over 16 output
- * channels, with dy blocked (x plain) or both in nhwc (DCI-Net's conv1, 2..12
- * -> 40). Tested against conv_ref.c through mg_conv2d (tests/test_nn.c). */
+ * channels, with dy blocked and x plain (DCI-Net's conv1, 2..12 -> 40, in
+ * the session-10 layouts that bench/conv_layers.c compares with). Tested against conv_ref.c through mg_conv2d (tests/test_nn.c). */
 #include "conv_direct_impl.h"
 
 #include <omp.h>
@@ -273,8 +273,8 @@ void mg_conv_direct_backward_weights_blk(const float *x, const float *dy, float 
 }
 
 /* ---------------- blocked output gradient: dy in nChw16c, few input channels ----------------
- * The weight gradient of DCI-Net's conv1 (2..12 plain input channels -> K
- * blocked outputs), where oneDNN took its AVX2 kernel with 8-channel blocks
+ * The weight gradient of DCI-Net's conv1 in its session-10 layout (2..12
+ * plain input channels -> K blocked outputs; bench/conv_layers.c), where oneDNN took its AVX2 kernel with 8-channel blocks
  * (15.4 ms fp32, gemm:jit 19.1 ms bf16 for 12 -> 40 at 256 x 256;
  * docs/results.md). Vectorised over the 16 output channels of a dy block:
  * for one input channel the k x k tap sums of the block (and the bias sum)
@@ -331,11 +331,10 @@ CLONES static void dyblk_dw_rows(const float *g, long gs, const float *xp, doubl
             }
 }
 
-/* dy in nChw16c (x plain), or both nhwc: then the 16 output channels of
- * task cb are those from off = chunk_at(cb, cout) on (cout >= 16), the last
- * one overlapping the one before, its lanes below 16 cb - off dropped */
+/* dy in nChw16c, x plain: task (c, cb, band) sums input channel c against
+ * dy block cb over a band of output rows */
 static void dw_fewin(const float *x, const float *dy, float *dw, float *db, int n, int cin, int cout, int h, int w,
-                     int k, int pad, int nhwc)
+                     int k, int pad)
 {
     const int threads = omp_get_max_threads();
     const int oh = mg_conv_out(h, k, 1, pad), ow = mg_conv_out(w, k, 1, pad), CBo = mg_blk_channels(cout) / 16;
@@ -350,58 +349,37 @@ static void dw_fewin(const float *x, const float *dy, float *dw, float *db, int 
      * parallel loop: the result does not depend on which thread ran what */
     const long slot = kk * 16 + 16, tasks = pairs * bands;
     double *part = mg_calloc((size_t)(tasks * slot), sizeof(double));
-    /* nhwc: every channel's zero-padded plane made once (one pass over x),
-     * not gathered with stride cin by each task */
-    float *planes = NULL;
-    if (nhwc) {
-        planes = mg_malloc_array((size_t)n * (size_t)cin * (size_t)hp * (size_t)wp, sizeof(float));
-#pragma omp parallel for schedule(static)
-        for (long t = 0; t < (long)n * hp; t++) {
-            const int s = (int)(t / hp), r = (int)(t % hp), ii = r - pad;
-            for (int c = 0; c < cin; c++) {
-                float *d = planes + (((long)s * cin + c) * hp + r) * wp;
-                for (int q = 0; q < wp; q++)
-                    d[q] = ii >= 0 && ii < h && q - pad >= 0 && q - pad < w ? x[(((long)s * h + ii) * w + q - pad) * cin + c]
-                                                                            : 0.0f;
-            }
-        }
-    }
 #pragma omp parallel
     {
-        float *xp = nhwc ? NULL : mg_malloc_array((size_t)hp * (size_t)wp, sizeof(float));
+        float *xp = mg_malloc_array((size_t)hp * (size_t)wp, sizeof(float));
 #pragma omp for schedule(dynamic, 1)
         for (long t = 0; t < tasks; t++) {
             const int c = (int)(t / (CBo * bands)), cb = (int)(t / bands % CBo), i0 = (int)(t % bands) * band;
             const int i1 = i0 + band < oh ? i0 + band : oh;
             if (i0 >= i1) continue;
-            const int off = nhwc ? chunk_at(cb, cout) : 16 * cb;
             double *acc = part + t * slot;
             for (int s = 0; s < n; s++) {
                 /* rows i0 - pad .. i1 - 1 + k - 1 - pad of the plane, zero outside */
-                if (!nhwc)
-                    for (int r = i0; r < i1 + k - 1; r++) {
-                        float *d = xp + (long)r * wp;
-                        const int ii = r - pad;
-                        if (ii < 0 || ii >= h) memset(d, 0, sizeof(float) * (size_t)wp);
-                        else padded_copy(d, x + (((long)s * cin + c) * h + ii) * w, -pad, wp, w);
-                    }
-                const float *g = nhwc ? dy + (long)s * ohw * cout + off : dy + ((long)s * CBo + cb) * ohw * 16;
-                dyblk_dw_rows(g, nhwc ? cout : 16, nhwc ? planes + ((long)s * cin + c) * hp * wp : xp, acc,
-                              db && c == 0 ? acc + kk * 16 : NULL, k, wp, ow, i0, i1);
+                for (int r = i0; r < i1 + k - 1; r++) {
+                    float *d = xp + (long)r * wp;
+                    const int ii = r - pad;
+                    if (ii < 0 || ii >= h) memset(d, 0, sizeof(float) * (size_t)wp);
+                    else padded_copy(d, x + (((long)s * cin + c) * h + ii) * w, -pad, wp, w);
+                }
+                dyblk_dw_rows(dy + ((long)s * CBo + cb) * ohw * 16, 16, xp, acc, db && c == 0 ? acc + kk * 16 : NULL,
+                              k, wp, ow, i0, i1);
             }
         }
         free(xp);
     }
-    free(planes);
     for (long pr = 0; pr < pairs; pr++) {
         const int c = (int)(pr / CBo), cb = (int)(pr % CBo);
-        const int off = nhwc ? chunk_at(cb, cout) : 16 * cb;
         for (long b = 1; b < bands; b++) /* the bands into the first, in order */
             for (long q = 0; q < slot; q++) part[pr * bands * slot + q] += part[(pr * bands + b) * slot + q];
         const double *acc = part + pr * bands * slot;
-        for (int l = 16 * cb - off; l < 16 && off + l < cout; l++) {
-            for (long q = 0; q < kk; q++) dw[((long)(off + l) * cin + c) * kk + q] += (float)acc[q * 16 + l];
-            if (db && c == 0) db[off + l] += (float)acc[kk * 16 + l];
+        for (int l = 0; l < 16 && 16 * cb + l < cout; l++) {
+            for (long q = 0; q < kk; q++) dw[((long)(16 * cb + l) * cin + c) * kk + q] += (float)acc[q * 16 + l];
+            if (db && c == 0) db[16 * cb + l] += (float)acc[kk * 16 + l];
         }
     }
     free(part);
@@ -410,11 +388,5 @@ static void dw_fewin(const float *x, const float *dy, float *dw, float *db, int 
 void mg_conv_direct_backward_weights_dyblk(const float *x, const float *dy, float *dw, float *db, int n, int cin,
                                            int cout, int h, int w, int k, int pad)
 {
-    dw_fewin(x, dy, dw, db, n, cin, cout, h, w, k, pad, 0);
-}
-
-void mg_conv_direct_backward_weights_fewin_nhwc(const float *x, const float *dy, float *dw, float *db, int n, int cin,
-                                                int cout, int h, int w, int k, int pad)
-{
-    dw_fewin(x, dy, dw, db, n, cin, cout, h, w, k, pad, 1);
+    dw_fewin(x, dy, dw, db, n, cin, cout, h, w, k, pad);
 }

@@ -81,7 +81,13 @@ CLONES static void dw_wide_row(const float *const *xr, const float *dyr, double 
             }
         }
     }
-    /* the bias gradient: dy's row summed in 16-channel chunks (the last overlapping) */
+    /* the bias gradient: dy's row summed in 16-channel chunks (the last
+     * overlapping), or channel by channel when there are fewer than 16 */
+    if (cout < 16) {
+        for (int j = 0; j < ow; j++)
+            for (int o = 0; o < cout; o++) sb[o] += dyr[(long)j * cout + o];
+        return;
+    }
     const int nco = nchunks(cout);
     for (int m = 0; m < nco; m++) {
         const int at = chunk_at(m, cout);

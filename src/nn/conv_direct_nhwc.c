@@ -2,8 +2,8 @@
  * where oneDNN's nhwc kernels are slow (docs/results.md, session 11): a
  * convolution to few outputs (DCI-Net's conv3, 40 -> 2): forward, weight
  * gradient and, for 16 to 48 input channels, data gradient (with the
- * previous LeakyReLU's backward fused in). DCI-Net's conv1 weight gradient
- * is in conv_direct_blk.c. Tested against conv_ref.c through mg_conv2d
+ * previous LeakyReLU's backward fused in). The weight gradient of DCI-Net's
+ * conv1 and conv2 is in conv_direct_dw_wide.c. Tested against conv_ref.c through mg_conv2d
  * (tests/test_nn.c).
  *
  * In nhwc the k taps of one kernel row are k * cin consecutive floats of a
