@@ -374,12 +374,13 @@ static int direct_dw_dyblk(const mg_conv2d *c)
     return direct_on() && c->stride == 1 && c->cin <= DIRECT_MAX_CIN_DW && c->lay_src == MG_LAYOUT_NCHW &&
            c->lay_dst == MG_LAYOUT_NCHW16C;
 }
-/* nhwc, more than DIRECT_MAX_COUT outputs, k * cin >= 16, fp32 (DCI-Net's
- * conv1 and conv2): the weight gradient only (oneDNN's bf16 kernels are faster) */
+/* nhwc, more than DIRECT_MAX_COUT outputs, k * cin >= 16 (DCI-Net's conv1
+ * and conv2): the weight gradient only, in fp32 also in bf16 mode (oneDNN's
+ * bf16 weight gradients cost training accuracy, docs/training.md) */
 static int direct_dw_wide(const mg_conv2d *c)
 {
     return direct_on() && c->stride == 1 && c->lay_src == MG_LAYOUT_NHWC && c->cout > DIRECT_MAX_COUT &&
-           c->k * c->cin >= 16 && c->k <= 32 && precision == MG_PRECISION_FP32;
+           c->k * c->cin >= 16 && c->k <= 32;
 }
 static int direct_bwd_d(const mg_conv2d *c)
 {
