@@ -1,7 +1,8 @@
 /* conv2d on oneDNN, or for the narrow cases on the direct kernels of
  * conv_direct.c, conv_direct_blk.c, conv_direct_nhwc.c and
- * conv_direct_dw_wide.c (see direct_narrow below): forward, backward data and backward weights primitives are created
- * on the first call for a shape and reused. The caller's tensors are plain
+ * conv_direct_dw_wide.c (see direct_narrow below): forward, backward data
+ * and backward weights primitives are created on the first call for a shape
+ * and reused. The caller's tensors are plain
  * (nchw activations, oihw weights) or, for activations, blocked nChw16c or
  * channels-last nhwc (lay_src / lay_dst); the primitives choose their own
  * layouts (nhwc where the caller's is) and a reorder runs only where the two
@@ -347,8 +348,8 @@ static void port_out(port *p)
  * stride 1 and few output channels (forward, weights, data; the input may be
  * blocked nChw16c, the output plain, or nhwc both), few input channels in
  * plain layouts (data gradient), a plain input of few channels into a
- * blocked output (weight gradient), or nhwc in fp32 with more outputs
- * (weight gradient); thresholds from the per-layer timings in
+ * blocked output (weight gradient), or nhwc with more outputs (weight
+ * gradient, fp32 in both precisions); thresholds from the per-layer timings in
  * docs/results.md. MRGAN_CONV_DIRECT=0 turns them off (comparisons). */
 static int direct_on(void)
 {

@@ -42,8 +42,8 @@ void mg_conv_direct_backward_weights_nhwc(const float *x, const float *dy, float
  * LeakyReLU's output, nhwc) dx = leaky'(act) * it */
 void mg_conv_direct_backward_data_nhwc(const float *dy, const float *wt, float *dx, const float *act, float slope,
                                        int n, int cin, int cout, int h, int w, int k, int pad);
-/* Channels-last x and dy, 16 or more channels on both sides, k <= 32: the
- * weight gradient (dw, db +=), DCI-Net's conv2 (conv_direct_dw_wide.c). */
+/* Channels-last x and dy, k * cin >= 16, k <= 32, any cout: the weight
+ * gradient (dw, db +=), DCI-Net's conv1 and conv2 (conv_direct_dw_wide.c). */
 void mg_conv_direct_backward_weights_wide_nhwc(const float *x, const float *dy, float *dw, float *db, int n, int cin,
                                                int cout, int h, int w, int k, int pad);
 

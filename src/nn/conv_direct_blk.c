@@ -4,7 +4,8 @@
  * gradients; DCI-Net's conv3 until session 11), and the weight gradient of
  * an input of few channels into 16 or more outputs vectorised over 16 output
  * channels, with dy blocked and x plain (DCI-Net's conv1, 2..12 -> 40, in
- * the session-10 layouts that bench/conv_layers.c compares with). Tested against conv_ref.c through mg_conv2d (tests/test_nn.c). */
+ * the session-10 layouts that bench/conv_layers.c compares with). Tested
+ * against conv_ref.c through mg_conv2d (tests/test_nn.c). */
 #include "conv_direct_impl.h"
 
 #include <omp.h>
@@ -274,9 +275,9 @@ void mg_conv_direct_backward_weights_blk(const float *x, const float *dy, float 
 
 /* ---------------- blocked output gradient: dy in nChw16c, few input channels ----------------
  * The weight gradient of DCI-Net's conv1 in its session-10 layout (2..12
- * plain input channels -> K blocked outputs; bench/conv_layers.c), where oneDNN took its AVX2 kernel with 8-channel blocks
- * (15.4 ms fp32, gemm:jit 19.1 ms bf16 for 12 -> 40 at 256 x 256;
- * docs/results.md). Vectorised over the 16 output channels of a dy block:
+ * plain input channels -> K blocked outputs; bench/conv_layers.c), where
+ * oneDNN took its AVX2 kernel with 8-channel blocks (15.4 ms fp32, gemm:jit
+ * 19.1 ms bf16 for 12 -> 40 at 256 x 256; docs/results.md). Vectorised over the 16 output channels of a dy block:
  * for one input channel the k x k tap sums of the block (and the bias sum)
  * stay in registers over a band of RB output rows, x read as broadcast
  * scalars from a zero-padded copy of its plane (no border cases). */

@@ -1,7 +1,8 @@
 /* The weight gradient of a stride-1 convolution with channels-last (nhwc)
- * x and dy and 16 or more channels on both sides (DCI-Net's conv2, 40 -> 40,
+ * x and dy, k * cin >= 16 (DCI-Net's conv1, 12 -> 40, and conv2, 40 -> 40,
  * 5 x 5), where oneDNN's nhwc kernel runs at about half of the CPU's fp32
- * peak (docs/results.md, session 12). Tested against conv_ref.c through
+ * peak (docs/results.md, session 12); conv.c takes it for more than 4
+ * outputs (conv_direct_nhwc.c has fewer), in fp32 also in bf16 mode. Tested against conv_ref.c through
  * mg_conv2d (tests/test_nn.c).
  *
  * As in conv_direct_nhwc.c, the k taps of a kernel row are the L = k * cin
