@@ -116,6 +116,14 @@ sleep 0.5
 check_fail "in use by another mrgan process" "$MRGAN" train -q --resume --data "$T/d" "$T/run"
 wait $holder
 check_fail "--select-start 3" "$MRGAN" train -q --data "$T/d" $ARCH --epochs 3 --select-start 3 "$T/run4"
+# a refused --resume (fewer epochs than begun) prints one line, without the
+# --lr note, and leaves config.json as it was
+sum_before=$(sha256sum < "$T/run/config.json")
+"$MRGAN" train --resume --data "$T/d" --epochs 1 --lr 0.002 "$T/run" >/dev/null 2>"$T/err"; rc=$?
+[ "$rc" = 1 ] && [ "$(wc -l < "$T/err")" = 1 ] && grep -q "has begun 2 epochs: --epochs 1 is fewer" "$T/err" ||
+    fail "refused resume -> rc $rc: $(cat "$T/err")"
+[ "$(sha256sum < "$T/run/config.json")" = "$sum_before" ] || fail "a refused --resume rewrote config.json"
+n=$((n+1)); echo "ok: $(cat "$T/err"); config.json unchanged"
 # --resume honours --lr (recorded in config.json) and names the options it ignores
 "$MRGAN" train --resume --data "$T/d" --epochs 5 --lr 0.0001 --blocks 7 "$T/run" 2>"$T/err" >/dev/null || fail "resume with --lr: $(cat "$T/err")"
 grep -q "ignoring --blocks" "$T/err" || fail "resume did not name the ignored option: $(cat "$T/err")"

@@ -211,6 +211,7 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
     t->p_epochs = mg_path_join(run_dir, "epochs");
     t->p_grid = mg_path_join(run_dir, "val_grid");
     long *perm = NULL;
+    double lr_before = 0; /* the run's learning rate where --resume --lr changes it */
     int rc = -1, lock = -1;
     struct stat st;
     mg_train_cfg *cfg = &t->cfg;
@@ -245,9 +246,8 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
                          run_dir, cfg->data, data_real);
             goto out;
         }
-        if (cfg->resume_lr > 0 && cfg->resume_lr != cfg->lr) {
-            if (!cfg->quiet) fprintf(stderr, "train: --lr %g from here on (the run had %g)\n", (double)cfg->resume_lr,
-                                     (double)cfg->lr);
+        if (cfg->resume_lr > 0 && cfg->resume_lr != cfg->lr) { /* noted once the resume is known to go ahead */
+            lr_before = cfg->lr;
             cfg->lr = cfg->resume_lr;
         }
     }
@@ -340,7 +340,6 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
     }
     t->cfg_json = mg_train_config_json(cfg);
     mg_trainer_add_domain(&t->cfg_json, &t->tr, cfg->accel, data_dir);
-    if (lead && mg_write_text(t->p_cfg, t->cfg_json)) goto out; /* on --resume: the data path and --lr recorded */
 
     int cin;
     if (mg_trainer_models(t, H, W, &cin)) {
@@ -378,7 +377,12 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
                     t->pos.epoch + 1, t->pos.step_in_epoch, t->pos.global_step);
         if (!cfg->quiet && cfg_in->resume_note[0])
             fprintf(stderr, "train: --resume keeps the run's config.json; ignoring %s\n", cfg_in->resume_note);
+        if (!cfg->quiet && lr_before > 0)
+            fprintf(stderr, "train: --lr %g from here on (the run had %g)\n", (double)cfg->lr, (double)lr_before);
     }
+    /* written once the run is known to start or continue (a refused --resume
+     * leaves the run's config.json as it was); on --resume: the data path and --lr */
+    if (lead && mg_write_text(t->p_cfg, t->cfg_json)) goto out;
     t->Bg = cfg->batch;
     /* batches hold any of the shapes; each step sets its own */
     const int Cm = (int)t->tr.max_C, Hm = H, Wm = W; /* the largest shape (GAN modes: the critic's) */
