@@ -26,9 +26,6 @@
 #define GMAX 5   /* 16-float chunks per register tile */
 #define BANDS 16 /* row bands, each summed in its own slot */
 
-/* the 16-float chunks of a row of L floats */
-static inline int nchunks(int L) { return (L + 15) / 16; }
-
 /* outputs oo[0 .. TO - 1] (the first nt distinct) by the G chunks at xp +
  * off[g] of each pixel's segment, over the ow output pixels of one row,
  * added to slot rows sl[o][16 (m0 + g) ..] */

@@ -42,6 +42,8 @@ typedef float v16u __attribute__((vector_size(64), aligned(4), may_alias));
 /* where the m-th 16-float chunk of a run of L >= 16 floats starts: 16 m,
  * the last one at L - 16 (overlapping the one before when 16 does not divide L) */
 static inline int chunk_at(int m, int L) { return 16 * m < L - 16 ? 16 * m : L - 16; }
+/* how many such chunks a run of L floats has */
+static inline int nchunks(int L) { return (L + 15) / 16; }
 
 static inline v16 ld(const float *p) { return *(const v16u *)p; }
 static inline void st(float *p, v16 v) { *(v16u *)p = v; }

@@ -30,9 +30,6 @@ static inline float hsum(v16 a)
     return (t[0] + t[2]) + (t[1] + t[3]);
 }
 
-/* 16-float chunks of a row of L floats (where each starts: chunk_at) */
-static inline int nchunks(int L) { return (L + 15) / 16; }
-
 /* wr[o][ky][16 m + l] = the weight of row element chunk_at(m) + l (kx * cin + c)
  * of wt[o][c][ky][kx], zero where an earlier chunk holds that element;
  * rows of 16 * nchunks(L) floats */
@@ -303,7 +300,7 @@ CLONES static void bwd_d_row(const float *dy, const float *wc, float *dx, const 
 {
     for (int j = 0; j < w; j++) {
         const int interior = j - (k - 1) + pad >= 0 && j + JD - 1 + pad < ow && j + JD <= w;
-        switch ((cin + 15) / 16) {
+        switch (nchunks(cin)) {
         case 1: BWD_D_NCH(1); break;
         case 2: BWD_D_NCH(2); break;
         default: BWD_D_NCH(3); break;
