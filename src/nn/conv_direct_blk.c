@@ -287,8 +287,8 @@ void mg_conv_direct_backward_weights_blk(const float *x, const float *dy, float 
  * xp[i+ky][j+kx] g[i][j][16] (xp: the plane padded to wp columns); bacc[16]
  * += the sum of g when BIAS */
 static inline __attribute__((always_inline)) void
-dyblk_dw_k(const int K, const int BIAS, const float *g, long gs, const float *xp, double *acc, double *bacc, int wp,
-           int ow, int i0, int i1)
+dyblk_dw_k(const int K, const int BIAS, const float *g, const float *xp, double *acc, double *bacc, int wp, int ow,
+           int i0, int i1)
 {
     for (int r0 = i0; r0 < i1; r0 += RB) {
         v16 a[7 * 7], b = bcast(0.0f);
@@ -296,7 +296,7 @@ dyblk_dw_k(const int K, const int BIAS, const float *g, long gs, const float *xp
         for (int q = 0; q < K * K; q++) a[q] = bcast(0.0f);
         for (int i = r0; i < r0 + RB && i < i1; i++)
             for (int j = 0; j < ow; j++) {
-                const v16 gv = ld(g + ((long)i * ow + j) * gs);
+                const v16 gv = ld(g + ((long)i * ow + j) * 16);
                 const float *xr = xp + (long)i * wp + j;
 #pragma GCC unroll 7
                 for (int ky = 0; ky < K; ky++)
@@ -311,17 +311,17 @@ dyblk_dw_k(const int K, const int BIAS, const float *g, long gs, const float *xp
     }
 }
 
-CLONES static void dyblk_dw_rows(const float *g, long gs, const float *xp, double *acc, double *bacc, int k, int wp,
-                                 int ow, int i0, int i1)
+CLONES static void dyblk_dw_rows(const float *g, const float *xp, double *acc, double *bacc, int k, int wp, int ow,
+                                 int i0, int i1)
 {
-    if (k == 5 && bacc) dyblk_dw_k(5, 1, g, gs, xp, acc, bacc, wp, ow, i0, i1);
-    else if (k == 5) dyblk_dw_k(5, 0, g, gs, xp, acc, NULL, wp, ow, i0, i1);
-    else if (k == 3 && bacc) dyblk_dw_k(3, 1, g, gs, xp, acc, bacc, wp, ow, i0, i1);
-    else if (k == 3) dyblk_dw_k(3, 0, g, gs, xp, acc, NULL, wp, ow, i0, i1);
+    if (k == 5 && bacc) dyblk_dw_k(5, 1, g, xp, acc, bacc, wp, ow, i0, i1);
+    else if (k == 5) dyblk_dw_k(5, 0, g, xp, acc, NULL, wp, ow, i0, i1);
+    else if (k == 3 && bacc) dyblk_dw_k(3, 1, g, xp, acc, bacc, wp, ow, i0, i1);
+    else if (k == 3) dyblk_dw_k(3, 0, g, xp, acc, NULL, wp, ow, i0, i1);
     else /* generic k: one tap at a time */
         for (int i = i0; i < i1; i++)
             for (int j = 0; j < ow; j++) {
-                const float *gp = g + ((long)i * ow + j) * gs;
+                const float *gp = g + ((long)i * ow + j) * 16;
                 for (int ky = 0; ky < k; ky++)
                     for (int kx = 0; kx < k; kx++) {
                         const float xv = xp[(long)(i + ky) * wp + j + kx];
@@ -367,7 +367,7 @@ static void dw_fewin(const float *x, const float *dy, float *dw, float *db, int 
                     if (ii < 0 || ii >= h) memset(d, 0, sizeof(float) * (size_t)wp);
                     else padded_copy(d, x + (((long)s * cin + c) * h + ii) * w, -pad, wp, w);
                 }
-                dyblk_dw_rows(dy + ((long)s * CBo + cb) * ohw * 16, 16, xp, acc, db && c == 0 ? acc + kk * 16 : NULL,
+                dyblk_dw_rows(dy + ((long)s * CBo + cb) * ohw * 16, xp, acc, db && c == 0 ? acc + kk * 16 : NULL,
                               k, wp, ow, i0, i1);
             }
         }
