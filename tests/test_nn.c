@@ -311,13 +311,13 @@ static void test_conv_nhwc(void **s)
     /* the wide weight gradient (conv_direct_dw_wide.c; 40 -> 40 and 20 -> 20
      * above): row chunks in groups of 5 with the last overlapping (L = 51)
      * or not (L = 160), output tiles of 4 with 2 or 1 left over, cout 18 and
-     * 33 (overlapping bias chunks), k = 3, 4, 5, pad 0, row bands across samples */
+     * 33, k = 3, 4, 5, pad 0, row bands across samples */
     check_conv_blocked_at(17, 18, L, L, 3, 11, 13, 3, 1);
     check_conv_blocked_at(32, 21, L, L, 2, 10, 9, 5, 2);
     check_conv_blocked_at(24, 33, L, L, 1, 20, 17, 4, 1);
     check_conv_blocked_at(20, 16, L, L, 2, 9, 12, 3, 0);
     check_conv_blocked_at(20, 20, L, L, 20, 3, 7, 3, 1); /* bands of 4 rows over samples of 3 */
-    check_conv_blocked_at(12, 8, L, L, 2, 9, 11, 5, 2);  /* fewer than 16 outputs: the bias channel by channel */
+    check_conv_blocked_at(12, 8, L, L, 2, 9, 11, 5, 2);  /* fewer than 16 outputs */
     check_conv_blocked_at(6, 5, L, L, 1, 8, 10, 3, 1);
 }
 

@@ -79,20 +79,9 @@ CLONES static void dw_wide_row(const float *const *xr, const float *dyr, double 
             }
         }
     }
-    /* the bias gradient: dy's row summed in 16-channel chunks (the last
-     * overlapping), or channel by channel when there are fewer than 16 */
-    if (cout < 16) {
-        for (int j = 0; j < ow; j++)
-            for (int o = 0; o < cout; o++) sb[o] += dyr[(long)j * cout + o];
-        return;
-    }
-    const int nco = nchunks(cout);
-    for (int m = 0; m < nco; m++) {
-        const int at = chunk_at(m, cout);
-        v16 s = bcast(0.0f);
-        for (int j = 0; j < ow; j++) s += ld(dyr + (long)j * cout + at);
-        for (int l = 16 * m - at; l < 16; l++) sb[at + l] += s[l];
-    }
+    /* the bias gradient: dy's row summed channel by channel */
+    for (int j = 0; j < ow; j++)
+        for (int o = 0; o < cout; o++) sb[o] += dyr[(long)j * cout + o];
 }
 
 void mg_conv_direct_backward_weights_wide_nhwc(const float *x, const float *dy, float *dw, float *db, int n, int cin,
