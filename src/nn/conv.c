@@ -2,12 +2,11 @@
  * conv_direct.c, conv_direct_blk.c, conv_direct_nhwc.c and
  * conv_direct_dw_wide.c (see direct_narrow below): forward, backward data
  * and backward weights primitives are created on the first call for a shape
- * and reused. The caller's tensors are plain
- * (nchw activations, oihw weights) or, for activations, blocked nChw16c or
- * channels-last nhwc (lay_src / lay_dst); the primitives choose their own
- * layouts (nhwc where the caller's is) and a reorder runs only where the two
- * differ. Direct algorithm, so results are deterministic for a given thread
- * count. */
+ * and reused. The caller's tensors are plain (nchw activations, oihw
+ * weights) or, for activations, blocked nChw16c or channels-last nhwc
+ * (lay_src / lay_dst); the primitives choose their own layouts (nhwc where
+ * the caller's is) and a reorder runs only where the two differ. Direct
+ * algorithm, so results are deterministic for a given thread count. */
 #include "nn.h"
 #include "conv_direct.h"
 

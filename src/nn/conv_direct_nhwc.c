@@ -3,8 +3,8 @@
  * convolution to few outputs (DCI-Net's conv3, 40 -> 2): forward, weight
  * gradient and, for 16 to 48 input channels, data gradient (with the
  * previous LeakyReLU's backward fused in). The weight gradient of DCI-Net's
- * conv1 and conv2 is in conv_direct_dw_wide.c. Tested against conv_ref.c through mg_conv2d
- * (tests/test_nn.c).
+ * conv1 and conv2 is in conv_direct_dw_wide.c. Tested against conv_ref.c
+ * through mg_conv2d (tests/test_nn.c).
  *
  * In nhwc the k taps of one kernel row are k * cin consecutive floats of a
  * row of x (pixels j - pad .. j - pad + k - 1, all their channels), so an

@@ -86,8 +86,8 @@ void mg_conv_release_scratch(void);
  * gradients and writes fp32 (outputs and gradients: fp32 accumulation);
  * weights, activations and optimiser state stay fp32 in memory. -1 with an
  * error when the CPU has neither AVX512-BF16 nor AMX (precision unchanged).
- * The direct kernels (conv_direct.c, conv_direct_blk.c, conv_direct_nhwc.c)
- * stay fp32. */
+ * The direct kernels (conv_direct.c, conv_direct_blk.c, conv_direct_nhwc.c,
+ * conv_direct_dw_wide.c: with bf16 also DCI-Net's weight gradients) stay fp32. */
 enum { MG_PRECISION_FP32 = 0, MG_PRECISION_BF16 = 1 };
 int mg_conv_set_precision(int p);
 int mg_conv_precision(void);
