@@ -10,6 +10,7 @@
 #      every file (its first EVAL_SLICES slices when set), metrics averaged
 #      over files (fastMRI's mean over volumes).
 # Usage: scripts/evaluate-model.sh MRGAN OUT REALSCAN DATA [NAME=CKPT ...]
+# MODEL_OPTS: further eval options for the models' runs (e.g. '--flips 4').
 # The baselines and the models are separate eval runs (OUT/real_seedS/base
 # and models, OUT/test/FILE/base and models), each skipped when its table
 # exists, so baselines are computed once for any number of models. Prints
@@ -20,6 +21,8 @@ M=$1 O=$2 R=$3 D=$4; shift 4
 REF=${REFERENCE:-rss}
 case $REF in rss|sense) ;; *) echo "$0: REFERENCE=$REF is not rss or sense" >&2; exit 2;; esac
 models=(); for m in "$@"; do models+=(--model "$m"); done
+# shellcheck disable=SC2206
+[ -n "${MODEL_OPTS:-}" ] && models+=($MODEL_OPTS)
 lim=(); [ -n "${EVAL_SLICES:-}" ] && lim=(--slices "$EVAL_SLICES")
 # one eval run unless its table exists: DIR INPUT OPTIONS...
 run() {

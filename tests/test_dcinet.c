@@ -289,6 +289,74 @@ static void test_infer_equals_forward(void **state)
     mg_dcinet_free(&f.net);
 }
 
+/* The mirror of fft.h's centred grid, i -> (2 floor(N/2) - i) mod N, is the
+ * same permutation in both domains: encoding the mirrored image and maps
+ * gives the mirrored k-space (x(-n) <-> X(-k)), for even and odd sizes,
+ * checked against the FFT. */
+static void test_flip_is_kspace_mirror(void **state)
+{
+    (void)state;
+    static const int sizes[3][2] = {{8, 10}, {7, 9}, {6, 5}};
+    mg_rng rng;
+    mg_rng_seed(&rng, 5);
+    for (int t = 0; t < 3; t++) {
+        const int h = sizes[t][0], w = sizes[t][1], hw = h * w;
+        cfloat x[2 * 90], xs[2 * 90], xf[2 * 90], k[2 * 90], kf[2 * 90];
+        tu_randn_c(x, 2 * hw, &rng); /* coil images S x of 2 coils */
+        for (int fh = 0; fh < 2; fh++)
+            for (int fw = 0; fw < 2; fw++) {
+                memcpy(k, x, sizeof(cfloat) * 2 * hw);
+                mg_fft2c(k, 2, h, w, MG_FFT_FORWARD);
+                mg_flip_images(k, kf, 2, h, w, fh, fw);      /* mirrored k-space */
+                mg_flip_images(x, xf, 2, h, w, fh, fw);
+                mg_fft2c(xf, 2, h, w, MG_FFT_FORWARD);       /* k-space of the mirrored images */
+                for (int i = 0; i < 2 * hw; i++)
+                    if (cabsf(kf[i] - xf[i]) > 1e-5f)
+                        fail_msg("%dx%d, flips %d%d, sample %d: %g%+gi vs %g%+gi", h, w, fh, fw, i,
+                                 (double)crealf(kf[i]), (double)cimagf(kf[i]), (double)crealf(xf[i]), (double)cimagf(xf[i]));
+                mg_flip_images(kf, xs, 2, h, w, fh, fw);     /* an involution */
+                assert_memory_equal(xs, k, sizeof(cfloat) * 2 * hw);
+            }
+    }
+}
+
+/* Averaged over the four mirrors the network is mirror-equivariant: the
+ * reconstruction of a mirrored acquisition is the mirrored reconstruction.
+ * The plain network is not (the check can tell them apart). */
+static void test_flip_average_equivariant(void **state)
+{
+    (void)state;
+    static fixture f;
+    make(&f, 2, 2, 4, 0.2f);
+    mg_engine e;
+    mg_engine_cpu(&e, &f.net);
+    static cfloat k2[C * HW], s2[C * HW], z[HW], zf[HW];
+    static float m2[H], a[2 * HW], b[2 * HW];
+    for (int y = 0; y < H; y++) m2[y] = f.mask[(2 * (H / 2) - y) % H];
+    for (int fw = 0; fw < 2; fw++) {
+        const int fh = !fw;
+        mg_flip_images(f.ku, k2, C, H, W, fh, fw);
+        mg_flip_images(f.sens, s2, C, H, W, fh, fw);
+        for (int flips = 1; flips <= 4; flips *= 4) {
+            mg_infer_flips(&e, f.ku, f.sens, f.mask, a, flips, C, H, W);
+            mg_infer_flips(&e, k2, s2, fh ? m2 : f.mask, b, flips, C, H, W);
+            mg_planes2c(b, z, HW);
+            mg_flip_images(z, zf, 1, H, W, fh, fw);
+            double d = 0, nrm = 0;
+            for (int i = 0; i < HW; i++) {
+                const cfloat ai = a[i] + I * a[HW + i];
+                d += cabsf(ai - zf[i]) * cabsf(ai - zf[i]);
+                nrm += cabsf(ai) * cabsf(ai);
+            }
+            const double rel = sqrt(d / nrm);
+            print_message("flips %d, mirror %s: relative difference %.2e\n", flips, fh ? "phase encode" : "readout", rel);
+            if (flips == 4) assert_true(rel < 1e-5);
+            else assert_true(rel > 1e-3);
+        }
+    }
+    mg_dcinet_free(&f.net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -297,6 +365,8 @@ int main(void)
         cmocka_unit_test(test_gradients_linear),
         cmocka_unit_test(test_gradients_leaky),
         cmocka_unit_test(test_zero_convs_are_dc_steps),
+        cmocka_unit_test(test_flip_is_kspace_mirror),
+        cmocka_unit_test(test_flip_average_equivariant),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     mg_fft_cleanup();

@@ -53,6 +53,10 @@ static const char *help_head =
     "  --gpu[=N]            run the --model networks on CUDA device N (default 0)\n"
     "  --precision P        fp32 (default) | bf16: the --model networks' convolutions\n"
     "                       in bf16 (CPU; AVX512-BF16 or AMX, elsewhere a note and fp32)\n"
+    "  --flips N            average the networks over N mirror images of the input:\n"
+    "                       1 (default) none, 2 and the readout mirror, 4 and the\n"
+    "                       phase-encode mirror and both (test-time self-ensembling,\n"
+    "                       docs/models.md; N times the time)\n"
     "The mask options default to --accel 4 (1D variable density, 12 centre lines,\n"
     "seed 1: the masks of 'mrgan zerofill --accel 4' and of training validation).\n"
     "\n";
@@ -155,7 +159,7 @@ int cmd_eval(int argc, char **argv)
                                          {"lambda-tv", 1, 0, 'v'},
                                          {"slices", 1, 0, 'n'},
                                          {"fid-weights", 1, 0, 'f'},
-                                         {"gpu", 2, 0, 'G'}, {"precision", 1, 0, 'P'},
+                                         {"gpu", 2, 0, 'G'}, {"precision", 1, 0, 'P'}, {"flips", 1, 0, 'F'},
                                          {"reference", 1, 0, 'Q'},
                                          {"quiet", 0, 0, 'q'},
                                          {"help", 0, 0, 'h'},
@@ -167,7 +171,7 @@ int cmd_eval(int argc, char **argv)
     double lw = -1, ltv = -1;
     long nmax = 0;
     const char *models[MAX_METHODS], *fidw = NULL;
-    int nmodels = 0, gpu = -1, ref_rss = 0, prec = MG_PRECISION_FP32;
+    int nmodels = 0, gpu = -1, ref_rss = 0, prec = MG_PRECISION_FP32, flips = 1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         if (cli_inputs_option(&in, c, optarg)) continue;
@@ -183,6 +187,7 @@ int cmd_eval(int argc, char **argv)
         case 'f': fidw = optarg; break;
         case 'G': gpu = cli_gpu_device(cmd, optarg); break;
         case 'P': prec = cli_precision_arg(cmd, optarg); break;
+        case 'F': flips = cli_flips_arg(cmd, optarg); break;
         case 'Q':
             if (strcmp(optarg, "sense") && strcmp(optarg, "rss"))
                 cli_fail(cmd, "option --reference: '%s' is not sense or rss", optarg);
@@ -214,6 +219,7 @@ int cmd_eval(int argc, char **argv)
     for (int i = 0; i < nmodels; i++) {
         add_model(cmd, &rows[nr], models[i]);
         if (gpu >= 0) cli_method_use_gpu(cmd, &rows[nr], gpu);
+        rows[nr].flips = flips;
         nr++;
     }
     for (int i = 0; i < nr; i++)
@@ -298,6 +304,9 @@ int cmd_eval(int argc, char **argv)
     if (in.maps > 1)
         snprintf(foot + strlen(foot), sizeof foot - strlen(foot), "\n\nMaps: %ld ESPIRiT sets (soft SENSE; images shown "
                  "as the root-sum-of-squares of the sets; DCI-Net's data consistency uses set 1).", in.maps);
+    if (flips > 1 && nmodels > 0)
+        snprintf(foot + strlen(foot), sizeof foot - strlen(foot), "\n\nDCI-Nets: each averaged over %d mirror images of "
+                 "its input (--flips %d; docs/models.md).", flips, flips);
     char *table;
     if (mg_eval_write(&ev, er, nr, outdir, title, foot, &table)) cli_fail_lib(cmd);
 
@@ -318,6 +327,7 @@ int cmd_eval(int argc, char **argv)
     if (in.mask_file) cJSON_AddStringToObject(js, "mask", in.mask_file);
     cJSON_AddNumberToObject(js, "volume_max", ev.vmax);
     cJSON_AddStringToObject(js, "reference", ref_rss ? "rss" : "sense");
+    cJSON_AddNumberToObject(js, "flips", flips);
     cJSON_AddNumberToObject(js, "compared_h", (double)ch);
     cJSON_AddNumberToObject(js, "compared_w", (double)cw);
     if (have_fid) cJSON_AddStringToObject(js, "fid_weights_sha256", fid.sha256);

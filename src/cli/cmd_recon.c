@@ -21,17 +21,21 @@ static const char *help_head =
     "  --gpu[=N]            run the network on CUDA device N (default 0; builds with\n"
     "                       the GPU backend, docs/gpu.md)\n"
     "  --precision P        fp32 (default) | bf16: the network's convolutions in\n"
-    "                       bf16 (CPU; AVX512-BF16 or AMX, elsewhere a note and fp32)\n";
+    "                       bf16 (CPU; AVX512-BF16 or AMX, elsewhere a note and fp32)\n"
+    "  --flips N            average the network over N mirror images of the input:\n"
+    "                       1 (default) none, 2 and the readout mirror, 4 and the\n"
+    "                       phase-encode mirror and both (test-time self-ensembling,\n"
+    "                       docs/models.md; N times the time)\n";
 
 int cmd_recon(int argc, char **argv)
 {
-    static const struct option opts[] = {CLI_INPUT_OPTIONS, {"model", 1, 0, 'k'}, {"gpu", 2, 0, 'G'}, {"quiet", 0, 0, 'q'}, {"precision", 1, 0, 'P'},
+    static const struct option opts[] = {CLI_INPUT_OPTIONS, {"model", 1, 0, 'k'}, {"gpu", 2, 0, 'G'}, {"quiet", 0, 0, 'q'}, {"precision", 1, 0, 'P'}, {"flips", 1, 0, 'F'},
                                          {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *cmd = "recon";
     cli_inputs in;
     cli_inputs_init(&in, cmd);
     const char *model = NULL;
-    int quiet = 0, c, gpu = -1, prec = MG_PRECISION_FP32;
+    int quiet = 0, c, gpu = -1, prec = MG_PRECISION_FP32, flips = 1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         if (cli_inputs_option(&in, c, optarg)) continue;
@@ -39,6 +43,7 @@ int cmd_recon(int argc, char **argv)
         case 'k': model = optarg; break;
         case 'G': gpu = cli_gpu_device(cmd, optarg); break;
         case 'P': prec = cli_precision_arg(cmd, optarg); break;
+        case 'F': flips = cli_flips_arg(cmd, optarg); break;
         case 'q': quiet = 1; break;
         case 'h': cli_inputs_print_help(help_head, 1); return 0;
         default: cli_fail(cmd, "bad option (see 'mrgan recon --help')");
@@ -53,6 +58,7 @@ int cmd_recon(int argc, char **argv)
     mg_method_init(&r, MG_M_DCINET, "dci-net");
     if (mg_method_load(&r, model)) cli_fail_lib(cmd);
     if (gpu >= 0) cli_method_use_gpu(cmd, &r, gpu);
+    r.flips = flips;
     cli_inputs_open(&in, argv[optind]);
     cli_inputs_check_mask(&in); /* a bad mask option fails before the domain warning: one line on stderr */
     cli_domain_warn(cmd, &r, in.path, in.d.coils, in.d.h, in.d.w, in.mo.accel);
@@ -61,8 +67,10 @@ int cmd_recon(int argc, char **argv)
     if (in.maps > 1 && !quiet) fprintf(stderr, "recon: note: DCI-Net's data consistency uses map set 1 of %ld\n", in.maps);
     mg_nmse_acc acc = {0, 0};
     double dt = cli_inputs_run(&in, quiet, mg_method_slice, &r, out, &acc);
-    printf("recon: %ld slice(s) of %ldx%ld, %ld coils, DCI-Net %dI-%dG-%dK, %.3f s per slice -> %s\n",
-           in.s1 - in.s0, r.H, r.W, r.C, r.net.cfg.blocks, r.net.cfg.growth, r.net.cfg.kernels, dt, out);
+    char fl[48] = "";
+    if (flips > 1) snprintf(fl, sizeof fl, " averaged over %d mirror images,", flips);
+    printf("recon: %ld slice(s) of %ldx%ld, %ld coils, DCI-Net %dI-%dG-%dK,%s %.3f s per slice -> %s\n",
+           in.s1 - in.s0, r.H, r.W, r.C, r.net.cfg.blocks, r.net.cfg.growth, r.net.cfg.kernels, fl, dt, out);
     cli_inputs_report(&in, &acc);
     mg_method_free(&r);
     cli_inputs_free(&in);

@@ -142,6 +142,12 @@ int cli_precision_arg(const char *cmd, const char *val)
     cli_fail(cmd, "option --precision: '%s' is not fp32 or bf16", val);
 }
 
+int cli_flips_arg(const char *cmd, const char *val)
+{
+    if (!strcmp(val, "1") || !strcmp(val, "2") || !strcmp(val, "4")) return atoi(val);
+    cli_fail(cmd, "option --flips: '%s' is not 1, 2 or 4", val);
+}
+
 void cli_precision_apply(const char *cmd, int prec, int gpu)
 {
     if (mg_conv_set_precision(prec)) {

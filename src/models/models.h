@@ -127,6 +127,17 @@ struct mg_engine {
 };
 void mg_engine_cpu(mg_engine *e, mg_dcinet *net);
 
+/* ---- flip averaging (flip_average.c) ----
+ * dst = src mirrored about the centre (i -> (2 floor(N/2) - i) mod N) along
+ * H (fh) and/or W (fw), for batch images of H x W; in k-space the same map
+ * mirrors the image (fft.h's centred FFT). */
+void mg_flip_images(const cfloat *src, cfloat *dst, long batch, long H, long W, int fh, int fw);
+/* one sample's inference averaged over `flips` mirror images of the input
+ * (1: none, plain e->infer; 2: and the readout mirror; 4: and the
+ * phase-encode mirror and both); out: 2 planes of H x W */
+void mg_infer_flips(mg_engine *e, const cfloat *ku, const cfloat *sens, const float *mask, float *out, int flips,
+                    int C, int H, int W);
+
 /* complex image (H x W) <-> 2 planes (re, im) */
 void mg_c2planes(const cfloat *z, float *p, long hw);
 void mg_planes2c(const float *p, cfloat *z, long hw);

@@ -69,10 +69,10 @@ int mg_method_slice(void *ctx, const cfloat *k, const cfloat *sens, const float 
         mg_zerofill_sets(m->kf, sens, m->sets, NULL, img, m->C, m->H, m->W);
         break;
     }
-    default: { /* DCI-Net: scaled as in training; its DC units use map set 1 */
+    default: { /* DCI-Net: scaled as in training; its DC units use map set 1; flip averaging on request */
         const int C = (int)m->C, H = (int)m->H, W = (int)m->W;
         float sc = mg_sample_prepare(k, sens, mk, m->ku, NULL, NULL, m->work, C, H, W);
-        m->eng.infer(&m->eng, m->ku, sens, mk, m->out, 1, C, H, W);
+        mg_infer_flips(&m->eng, m->ku, sens, mk, m->out, m->flips, C, H, W);
         mg_planes2c(m->out, img, n);
         for (long i = 0; i < n; i++) img[i] *= sc;
     }

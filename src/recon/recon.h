@@ -115,6 +115,7 @@ typedef struct {
     mg_dcinet net;        /* DCI-Net, run by eng (the CPU unless set otherwise) */
     mg_domain domain;     /* what it was trained on (domain.valid 0: not recorded) */
     mg_engine eng;
+    int flips;            /* DCI-Net: averaged over this many mirror images (models.h; 0, 1: none) */
     cfloat *ku, *work;
     float *out;
 } mg_method;
