@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The shipped models (models/*.safetensors, models/README.md): each loads by
 # name and reconstructs a fixture at R = 4 better than zero filling, with a
-# finite result (skipped while models/ holds none).
+# finite result, and with --flips 4 (skipped while models/ holds none).
 source "$(dirname "$0")/lib.sh"
 MODELS=$(cd "$(dirname "$0")/../models" 2>/dev/null && pwd) || { echo "skip: no models/ directory"; exit 77; }
 ls "$MODELS"/*.safetensors >/dev/null 2>&1 || { echo "skip: models/ holds no model"; exit 77; }
@@ -19,4 +19,17 @@ for f in "$MODELS"/*.safetensors; do
     awk -v a="$nmse" -v z="$zf" 'BEGIN { exit !(a > 0 && a < z) }' || fail "$name: NMSE $nmse not below zero filling's $zf"
     ok "shipped model $name loads by name; NMSE $nmse < zero filling $zf"
 done
+# flip averaging: a finite result, not the plain network's, within 50 % of its NMSE
+out4=$(MRGAN_MODELS=$MODELS "$MRGAN" recon -q --model mse --flips 4 --accel 4 --slice 0 "$T/d/test.h5" "$T/mse4.cfl") ||
+    fail "recon --flips 4"
+echo "$out4" | grep -q "averaged over 4 mirror images" || fail "recon --flips 4 does not say so: $out4"
+n1=$(MRGAN_MODELS=$MODELS "$MRGAN" recon -q --model mse --accel 4 --slice 0 "$T/d/test.h5" "$T/mse1.cfl" | sed -n 's/.*NMSE vs fully sampled = \([0-9.e+-]*\).*/\1/p')
+n4=$(echo "$out4" | sed -n 's/.*NMSE vs fully sampled = \([0-9.e+-]*\).*/\1/p')
+! cmp -s "$T/mse4.cfl" "$T/mse1.cfl" || fail "--flips 4 gave the plain network's image"
+awk -v a="$n4" -v b="$n1" 'BEGIN { exit !(a > 0 && a < 1.5 * b && a > b / 1.5) }' ||
+    fail "--flips 4 NMSE $n4 against the plain network's $n1"
+ok "recon --flips 4: NMSE $n4 (plain $n1)"
+"$MRGAN" recon --model mse --flips 3 "$T/d/test.h5" "$T/x.png" 2>"$T/err" && fail "--flips 3 accepted"
+grep -q "'3' is not 1, 2 or 4" "$T/err" || fail "--flips 3: $(cat "$T/err")"
+ok "recon --flips 3 refused"
 echo "$n passed, 0 failed"
