@@ -537,10 +537,75 @@ static void test_gan_resume_calibrated(void **state)
     free(la); free(lb);
 }
 
+/* --init with a checkpoint of fewer blocks: the grown network computes
+ * exactly what the checkpoint's does (appended blocks are the identity), the
+ * appended blocks' conv3 and lambda get gradients (training moves them), and
+ * checkpoints of more blocks or other kernels are refused */
+static void test_init_grown(void **state)
+{
+    (void)state;
+    mg_dcinet a, b, c;
+    const mg_dcinet_cfg ca = {2, 1, 4, 0.2f}, cb = {4, 1, 4, 0.2f}, cc = {1, 1, 4, 0.2f}, ck = {4, 1, 6, 0.2f};
+    mg_dcinet_init(&a, &ca, 1);
+    a.lambda[0]->w[0] = 0.7f;
+    a.lambda[1]->w[0] = 1.3f;
+    char *pa = tu_path(dir, "small.safetensors");
+    assert_int_equal(mg_checkpoint_save(pa, &a, NULL, NULL, "{}", 0), 0);
+    mg_dcinet_init(&b, &cb, 2);
+    int from = -1;
+    assert_int_equal(mg_dcinet_load_grown(pa, &b, &from), 0);
+    assert_int_equal(from, 2);
+    assert_true(b.lambda[1]->w[0] == 1.3f && b.lambda[2]->w[0] == 0.0f && b.lambda[3]->w[0] == 0.0f);
+    /* the appended blocks' conv1 keeps its random initialisation */
+    const mg_param *w1 = mg_params_find(&b.params, "block3.conv1.weight");
+    double s1 = 0;
+    for (long i = 0; i < w1->size; i++) s1 += fabs(w1->w[i]);
+    assert_true(s1 > 0);
+
+    const long hw = HH * WW;
+    cfloat m[HH * WW], sens[CC * HH * WW], k[CC * HH * WW], ku[CC * HH * WW], work[CC * HH * WW];
+    float mask[HH], oa[2 * HH * WW], ob[2 * HH * WW];
+    mg_rng r;
+    mg_rng_seed(&r, 5);
+    phantom(m, &r);
+    mg_birdcage_maps(sens, CC, HH, WW, 1.5, 0.2);
+    mg_simulate_kspace(m, sens, CC, HH, WW, 0.002, &r, k);
+    assert_int_equal(mg_mask_make(MG_MASK_VD, mask, HH, 4.0, 6, -1, 3), 0);
+    mg_sample_prepare(k, sens, mask, ku, NULL, NULL, work, CC, HH, WW);
+    mg_dcinet_forward(&a, ku, sens, mask, oa, 1, CC, HH, WW);
+    mg_dcinet_forward(&b, ku, sens, mask, ob, 1, CC, HH, WW);
+    assert_memory_equal(oa, ob, sizeof oa);
+    double sa = 0;
+    for (long i = 0; i < 2 * hw; i++) sa += fabs(oa[i]);
+    assert_true(sa > 0);
+
+    mg_params_zero_grad(&b.params);
+    mg_dcinet_backward(&b, ob, NULL);
+    const mg_param *g3 = mg_params_find(&b.params, "block3.conv3.weight");
+    double sg = 0;
+    for (long i = 0; i < g3->size; i++) sg += fabs(g3->g[i]);
+    assert_true(sg > 0);
+    assert_true(b.lambda[3]->g[0] != 0.0f);
+
+    mg_dcinet_init(&c, &cc, 3);
+    assert_int_equal(mg_dcinet_load_grown(pa, &c, &from), -1);
+    assert_non_null(strstr(mg_error(), "small.safetensors"));
+    assert_non_null(strstr(mg_error(), "at most its blocks"));
+    mg_dcinet_free(&c);
+    mg_dcinet_init(&c, &ck, 3);
+    assert_int_equal(mg_dcinet_load_grown(pa, &c, &from), -1);
+    assert_non_null(strstr(mg_error(), "2I-1G-4K"));
+    mg_dcinet_free(&c);
+    mg_dcinet_free(&a);
+    mg_dcinet_free(&b);
+    free(pa);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_safetensors_roundtrip_and_errors),
+        cmocka_unit_test(test_init_grown),
         cmocka_unit_test(test_config_roundtrip_and_ranges),
         cmocka_unit_test(test_augment),
         cmocka_unit_test(test_resume_exact), cmocka_unit_test(test_lr_schedule),

@@ -98,6 +98,12 @@ void mg_dc_backward(mg_sense_op *op, float lam, const float *gd, const float *r,
 #define MG_CKPT_FORMAT "mrgan-dcinet-1"
 int mg_dcinet_load(const char *path, mg_dcinet *net);
 int mg_dcinet_load_from(const mg_st_file *f, const char *path, mg_dcinet *net, int state);
+/* An initial checkpoint for training: the file's growth and kernels must be
+ * net's, its blocks at most net's. Blocks the file has are loaded; blocks
+ * beyond them keep conv1 and conv2 as initialised and start with conv3 and
+ * lambda zero, so that the grown network computes what the file's does.
+ * *from_blocks: the file's block count. */
+int mg_dcinet_load_grown(const char *path, mg_dcinet *net, int *from_blocks);
 /* every parameter of ps (with state: also "adam.m."/"adam.v." moments) */
 int mg_params_load(const mg_st_file *f, const char *path, mg_params *ps, int state);
 /* tensor `name` of exactly `size` floats into dst; -1 naming it otherwise */

@@ -3,6 +3,7 @@
 #include "models.h"
 #include "../io/io.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,17 +44,23 @@ int mg_params_load(const mg_st_file *f, const char *path, mg_params *ps, int sta
     return 0;
 }
 
-int mg_dcinet_load_from(const mg_st_file *f, const char *path, mg_dcinet *net, int state)
+/* the format and the architecture (blocks, growth, kernels) of a checkpoint */
+static int read_arch(const mg_st_file *f, const char *path, long *b, long *g, long *k)
 {
     const char *fmt = mg_st_meta(f, "format");
     if (!fmt || strcmp(fmt, MG_CKPT_FORMAT)) {
         mg_set_error("%s: not an mrgan DCI-Net checkpoint (format '%s')", path, fmt ? fmt : "none");
         return -1;
     }
+    return meta_long(f, path, "blocks", b) || meta_long(f, path, "growth", g) || meta_long(f, path, "kernels", k)
+               ? -1
+               : 0;
+}
+
+int mg_dcinet_load_from(const mg_st_file *f, const char *path, mg_dcinet *net, int state)
+{
     long b, g, k;
-    if (meta_long(f, path, "blocks", &b) || meta_long(f, path, "growth", &g) ||
-        meta_long(f, path, "kernels", &k))
-        return -1;
+    if (read_arch(f, path, &b, &g, &k)) return -1;
     const char *sl = mg_st_meta(f, "slope");
     if (b < 1 || b > 1000 || g < 0 || g > 1000 || k < 1 || k > 100000 || !sl) {
         mg_set_error("%s: implausible architecture (%ld blocks, growth %ld, %ld kernels)", path, b, g, k);
@@ -89,6 +96,40 @@ int mg_dcinet_load_from(const mg_st_file *f, const char *path, mg_dcinet *net, i
     }
     if (mg_params_load(f, path, &net->params, state)) return -1;
     return 0;
+}
+
+int mg_dcinet_load_grown(const char *path, mg_dcinet *net, int *from_blocks)
+{
+    mg_st_file f;
+    if (mg_st_read(path, &f)) return -1;
+    int rc = -1;
+    long b, g, k;
+    if (read_arch(&f, path, &b, &g, &k)) goto out;
+    if (g != net->cfg.growth || k != net->cfg.kernels || b < 1 || b > net->cfg.blocks) {
+        mg_set_error("%s: checkpoint is %ldI-%ldG-%ldK and the run %dI-%dG-%dK: an initial checkpoint needs the "
+                     "run's growth and kernels and at most its blocks",
+                     path, b, g, k, net->cfg.blocks, net->cfg.growth, net->cfg.kernels);
+        goto out;
+    }
+    for (int i = 0; i < net->params.n; i++) {
+        mg_param *p = net->params.p[i];
+        int blk = -1;
+        if (sscanf(p->name, "block%d.", &blk) != 1 || blk < 0) {
+            mg_set_error("%s: no block for parameter '%s'", path, p->name);
+            goto out;
+        }
+        if (blk < b) {
+            if (mg_st_load_into(&f, path, p->name, p->w, p->size)) goto out;
+        } else if (strstr(p->name, ".dc.lambda") || strstr(p->name, ".conv3.")) {
+            /* an appended block starts as the identity: y_b = y_{b-1} - 0 r_b + 0 */
+            memset(p->w, 0, sizeof(float) * (size_t)p->size);
+        }
+    }
+    *from_blocks = (int)b;
+    rc = 0;
+out:
+    mg_st_free(&f);
+    return rc;
 }
 
 int mg_dcinet_load(const char *path, mg_dcinet *net)

@@ -355,7 +355,13 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         if (mg_fid_load(cfg->fid_weights, &t->fid)) goto out;
         t->has_fid = 1;
     }
-    if (!resume && cfg->init && mg_checkpoint_load(cfg->init, &t->net, NULL, NULL)) goto out;
+    if (!resume && cfg->init) {
+        int from = 0;
+        if (mg_dcinet_load_grown(cfg->init, &t->net, &from)) goto out;
+        if (from < cfg->net.blocks && lead && !cfg->quiet)
+            fprintf(stderr, "train: %s has %d blocks: blocks %d-%d start as the identity (conv3 and lambda zero)\n",
+                    cfg->init, from, from, cfg->net.blocks - 1);
+    }
     if (resume) {
         t->pos.agb = t->agb; /* the configured AGB; the checkpoint's state goes over it */
         if (mg_checkpoint_load(t->p_last, &t->net, t->gan ? &t->critic : NULL, &t->pos)) goto out;
