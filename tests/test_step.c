@@ -7,6 +7,7 @@
 #include "testutil.h"
 #include "models/models.h"
 #include "train/step.h"
+#include "train/train.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -40,6 +41,46 @@ static void test_mse_grad(void **state)
     assert_true(fabs(l - 2.0) < 1e-12);
     const float want[4] = {0, 1, 0, 1};
     for (int i = 0; i < 4; i++) assert_true(fabs(g[i] - want[i]) < 1e-7);
+}
+
+/* --loss magnitude: L = mean (|o| - |t|)^2 / P, worked out by hand, and its
+ * gradient against central differences of L */
+static void test_mag_mse_grad(void **state)
+{
+    (void)state;
+    /* one image of 2 pixels: |o| = (5, 1), |t| = (5, 2); L = (0 + 1) / 2;
+     * dL/d|o| = 2 (|o| - |t|) / 2 = (0, -1), times (re, im) / |o| */
+    const float o[4] = {3, 0, 4, 1}, t[4] = {0, 2, 5, 0}, want[4] = {0, 0, 0, -1};
+    float g[4] = {9, 9, 9, 9};
+    assert_true(fabs(mg_mag_mse_grad(o, t, g, 1, 2, 1) - 0.5) < 1e-6);
+    for (int i = 0; i < 4; i++) assert_true(fabs(g[i] - want[i]) < 1e-6);
+    /* 2 images of 12 pixels over P = 2 ranks */
+    enum { NB = 2, HW = 12, NV = NB * 2 * HW };
+    float x[NV], y[NV], gx[NV], scratch[NV];
+    mg_rng r;
+    mg_rng_seed(&r, 11);
+    for (int i = 0; i < NV; i++) x[i] = (float)mg_rng_normal(&r), y[i] = (float)mg_rng_normal(&r);
+    const double l0 = mg_mag_mse_grad(x, y, gx, NB, HW, 2);
+    double direct = 0; /* the loss from its definition */
+    for (int i = 0; i < NB; i++)
+        for (int j = 0; j < HW; j++) {
+            const float *a = x + 2 * i * HW, *b = y + 2 * i * HW;
+            const double d = hypot(a[j], a[j + HW]) - hypot(b[j], b[j + HW]);
+            direct += d * d / (NB * HW * 2);
+        }
+    assert_true(fabs(l0 - direct) < 1e-6 * direct);
+    double worst = 0;
+    for (int i = 0; i < NV; i++) {
+        const float x0 = x[i], h = 1e-2f;
+        x[i] = x0 + h;
+        const double lp = mg_mag_mse_grad(x, y, scratch, NB, HW, 2);
+        x[i] = x0 - h;
+        const double lm = mg_mag_mse_grad(x, y, scratch, NB, HW, 2);
+        x[i] = x0;
+        worst = fmax(worst, fabs((lp - lm) / (2.0 * h) - gx[i]));
+    }
+    fprintf(stderr, "magnitude loss: worst |gradient - finite difference| %.3g\n", worst);
+    assert_true(worst < 2e-4);
 }
 
 static void test_critic_input_layout(void **state)
@@ -210,14 +251,40 @@ static void test_generator_step_agb(void **state)
     mg_dcinet_free(&net);
 }
 
+/* the step takes the loss it is given: mode mse with --loss magnitude */
+static void test_generator_step_magnitude(void **state)
+{
+    (void)state;
+    const mg_dcinet_cfg cfg = {2, 1, 4, 0.2f};
+    mg_dcinet_init(&net, &cfg, 3);
+    setup_batch();
+    mg_adam adam;
+    mg_adam_init(&adam, 0.0f, 0.9f, 0.999f, 1e-8f);
+    mg_agb agb;
+    mg_agb_init(&agb, 100.0, 0.99, 10, 0.1, 100);
+    mg_step s = {.net = &net, .adam = &adam, .agb = &agb, .P = 1, .Bg = B, .loss = MG_LOSS_MAGNITUDE};
+    mg_step_cpu(&s);
+    mg_dcinet_forward(&net, bat.ku, bat.sens, bat.mask, out0, B, C, H, W);
+    static float g[B * 2 * H * W];
+    const double want = mg_mag_mse_grad(out0, bat.target, g, B, bat.hw, 1);
+    mg_step_log lg = {0, 0, 0, 0, 0, 0, 0};
+    s.generator_step(&s, &bat, &lg);
+    assert_true(fabs(lg.mse - want) < 1e-6 * want);
+    assert_true(memcmp(bat.dout, g, sizeof g) == 0);
+    mg_batch_free(&bat);
+    mg_dcinet_free(&net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_critic_grad),
         cmocka_unit_test(test_mse_grad),
+        cmocka_unit_test(test_mag_mse_grad),
         cmocka_unit_test(test_critic_input_layout),
         cmocka_unit_test(test_critic_input_padded),
         cmocka_unit_test(test_generator_step_agb),
+        cmocka_unit_test(test_generator_step_magnitude),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,6 +37,9 @@ static const char *help =
     "                     elsewhere a note and fp32);\n"
     "                     kept in the run (docs/training.md)\n"
     "  --mode M           mse (default) | wgan | cwgan | cwgan-agb (docs/gan.md)\n"
+    "  --loss L           the pixel loss of every mode: complex (default, the paper):\n"
+    "                     MSE of the complex images; magnitude: MSE of their\n"
+    "                     magnitudes, what eval compares (CPU steps; docs/training.md)\n"
     "  --blocks N         unrolled blocks (default 5; paper 20)\n"
     "  --growth G         dense skips (default 5; paper 5)\n"
     "  --kernels K        channels of the hidden convolutions (default 16; paper 40)\n"
@@ -114,7 +117,8 @@ int cmd_train(int argc, char **argv)
         {"gan-lambda", 1, 0, 'w'}, {"agb-beta0", 1, 0, '0'}, {"agb-ratio", 1, 0, 'o'}, {"agb-warmup", 1, 0, 303},
         {"agb-rate", 1, 0, 'a'}, {"agb-ma", 1, 0, 'M'}, {"init", 1, 0, 'I'}, {"fid-weights", 1, 0, 'F'},
         {"gpu", 2, 0, 'u'}, {"crop-readout", 1, 0, CLI_OPT_CROP}, {"cache-mb", 1, 0, 301}, {"sens-method", 1, 0, 302},
-        {"precision", 1, 0, 306}, {"lr-decay", 1, 0, 307}, {"grad-clip", 1, 0, 308}, {0, 0, 0, 0}};
+        {"precision", 1, 0, 306}, {"lr-decay", 1, 0, 307}, {"grad-clip", 1, 0, 308},
+        {"loss", 1, 0, 309}, {0, 0, 0, 0}};
     const char *cmd = "train";
     mg_train_cfg cfg;
     mg_train_defaults(&cfg);
@@ -150,6 +154,11 @@ int cmd_train(int argc, char **argv)
             if (!strcmp(optarg, "constant")) cfg.lr_decay = MG_LR_CONSTANT;
             else if (!strcmp(optarg, "cosine")) cfg.lr_decay = MG_LR_COSINE;
             else cli_fail(cmd, "option --lr-decay: '%s' is not one of constant, cosine", optarg);
+            break;
+        case 309:
+            if (!strcmp(optarg, "complex")) cfg.loss = MG_LOSS_COMPLEX;
+            else if (!strcmp(optarg, "magnitude")) cfg.loss = MG_LOSS_MAGNITUDE;
+            else cli_fail(cmd, "option --loss: '%s' is not one of complex, magnitude", optarg);
             break;
         case 308: cfg.grad_clip = (float)cli_double(cmd, "--grad-clip", optarg, 0.0, 1e9); break;
         case '1': cfg.beta1 = (float)cli_double(cmd, "--beta1", optarg, 0.0, 0.9999); break;

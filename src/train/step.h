@@ -49,6 +49,12 @@ double mg_gan_adv_loss(double sum_d, int Bg, double beta);
  * planes, mean over pixels and samples); its gradient into dout (overwritten).
  * Returns L. */
 double mg_gan_mse_grad(const float *out, const float *target, float *dout, long n, int P);
+/* The magnitude MSE of B images of hw pixels (out and target: 2 planes each,
+ * re then im): L = mean over pixels and samples of (|out| - |target|)^2 / P,
+ * the loss evaluated on (fastMRI's magnitudes; docs/training.md "Loss");
+ * its gradient into dout (overwritten), |out| as mg_cmag_forward takes it.
+ * Returns L. */
+double mg_mag_mse_grad(const float *out, const float *target, float *dout, int B, long hw, int P);
 /* The critic input from magnitudes: [|mz|, mag] (conditional, cin 2) or
  * [mag] (cin 1), per sample, each zero-padded (centred) from H x W to the
  * critic's ch x cw, into b->cin_buf. */
@@ -74,6 +80,7 @@ struct mg_step {
     mg_adam *adam, *adam_d;
     mg_agb *agb;
     int agb_on;        /* cwgan-agb: AGB adapts beta; otherwise beta is the fixed lambda */
+    int loss;          /* MG_LOSS_COMPLEX or MG_LOSS_MAGNITUDE (train.h) */
     float clip;        /* critic weight clipping */
     float grad_clip;   /* generator gradient-norm clipping (0: none) */
     int P, Bg;         /* MPI ranks, global batch */

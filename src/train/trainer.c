@@ -70,6 +70,7 @@ int mg_trainer_step_open(trainer *t, int cin)
     s->adam_d = &t->adam_d;
     s->agb = &t->agb;
     s->agb_on = t->agb_on;
+    s->loss = t->cfg.loss;
     s->clip = t->cfg.clip;
     s->grad_clip = t->cfg.grad_clip;
     s->P = t->P;
@@ -259,6 +260,10 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         mg_set_error("--grad-clip is not available with --gpu yet (the CPU steps have it)");
         goto out;
     }
+    if (cfg->loss == MG_LOSS_MAGNITUDE && cfg->gpu >= 0) {
+        mg_set_error("--loss magnitude is not available with --gpu yet (the CPU steps have it)");
+        goto out;
+    }
     if (mg_conv_set_precision(cfg->precision)) { /* the run's precision; fp32 where the CPU has no bf16 */
         if (lead) fprintf(stderr, "train: note: %s\n", mg_error());
         mg_conv_set_precision(MG_PRECISION_FP32);
@@ -419,9 +424,9 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         char tr_desc[512], va_desc[512];
         mg_dataset_describe(&t->tr, tr_desc, sizeof tr_desc);
         mg_dataset_describe(&t->vd, va_desc, sizeof va_desc);
-        fprintf(stderr, "train: %s, mode %s; train: %s; val: %s; %ld steps per epoch; DCI-Net %dI-%dG-%dK, "
+        fprintf(stderr, "train: %s, mode %s%s; train: %s; val: %s; %ld steps per epoch; DCI-Net %dI-%dG-%dK, "
                         "%ld parameters%s; val NMSE zero-filled %.5f, untrained %.5f\n",
-                data_dir, cfg->mode, tr_desc, va_desc, spe, cfg->net.blocks,
+                data_dir, cfg->mode, cfg->loss == MG_LOSS_MAGNITUDE ? " (magnitude loss)" : "", tr_desc, va_desc, spe, cfg->net.blocks,
                 cfg->net.growth, cfg->net.kernels, mg_params_count(&t->net.params),
                 t->gan ? (cin == 2 ? ", conditional critic" : ", critic") : "", z0, v0);
     }
