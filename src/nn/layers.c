@@ -188,12 +188,11 @@ void mg_concat_backward(const float *ddst, float *dsrc, int n, int c, int ctot, 
 }
 
 /* ---------------- complex magnitude ---------------- */
-#define CMAG_EPS 1e-12f
 void mg_cmag_forward(const float *x, float *y, int n, long hw)
 {
     for (int i = 0; i < n; i++) {
         const float *re = x + 2L * i * hw, *im = re + hw;
-        for (long j = 0; j < hw; j++) y[(long)i * hw + j] = sqrtf(re[j] * re[j] + im[j] * im[j] + CMAG_EPS);
+        for (long j = 0; j < hw; j++) y[(long)i * hw + j] = sqrtf(re[j] * re[j] + im[j] * im[j] + MG_CMAG_EPS);
     }
 }
 
@@ -203,7 +202,7 @@ void mg_cmag_backward(const float *x, const float *dy, float *dx, int n, long hw
         const float *re = x + 2L * i * hw, *im = re + hw;
         float *dre = dx + 2L * i * hw, *dim = dre + hw;
         for (long j = 0; j < hw; j++) {
-            float m = sqrtf(re[j] * re[j] + im[j] * im[j] + CMAG_EPS);
+            float m = sqrtf(re[j] * re[j] + im[j] * im[j] + MG_CMAG_EPS);
             float g = dy[(long)i * hw + j] / m;
             dre[j] += g * re[j];
             dim[j] += g * im[j];

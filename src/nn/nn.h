@@ -154,7 +154,10 @@ void mg_linear_backward(const mg_linear *l, const float *x, const float *dy, flo
 void mg_concat_forward(const float *src, float *dst, int n, int c, int ctot, int off, long hw);
 void mg_concat_backward(const float *ddst, float *dsrc, int n, int c, int ctot, int off, long hw);
 
-/* ---------------- complex magnitude: x has 2 channels (re, im) per sample --- */
+/* ---------------- complex magnitude: x has 2 channels (re, im) per sample ---
+ * |x| = sqrt(re^2 + im^2 + MG_CMAG_EPS): smooth at 0 (also the magnitude of
+ * train's --loss magnitude, src/train/loss_magnitude.c) */
+#define MG_CMAG_EPS 1e-12f
 void mg_cmag_forward(const float *x, float *y, int n, long hw);
 void mg_cmag_backward(const float *x, const float *dy, float *dx, int n, long hw);
 

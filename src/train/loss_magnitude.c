@@ -5,9 +5,6 @@
 
 #include <math.h>
 
-/* the magnitude's smoothing at 0, as mg_cmag_forward (src/nn/layers.c) */
-#define MAG_EPS 1e-12f
-
 double mg_mag_mse_grad(const float *out, const float *target, float *dout, int B, long hw, int P)
 {
     const float c = 2.0f / ((float)B * (float)hw * (float)P);
@@ -16,7 +13,7 @@ double mg_mag_mse_grad(const float *out, const float *target, float *dout, int B
         const float *ore = out + 2L * i * hw, *oim = ore + hw, *tre = target + 2L * i * hw, *tim = tre + hw;
         float *dre = dout + 2L * i * hw, *dim = dre + hw;
         for (long j = 0; j < hw; j++) {
-            const float m = sqrtf(ore[j] * ore[j] + oim[j] * oim[j] + MAG_EPS);
+            const float m = sqrtf(ore[j] * ore[j] + oim[j] * oim[j] + MG_CMAG_EPS);
             const float d = m - sqrtf(tre[j] * tre[j] + tim[j] * tim[j]);
             sum += (double)d * d;
             const float g = c * d / m; /* d/d(re) of |out| is re / |out| */
