@@ -541,21 +541,25 @@ static void test_gan_resume_calibrated(void **state)
 
 /* --init with a checkpoint of fewer blocks: the grown network computes
  * exactly what the checkpoint's does (appended blocks are the identity), the
- * appended blocks' conv3 and lambda get gradients (training moves them), and
- * checkpoints of more blocks or other kernels are refused */
+ * appended blocks' conv3 and lambda get gradients (training moves them); with
+ * fewer kernels too: the old weights in the leading corner, the new channels
+ * unconnected to the old, the output the checkpoint's to rounding, gradients
+ * on the new connections; checkpoints of more blocks, more kernels or other
+ * growth are refused */
 static void test_init_grown(void **state)
 {
     (void)state;
     mg_dcinet a, b, c;
-    const mg_dcinet_cfg ca = {2, 1, 4, 0.2f}, cb = {4, 1, 4, 0.2f}, cc = {1, 1, 4, 0.2f}, ck = {4, 1, 6, 0.2f};
+    const mg_dcinet_cfg ca = {2, 1, 4, 0.2f}, cb = {4, 1, 4, 0.2f}, cc = {1, 1, 4, 0.2f}, ck = {4, 1, 6, 0.2f},
+                        cg = {4, 2, 4, 0.2f};
     mg_dcinet_init(&a, &ca, 1);
     a.lambda[0]->w[0] = 0.7f;
     a.lambda[1]->w[0] = 1.3f;
     char *pa = tu_path(dir, "small.safetensors");
     assert_int_equal(mg_checkpoint_save(pa, &a, NULL, NULL, "{}", 0), 0);
     mg_dcinet_init(&b, &cb, 2);
-    int from = -1;
-    assert_int_equal(mg_dcinet_load_grown(pa, &b, &from), 0);
+    int from = -1, fk = -1;
+    assert_int_equal(mg_dcinet_load_grown(pa, &b, &from, &fk), 0);
     assert_int_equal(from, 2);
     assert_true(b.lambda[1]->w[0] == 1.3f && b.lambda[2]->w[0] == 0.0f && b.lambda[3]->w[0] == 0.0f);
     /* the appended blocks' conv1 keeps its random initialisation */
@@ -590,14 +594,60 @@ static void test_init_grown(void **state)
     assert_true(b.lambda[3]->g[0] != 0.0f);
 
     mg_dcinet_init(&c, &cc, 3);
-    assert_int_equal(mg_dcinet_load_grown(pa, &c, &from), -1);
+    assert_int_equal(mg_dcinet_load_grown(pa, &c, &from, &fk), -1);
     assert_non_null(strstr(mg_error(), "small.safetensors"));
     assert_non_null(strstr(mg_error(), "at most its blocks"));
     mg_dcinet_free(&c);
-    mg_dcinet_init(&c, &ck, 3);
-    assert_int_equal(mg_dcinet_load_grown(pa, &c, &from), -1);
+    mg_dcinet_init(&c, &cg, 3);
+    assert_int_equal(mg_dcinet_load_grown(pa, &c, &from, &fk), -1);
     assert_non_null(strstr(mg_error(), "2I-1G-4K"));
     mg_dcinet_free(&c);
+
+    /* wider: 2I-1G-4K into 4I-1G-6K computes a's output (to rounding: the
+     * convolutions sum over more, zero, channels) */
+    mg_dcinet_init(&c, &ck, 4);
+    assert_int_equal(mg_dcinet_load_grown(pa, &c, &from, &fk), 0);
+    assert_true(from == 2 && fk == 4);
+    const mg_param *a2 = mg_params_find(&a.params, "block1.conv2.weight"), *c2 = mg_params_find(&c.params, "block1.conv2.weight");
+    double snew = 0;
+    for (long o = 0; o < 6; o++)
+        for (long i = 0; i < 6; i++)
+            for (long q = 0; q < 25; q++) {
+                const float v = c2->w[(o * 6 + i) * 25 + q];
+                if (o < 4 && i < 4) assert_true(v == a2->w[(o * 4 + i) * 25 + q]);
+                else if (o < 4) assert_true(v == 0.0f); /* new -> old: unconnected */
+                else snew += fabs(v);                   /* new outputs: initialised */
+            }
+    assert_true(snew > 0);
+    float oc[2 * HH * WW];
+    mg_dcinet_forward(&c, ku, sens, mask, oc, 1, CC, HH, WW);
+    double dmax = 0, amax = 0;
+    for (long i = 0; i < 2 * hw; i++) {
+        dmax = fmax(dmax, fabs((double)oc[i] - oa[i]));
+        amax = fmax(amax, fabs((double)oa[i]));
+    }
+    print_message("widened 4K -> 6K: max |difference| %.3g of max |output| %.3g\n", dmax, amax);
+    assert_true(dmax <= 1e-5 * amax);
+    /* the old channels' conv3 weights to the new channels get gradients */
+    mg_params_zero_grad(&c.params);
+    mg_dcinet_backward(&c, oc, NULL);
+    const mg_param *gc3 = mg_params_find(&c.params, "block0.conv3.weight");
+    double sgn = 0;
+    for (long o = 0; o < 2; o++)
+        for (long i = 4; i < 6; i++)
+            for (long q = 0; q < 25; q++) sgn += fabs(gc3->g[(o * 6 + i) * 25 + q]);
+    assert_true(sgn > 0);
+    mg_dcinet_free(&c);
+    /* narrower is refused */
+    char *pw = tu_path(dir, "wide.safetensors");
+    mg_dcinet_init(&c, &ck, 4);
+    assert_int_equal(mg_checkpoint_save(pw, &c, NULL, NULL, "{}", 0), 0);
+    mg_dcinet_free(&c);
+    mg_dcinet_init(&c, &cb, 3);
+    assert_int_equal(mg_dcinet_load_grown(pw, &c, &from, &fk), -1);
+    assert_non_null(strstr(mg_error(), "at most its blocks and kernels"));
+    mg_dcinet_free(&c);
+    free(pw);
     mg_dcinet_free(&a);
     mg_dcinet_free(&b);
     free(pa);

@@ -98,16 +98,45 @@ int mg_dcinet_load_from(const mg_st_file *f, const char *path, mg_dcinet *net, i
     return 0;
 }
 
-int mg_dcinet_load_grown(const char *path, mg_dcinet *net, int *from_blocks)
+/* A tensor of the file into the leading corner of p, for a network of more
+ * kernels: a 4D weight [fo, fi, kh, kw] goes to outputs < fo and inputs < fi
+ * of p's [no, ni, kh, kw]; the weights from the inputs >= fi to the outputs
+ * < fo are zero (the new channels do not reach the old ones), the outputs >=
+ * fo keep p's initialisation; a 1D tensor (bias, lambda) fills p's first
+ * entries. */
+static int load_embedded(const mg_st_file *f, const char *path, mg_param *p)
+{
+    const mg_st_tensor *t = mg_st_find(f, p->name);
+    int ok = t && t->ndim == p->ndim;
+    for (int d = 0; ok && d < p->ndim; d++)
+        ok = t->shape[d] >= 1 && t->shape[d] <= p->shape[d] && (d < 2 || t->shape[d] == p->shape[d]);
+    if (!ok || (p->ndim != 1 && p->ndim != 4)) {
+        mg_set_error("%s: tensor '%s' %s", path, p->name, t ? "does not fit the run's network" : "is missing");
+        return -1;
+    }
+    const float *src = t->data;
+    if (p->ndim == 1) {
+        memcpy(p->w, src, sizeof(float) * (size_t)t->shape[0]);
+        return 0;
+    }
+    const long fo = t->shape[0], fi = t->shape[1], ni = p->shape[1], kk = p->shape[2] * p->shape[3];
+    for (long o = 0; o < fo; o++) {
+        memcpy(p->w + o * ni * kk, src + o * fi * kk, sizeof(float) * (size_t)(fi * kk));
+        memset(p->w + (o * ni + fi) * kk, 0, sizeof(float) * (size_t)((ni - fi) * kk));
+    }
+    return 0;
+}
+
+int mg_dcinet_load_grown(const char *path, mg_dcinet *net, int *from_blocks, int *from_kernels)
 {
     mg_st_file f;
     if (mg_st_read(path, &f)) return -1;
     int rc = -1;
     long b, g, k;
     if (read_arch(&f, path, &b, &g, &k)) goto out;
-    if (g != net->cfg.growth || k != net->cfg.kernels || b < 1 || b > net->cfg.blocks) {
+    if (g != net->cfg.growth || k < 1 || k > net->cfg.kernels || b < 1 || b > net->cfg.blocks) {
         mg_set_error("%s: checkpoint is %ldI-%ldG-%ldK and the run %dI-%dG-%dK: an initial checkpoint needs the "
-                     "run's growth and kernels and at most its blocks",
+                     "run's growth and at most its blocks and kernels",
                      path, b, g, k, net->cfg.blocks, net->cfg.growth, net->cfg.kernels);
         goto out;
     }
@@ -119,13 +148,16 @@ int mg_dcinet_load_grown(const char *path, mg_dcinet *net, int *from_blocks)
             goto out;
         }
         if (blk < b) {
-            if (mg_st_load_into(&f, path, p->name, p->w, p->size)) goto out;
+            if (k == net->cfg.kernels ? mg_st_load_into(&f, path, p->name, p->w, p->size)
+                                      : load_embedded(&f, path, p))
+                goto out;
         } else if (strstr(p->name, ".dc.lambda") || strstr(p->name, ".conv3.")) {
             /* an appended block starts as the identity: y_b = y_{b-1} - 0 r_b + 0 */
             memset(p->w, 0, sizeof(float) * (size_t)p->size);
         }
     }
     *from_blocks = (int)b;
+    *from_kernels = (int)k;
     rc = 0;
 out:
     mg_st_free(&f);

@@ -361,8 +361,11 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         t->has_fid = 1;
     }
     if (!resume && cfg->init) {
-        int from = 0;
-        if (mg_dcinet_load_grown(cfg->init, &t->net, &from)) goto out;
+        int from = 0, from_k = 0;
+        if (mg_dcinet_load_grown(cfg->init, &t->net, &from, &from_k)) goto out;
+        if (from_k < cfg->net.kernels && lead && !cfg->quiet)
+            fprintf(stderr, "train: %s has %d kernels: channels %d-%d start unconnected to the others\n",
+                    cfg->init, from_k, from_k, cfg->net.kernels - 1);
         if (from < cfg->net.blocks && lead && !cfg->quiet)
             fprintf(stderr, "train: %s has %d blocks: blocks %d-%d start as the identity (conv3 and lambda zero)\n",
                     cfg->init, from, from, cfg->net.blocks - 1);
