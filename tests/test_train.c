@@ -628,7 +628,7 @@ static void test_init_grown(void **state)
     }
     print_message("widened 4K -> 6K: max |difference| %.3g of max |output| %.3g\n", dmax, amax);
     assert_true(dmax <= 1e-5 * amax);
-    /* the old channels' conv3 weights to the new channels get gradients */
+    /* conv3's zero weights from the new channels get gradients */
     mg_params_zero_grad(&c.params);
     mg_dcinet_backward(&c, oc, NULL);
     const mg_param *gc3 = mg_params_find(&c.params, "block0.conv3.weight");
