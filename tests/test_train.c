@@ -545,7 +545,7 @@ static void test_gan_resume_calibrated(void **state)
  * fewer kernels too: the old weights in the leading corner, the new channels
  * unconnected to the old, the output the checkpoint's to rounding, gradients
  * on the new connections; checkpoints of more blocks, more kernels or other
- * growth are refused */
+ * growth, or with tensors unlike their header's, are refused */
 static void test_init_grown(void **state)
 {
     (void)state;
@@ -646,6 +646,14 @@ static void test_init_grown(void **state)
     mg_dcinet_init(&c, &cb, 3);
     assert_int_equal(mg_dcinet_load_grown(pw, &c, &from, &fk), -1);
     assert_non_null(strstr(mg_error(), "at most its blocks and kernels"));
+    mg_dcinet_free(&c);
+    /* a header that claims 3 kernels over tensors of 4 is refused, naming the tensor */
+    a.cfg.kernels = 3;
+    assert_int_equal(mg_checkpoint_save(pw, &a, NULL, NULL, "{}", 0), 0);
+    a.cfg.kernels = 4;
+    mg_dcinet_init(&c, &ck, 4);
+    assert_int_equal(mg_dcinet_load_grown(pw, &c, &from, &fk), -1);
+    assert_non_null(strstr(mg_error(), "block0.conv1.weight' does not fit"));
     mg_dcinet_free(&c);
     free(pw);
     mg_dcinet_free(&a);

@@ -98,20 +98,23 @@ int mg_dcinet_load_from(const mg_st_file *f, const char *path, mg_dcinet *net, i
     return 0;
 }
 
-/* A tensor of the file into the leading corner of p, for a network of more
- * kernels: a 4D weight [fo, fi, kh, kw] goes to outputs < fo and inputs < fi
- * of p's [no, ni, kh, kw]; the weights from the inputs >= fi to the outputs
- * < fo are zero (the new channels do not reach the old ones), the outputs >=
- * fo keep p's initialisation; a 1D tensor (bias, lambda) fills p's first
- * entries. */
-static int load_embedded(const mg_st_file *f, const char *path, mg_param *p)
+/* A tensor of a checkpoint of k kernels into the leading corner of p (a
+ * network of at least k): a 4D weight [fo, fi, kh, kw] goes to outputs < fo
+ * and inputs < fi of p's [no, ni, kh, kw]; the weights from the inputs >= fi
+ * to the outputs < fo are zero (the new channels do not reach the old ones),
+ * the outputs >= fo keep p's initialisation; a 1D tensor (bias, lambda)
+ * fills p's first entries. The file's shape must be p's with the kernel
+ * dimensions (conv1's and conv2's outputs, conv2's and conv3's inputs) k. */
+static int load_embedded(const mg_st_file *f, const char *path, mg_param *p, long k)
 {
     const mg_st_tensor *t = mg_st_find(f, p->name);
-    int ok = t && t->ndim == p->ndim;
+    const int lam = strstr(p->name, ".dc.lambda") != NULL, c1 = strstr(p->name, ".conv1.") != NULL,
+              c3 = strstr(p->name, ".conv3.") != NULL;
+    int ok = t && t->ndim == p->ndim && (p->ndim == 1 || p->ndim == 4);
     for (int d = 0; ok && d < p->ndim; d++)
-        ok = t->shape[d] >= 1 && t->shape[d] <= p->shape[d] && (d < 2 || t->shape[d] == p->shape[d]);
-    if (!ok || (p->ndim != 1 && p->ndim != 4)) {
-        mg_set_error("%s: tensor '%s' %s", path, p->name, t ? "does not fit the run's network" : "is missing");
+        ok = t->shape[d] == ((d == 0 && !lam && !c3) || (d == 1 && !c1) ? k : p->shape[d]);
+    if (!ok) {
+        mg_set_error("%s: tensor '%s' %s", path, p->name, t ? "does not fit the checkpoint's network" : "is missing");
         return -1;
     }
     const float *src = t->data;
@@ -148,9 +151,7 @@ int mg_dcinet_load_grown(const char *path, mg_dcinet *net, int *from_blocks, int
             goto out;
         }
         if (blk < b) {
-            if (k == net->cfg.kernels ? mg_st_load_into(&f, path, p->name, p->w, p->size)
-                                      : load_embedded(&f, path, p))
-                goto out;
+            if (load_embedded(&f, path, p, k)) goto out;
         } else if (strstr(p->name, ".dc.lambda") || strstr(p->name, ".conv3.")) {
             /* an appended block starts as the identity: y_b = y_{b-1} - 0 r_b + 0 */
             memset(p->w, 0, sizeof(float) * (size_t)p->size);
