@@ -70,6 +70,8 @@ expect_fail "output is a hard link to the input" "is also an input" -- "$MRGAN" 
 expect_fail "--ksp-out is the input" "is also an input" -- "$MRGAN" zerofill --accel 2 --ksp-out "$T/in" "$T/in" "$T/z.cfl"
 expect_fail "--sens-out is the --sens input" "is also an input" -- "$MRGAN" zerofill --sens "$T/m4" --sens-out "$T/m4.cfl" "$T/k" "$T/z.cfl"
 expect_fail "sens MAPS is the k-space" "is also an input" -- "$MRGAN" sens "$T/in" "$T/in"
+# a model outside its domain (acceleration 1) warns; the output check comes before the warning: one line
+expect_fail "recon OUT is the k-space" "is also an input" -- "$MRGAN" recon --model "$(dirname "$0")/../models/mse.safetensors" --accel 1 "$T/in" "$T/in.cfl"
 expect_fail "output is a directory" "is a directory" -- "$MRGAN" zerofill "$T/k" "$T"
 expect_fail "output name empty" "output name is empty" -- "$MRGAN" zerofill "$T/k" ""
 # a tiny HDF5 file declaring 32768 x 65536 unstored k-space: refused before allocating

@@ -90,7 +90,10 @@ extern const char *cli_inputs_help;
 void cli_inputs_init(cli_inputs *in, const char *cmd);
 /* 1 when c was one of the input options */
 int cli_inputs_option(cli_inputs *in, int c, const char *arg);
-void cli_inputs_open(cli_inputs *in, const char *path);
+/* Opens the input path; first checks that neither out (the command's result
+ * file, NULL if none) nor the side outputs (--ksp-out, ...) is an input, so
+ * that this fails before anything else is printed. */
+void cli_inputs_open(cli_inputs *in, const char *path, const char *out);
 /* The mask options (--accel, --mask-type, --center) tried on the first slice,
  * so that a bad combination fails before a command prints anything else. */
 void cli_inputs_check_mask(cli_inputs *in);
@@ -108,8 +111,8 @@ void cli_inputs_print_help(const char *head, int outputs);
 typedef int (*cli_slice_fn)(void *ctx, const cfloat *k, const cfloat *sens, const float *mask,
                             cfloat *img, long slice);
 /* Runs fn over the chosen slices with progress, accumulates the NMSE against
- * the fully sampled reconstruction when undersampling, writes OUT; returns
- * the seconds per slice spent in fn. */
+ * the fully sampled reconstruction when undersampling, writes OUT (the out
+ * that cli_inputs_open checked); returns the seconds per slice spent in fn. */
 double cli_inputs_run(cli_inputs *in, int quiet, cli_slice_fn fn, void *ctx, const char *out,
                       mg_nmse_acc *acc);
 

@@ -53,7 +53,7 @@ int cmd_arc(int argc, char **argv)
     }
     if (argc - optind != 2) cli_fail(cmd, "expected KSPACE and OUT (see 'mrgan arc --help')");
     const char *out = argv[optind + 1];
-    cli_inputs_open(&in, argv[optind]);
+    cli_inputs_open(&in, argv[optind], out);
     if (a.arc.acs > in.d.h)
         cli_fail(cmd, "option --calib: %ld lines exceed the %ld phase-encode lines of %s", a.arc.acs, in.d.h, in.path);
     mg_method_open(&a, in.d.coils, in.d.h, in.d.w, in.path);

@@ -66,7 +66,7 @@ int cmd_cs(int argc, char **argv)
     if (argc - optind != 2) cli_fail(cmd, "expected KSPACE and OUT (see 'mrgan cs --help')");
     if (lambda >= 0) cc.cs.lambda = lambda;
     const char *out = argv[optind + 1];
-    cli_inputs_open(&in, argv[optind]);
+    cli_inputs_open(&in, argv[optind], out);
     mg_method_open(&cc, in.d.coils, in.d.h, in.d.w, in.path);
     cc.sets = in.maps;
     mg_nmse_acc acc = {0, 0};

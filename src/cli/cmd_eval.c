@@ -237,7 +237,7 @@ int cmd_eval(int argc, char **argv)
         snprintf(fid_note, sizeof fid_note, "FID/KID: unavailable (no Inception-v3 weights; see docs/metrics.md, --fid-weights)");
     }
 
-    cli_inputs_open(&in, argv[optind]);
+    cli_inputs_open(&in, argv[optind], NULL);
     if (!in.undersample) cli_fail(cmd, "%s: eval needs fully sampled input and a mask (--accel or --mask)", in.path);
     if (nmax > 0 && in.s0 + nmax < in.s1) in.s1 = in.s0 + nmax;
     const long C = in.d.coils, H = in.d.h, W = in.d.w, n = H * W, ns = in.s1 - in.s0;

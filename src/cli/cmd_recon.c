@@ -59,7 +59,7 @@ int cmd_recon(int argc, char **argv)
     if (mg_method_load(&r, model)) cli_fail_lib(cmd);
     if (gpu >= 0) cli_method_use_gpu(cmd, &r, gpu);
     r.flips = flips;
-    cli_inputs_open(&in, argv[optind]);
+    cli_inputs_open(&in, argv[optind], out);
     cli_inputs_check_mask(&in); /* a bad mask option fails before the domain warning: one line on stderr */
     cli_domain_warn(cmd, &r, in.path, in.d.coils, in.d.h, in.d.w, in.mo.accel);
     mg_method_open(&r, in.d.coils, in.d.h, in.d.w, in.path);

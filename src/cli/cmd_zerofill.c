@@ -34,7 +34,7 @@ int cmd_zerofill(int argc, char **argv)
     }
     if (argc - optind != 2) cli_fail(cmd, "expected KSPACE and OUT (see 'mrgan zerofill --help')");
     const char *out = argv[optind + 1];
-    cli_inputs_open(&in, argv[optind]);
+    cli_inputs_open(&in, argv[optind], out);
     mg_method z;
     mg_method_init(&z, MG_M_ZF, "zero-filled");
     mg_method_open(&z, in.d.coils, in.d.h, in.d.w, in.path);

@@ -100,12 +100,12 @@ static void check_outputs(const cli_inputs *in, const char *out)
         if (outs[i] && mg_check_output(outs[i], ins, 3)) cli_fail_lib(in->cmd);
 }
 
-void cli_inputs_open(cli_inputs *in, const char *path)
+void cli_inputs_open(cli_inputs *in, const char *path, const char *out)
 {
     const char *cmd = in->cmd;
     if (in->mask_file && in->mo.accel > 0) cli_fail(cmd, "give either --mask or --accel, not both");
     in->path = path;
-    check_outputs(in, NULL);
+    check_outputs(in, out);
     if (mg_kdata_read_opts(path, &in->ro, &in->d)) cli_fail_lib(cmd);
     if (in->d.w_encoded > 0) {
         char t[512];
@@ -273,7 +273,6 @@ void cli_inputs_print_help(const char *head, int outputs)
 double cli_inputs_run(cli_inputs *in, int quiet, cli_slice_fn fn, void *ctx, const char *out,
                       mg_nmse_acc *acc)
 {
-    check_outputs(in, out);
     const long C = in->d.coils, H = in->d.h, W = in->d.w, n = H * W, ns = in->s1 - in->s0;
     cfloat *img = mg_malloc_array((size_t)(ns * n), sizeof(cfloat));
     cfloat *ref = mg_malloc_array((size_t)n, sizeof(cfloat));
