@@ -98,21 +98,18 @@ int mg_dcinet_load_from(const mg_st_file *f, const char *path, mg_dcinet *net, i
     return 0;
 }
 
-/* A tensor of a checkpoint of k kernels into the leading corner of p (a
- * network of at least k): a 4D weight [fo, fi, kh, kw] goes to outputs < fo
- * and inputs < fi of p's [no, ni, kh, kw]; the weights from the inputs >= fi
- * to the outputs < fo are zero (the new channels do not reach the old ones),
- * the outputs >= fo keep p's initialisation; a 1D tensor (bias, lambda)
- * fills p's first entries. The file's shape must be p's with the kernel
- * dimensions (conv1's and conv2's outputs, conv2's and conv3's inputs) k. */
-static int load_embedded(const mg_st_file *f, const char *path, mg_param *p, long k)
+/* A tensor of the checkpoint into the leading corner of p (a network of at
+ * least the checkpoint's kernels): a 4D weight [fo, fi, kh, kw] goes to
+ * outputs < fo and inputs < fi of p's [no, ni, kh, kw]; the weights from the
+ * inputs >= fi to the outputs < fo are zero (the new channels do not reach
+ * the old ones), the outputs >= fo keep p's initialisation; a 1D tensor
+ * (bias, lambda) fills p's first entries. The file's tensor must have the
+ * shape of want, the same parameter of the network the header describes. */
+static int load_embedded(const mg_st_file *f, const char *path, mg_param *p, const mg_param *want)
 {
     const mg_st_tensor *t = mg_st_find(f, p->name);
-    const int lam = strstr(p->name, ".dc.lambda") != NULL, c1 = strstr(p->name, ".conv1.") != NULL,
-              c3 = strstr(p->name, ".conv3.") != NULL;
-    int ok = t && t->ndim == p->ndim && (p->ndim == 1 || p->ndim == 4);
-    for (int d = 0; ok && d < p->ndim; d++)
-        ok = t->shape[d] == ((d == 0 && !lam && !c3) || (d == 1 && !c1) ? k : p->shape[d]);
+    int ok = t && want && t->ndim == want->ndim && (p->ndim == 1 || p->ndim == 4);
+    for (int d = 0; ok && d < want->ndim; d++) ok = t->shape[d] == want->shape[d];
     if (!ok) {
         mg_set_error("%s: tensor '%s' %s", path, p->name, t ? "does not fit the checkpoint's network" : "is missing");
         return -1;
@@ -136,6 +133,8 @@ int mg_dcinet_load_grown(const char *path, mg_dcinet *net, int *from_blocks, int
     if (mg_st_read(path, &f)) return -1;
     int rc = -1;
     long b, g, k;
+    mg_dcinet ref; /* the network the header describes: the shape of each tensor */
+    memset(&ref, 0, sizeof ref);
     if (read_arch(&f, path, &b, &g, &k)) goto out;
     if (g != net->cfg.growth || k < 1 || k > net->cfg.kernels || b < 1 || b > net->cfg.blocks) {
         mg_set_error("%s: checkpoint is %ldI-%ldG-%ldK and the run %dI-%dG-%dK: an initial checkpoint needs the "
@@ -143,6 +142,9 @@ int mg_dcinet_load_grown(const char *path, mg_dcinet *net, int *from_blocks, int
                      path, b, g, k, net->cfg.blocks, net->cfg.growth, net->cfg.kernels);
         goto out;
     }
+    mg_dcinet_cfg cfg = net->cfg;
+    cfg.blocks = (int)b, cfg.kernels = (int)k;
+    mg_dcinet_init(&ref, &cfg, 0);
     for (int i = 0; i < net->params.n; i++) {
         mg_param *p = net->params.p[i];
         int blk = -1;
@@ -151,7 +153,7 @@ int mg_dcinet_load_grown(const char *path, mg_dcinet *net, int *from_blocks, int
             goto out;
         }
         if (blk < b) {
-            if (load_embedded(&f, path, p, k)) goto out;
+            if (load_embedded(&f, path, p, mg_params_find(&ref.params, p->name))) goto out;
         } else if (strstr(p->name, ".dc.lambda") || strstr(p->name, ".conv3.")) {
             /* an appended block starts as the identity: y_b = y_{b-1} - 0 r_b + 0 */
             memset(p->w, 0, sizeof(float) * (size_t)p->size);
@@ -161,6 +163,7 @@ int mg_dcinet_load_grown(const char *path, mg_dcinet *net, int *from_blocks, int
     *from_kernels = (int)k;
     rc = 0;
 out:
+    mg_dcinet_free(&ref);
     mg_st_free(&f);
     return rc;
 }
