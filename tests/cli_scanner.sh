@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Scanner-like simulated data sets (simulate --train/--val/--test): split by
 # volume, one file per series of mixed shapes and coil counts, wrapped
-# series without maps, the same seed the same data, a data set that trains;
+# series without maps, the same seed the same data, deformed heads (--warp),
+# a data set that trains;
 # the model's domain in its checkpoint and the warning outside it; shipped
 # models by name; and the errors.
 source "$(dirname "$0")/lib.sh"
@@ -61,6 +62,17 @@ PY
 fi
 ok "wrapped series: zero filling estimates maps"
 
+# --warp: each series' head deformed (recorded in simulate.json); without
+# --warp the data are as before (the same seed, the same k-space above)
+"$MRGAN" simulate -q $S --warp 3 --train "$T/trainvols" --val "$T/vols/sub_c_T2w.nii.gz" \
+    --test "$T/vols/sub_d.nii.gz" --seed 4 "$T/wp" >/dev/null || fail "simulate --warp 3"
+grep -q '"warp_mm":.*3' "$T/wp/simulate.json" && grep -q '"rotation_deg"' "$T/wp/simulate.json" ||
+    fail "warp not recorded"
+grep -q '"rotation_deg"' "$T/sc/simulate.json" && fail "a deformation recorded without --warp"
+"$MRGAN" zerofill -q --slice 1 --ksp-out "$T/k4" "$T/wp/test/sub_d_p1.h5" "$T/d.png" >/dev/null || fail "zerofill warped"
+cmp -s "$T/k1.cfl" "$T/k4.cfl" && fail "--warp 3 left the k-space unchanged"
+ok "simulate --warp: deformed heads, recorded"
+
 # --maps espirit stores maps estimated as simulate's default set does (ESPIRiT
 # uncropped: unit norm at every pixel, like the true maps)
 "$MRGAN" simulate -q --matrix 32 --coils 4 --slices 2 --series 1 --maps espirit --train "$T/trainvols" \
@@ -117,6 +129,9 @@ check_fail "do not go together" "$MRGAN" simulate --input "$T/head.nii.gz" --tra
 check_fail "are for --input data sets" "$MRGAN" simulate --stride 2 --train "$T/trainvols" \
     --val "$T/vols/sub_c_T2w.nii.gz" --test "$T/vols/sub_d.nii.gz" "$T/x"
 check_fail "need --train, --val and --test" "$MRGAN" simulate --slices 3 "$T/x"
+check_fail "need --train, --val and --test" "$MRGAN" simulate --warp 3 "$T/x"
+check_fail "option --warp" "$MRGAN" simulate --warp 11 --train "$T/trainvols" --val "$T/vols/sub_c_T2w.nii.gz" \
+    --test "$T/vols/sub_d.nii.gz" "$T/x"
 check_fail "not a multiple of 8" "$MRGAN" simulate --matrix 36 --train "$T/trainvols" \
     --val "$T/vols/sub_c_T2w.nii.gz" --test "$T/vols/sub_d.nii.gz" "$T/x"
 check_fail "no NIfTI volumes" "$MRGAN" simulate --train "$T/sc" --val "$T/vols/sub_c_T2w.nii.gz" \

@@ -1,7 +1,8 @@
 /* Simulation pieces: Fourier resampling against a direct band-limited
  * interpolation, the random phase breaks Hermitian symmetry, noise level;
  * the scanner-like pieces: a loop's field against the closed form, array
- * maps, random fields and smoothing, tone curves, correlated noise. */
+ * maps, random fields and smoothing, tone curves, correlated noise, the
+ * head deformation. */
 #include "testutil.h"
 #include "fft/fft.h"
 #include "mri/mri.h"
@@ -212,6 +213,63 @@ static void test_noise_covariance(void **state)
     free(k);
 }
 
+/* The head deformation (warp.c): a pure rotation keeps distances and turns
+ * every point by the same angle; random draws stay in their documented
+ * ranges, displace by at most amp, never fold (positive Jacobian, by
+ * finite differences), and mg_warp_extent holds every output point whose
+ * source lies in the box. */
+static void test_warp(void **state)
+{
+    (void)state;
+    mg_warp w = {0};
+    const double th = 0.3;
+    w.c = cos(th), w.s = sin(th), w.sx = w.sy = 1.0, w.amp = 0.0;
+    for (int i = 0; i < 20; i++) {
+        const double x = 7.0 * i - 60.0, y = 50.0 - 3.0 * i;
+        double u, v;
+        mg_warp_point(&w, x, y, &u, &v);
+        assert_true(fabs(hypot(u, v) - hypot(x, y)) < 1e-9);
+        /* the source is the output turned by -th: the head turns by +th */
+        double ang = atan2(x * v - y * u, x * u + y * v);
+        assert_true(fabs(ang + th) < 1e-9);
+    }
+    /* scales: an output point (a sx, 0) samples the source at distance a */
+    w.c = 1, w.s = 0, w.sx = 1.1, w.sy = 0.9;
+    double u, v;
+    mg_warp_point(&w, 11.0, 0.0, &u, &v);
+    assert_true(fabs(u - 10.0) < 1e-9 && fabs(v) < 1e-12);
+    mg_warp_point(&w, 0.0, 9.0, &u, &v);
+    assert_true(fabs(v - 10.0) < 1e-9 && fabs(u) < 1e-12);
+    for (uint64_t seed = 1; seed <= 200; seed++) {
+        mg_rng r;
+        mg_rng_seed(&r, seed);
+        const double amp = 0.05 * (double)(seed % 200);
+        mg_warp_random(&w, amp, &r);
+        assert_true(fabs(atan2(w.s, w.c)) <= 12.0 * M_PI / 180.0 + 1e-12);
+        assert_true(w.sx >= 0.9 && w.sx <= 1.1 && w.sy >= 0.9 && w.sy <= 1.1);
+        mg_warp rigid = w;
+        rigid.amp = 0;
+        const double ex = 140.0 + (double)(seed % 7) * 10.0, ey = 180.0 - (double)(seed % 5) * 10.0;
+        double ox, oy;
+        mg_warp_extent(&w, ex, ey, &ox, &oy);
+        const double step = 2.0, hd = 1e-3;
+        for (double y = -160.0; y <= 160.0; y += step)
+            for (double x = -160.0; x <= 160.0; x += step) {
+                double a, b, a0, b0;
+                mg_warp_point(&w, x, y, &a, &b);
+                mg_warp_point(&rigid, x, y, &a0, &b0);
+                assert_true(fabs(a - a0) <= amp + 1e-9 && fabs(b - b0) <= amp + 1e-9);
+                if (fabs(a) <= 0.5 * ex && fabs(b) <= 0.5 * ey)
+                    assert_true(fabs(x) <= 0.5 * ox + 1e-9 && fabs(y) <= 0.5 * oy + 1e-9);
+                double ax, bx, ay, by;
+                mg_warp_point(&w, x + hd, y, &ax, &bx);
+                mg_warp_point(&w, x, y + hd, &ay, &by);
+                const double det = ((ax - a) * (by - b) - (ay - a) * (bx - b)) / (hd * hd);
+                assert_true(det > 0.0);
+            }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_random_field_and_smoothing),
         cmocka_unit_test(test_tone_curve),
         cmocka_unit_test(test_noise_covariance),
+        cmocka_unit_test(test_warp),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     mg_fft_cleanup();

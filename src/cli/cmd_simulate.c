@@ -62,6 +62,10 @@ static const char *help =
     "                   orientation used)\n"
     "  --wrap P         probability of a field of view smaller than the head along\n"
     "                   the phase encoding (default 0.1)\n"
+    "  --warp MM        deform each series' head (anatomical variety): rotation in\n"
+    "                   +-12 degrees, each axis scaled by 0.9-1.1, and a smooth\n"
+    "                   displacement of at most MM mm along each axis (default 0:\n"
+    "                   no deformation; at most 10)\n"
     "  --seed, --maps   as above\n"
     "  -q, --quiet      no progress output\n"
     "  -h, --help       this text\n";
@@ -125,7 +129,7 @@ int cmd_simulate(int argc, char **argv)
         {"input", 1, 0, 'i'}, {"matrix", 1, 0, 'N'}, {"coils", 1, 0, 'C'}, {"stride", 1, 0, 's'},
         {"orient", 1, 0, 'o'}, {"noise", 1, 0, 'n'}, {"phase", 1, 0, 'p'}, {"seed", 1, 0, 'S'}, {"pe-fold", 1, 0, 'F'}, {"maps", 1, 0, 'M'},
         {"train", 1, 0, 'T'}, {"val", 1, 0, 'V'}, {"test", 1, 0, 'E'}, {"slices", 1, 0, 'L'}, {"series", 1, 0, 'P'},
-        {"wrap", 1, 0, 'W'},
+        {"wrap", 1, 0, 'W'}, {"warp", 1, 0, 'D'},
         {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *cmd = "simulate";
     const char *input = DEFAULT_VOLUME;
@@ -161,6 +165,7 @@ int cmd_simulate(int argc, char **argv)
         case 'L': sc.slices = cli_long(cmd, "--slices", optarg, 1, 100000), set_scanner_only = 1; break;
         case 'P': sc.protocols = cli_long(cmd, "--series", optarg, 1, 1000), set_scanner_only = 1; break;
         case 'W': sc.wrap = cli_double(cmd, "--wrap", optarg, 0.0, 1.0), set_scanner_only = 1; break;
+        case 'D': sc.warp = cli_double(cmd, "--warp", optarg, 0.0, 10.0), set_scanner_only = 1; break;
         case 'S': seed = cli_seed(cmd, "--seed", optarg); break;
         case 'F': fold = cli_long(cmd, "--pe-fold", optarg, 1, 8), set_basic_only = 1; break;
         case 'M':
@@ -194,7 +199,7 @@ int cmd_simulate(int argc, char **argv)
     if (sc.ninputs[0] || sc.ninputs[1] || sc.ninputs[2])
         return simulate_scanner(&sc, vols, outdir, matrix_arg, coils_arg, noise_arg, set_input, set_basic_only,
                                 seed, maps, quiet);
-    if (set_scanner_only) cli_fail(cmd, "--slices, --series and --wrap need --train, --val and --test");
+    if (set_scanner_only) cli_fail(cmd, "--slices, --series, --wrap and --warp need --train, --val and --test");
     if (matrix_arg) N = cli_long(cmd, "--matrix", matrix_arg, 8, 1024);
     if (coils_arg) C = cli_long(cmd, "--coils", coils_arg, 1, 64);
     if (noise_arg) noise = cli_double(cmd, "--noise", noise_arg, 0.0, 10.0);

@@ -48,6 +48,7 @@ typedef struct {
     long slices;                  /* planes per volume (24) */
     long protocols;               /* series per volume (2; at least one per orientation) */
     double wrap;                  /* probability of a field of view smaller than the head (0.1) */
+    double warp;                  /* head deformation per series, displacement mm (0: none; mg_warp) */
     uint64_t seed;
     int maps;                     /* as mg_simulate_opts (wrapped series: none stored unless estimated) */
     int quiet;

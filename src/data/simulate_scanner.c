@@ -47,6 +47,8 @@ typedef struct {
     mg_coil_array arr;
     cfloat A[MG_MAX_ARRAY_COILS * MG_MAX_ARRAY_COILS];
     float tone[MG_TONE_KNOTS];
+    int warped;          /* the head deformed by wp (--warp) */
+    mg_warp wp;
 } protocol;
 
 /* the head's bounding box in one orientation's planes (voxels above thresh
@@ -74,6 +76,11 @@ static void make_protocol(protocol *p, const mg_scanner_opts *o, const mg_plane_
                           mg_rng *r)
 {
     memset(p, 0, sizeof *p);
+    /* drawn first and only with --warp, so data sets without it are as before */
+    if (o->warp > 0) {
+        p->warped = 1;
+        mg_warp_random(&p->wp, o->warp, r);
+    }
     /* head extents along the plane's rows and columns, mm; the readout runs
      * along the longer one in 3 series of 4 (the phase encoding along the
      * shorter is the faster scan), along the shorter in the others */
@@ -83,6 +90,7 @@ static void make_protocol(protocol *p, const mg_scanner_opts *o, const mg_plane_
     p->flip = mg_rng_uniform(r) < 0.5;
     /* the extents along the readout (W) and the phase encoding (H) */
     double ext_w = p->transpose ? ext_cols : ext_rows, ext_h = p->transpose ? ext_rows : ext_cols;
+    if (p->warped) mg_warp_extent(&p->wp, ext_w, ext_h, &ext_w, &ext_h);
     double fov_w = ext_w * uni(r, 1.05, 1.3);
     int wrap = mg_rng_uniform(r) < o->wrap;
     double fov_h = ext_h * (wrap ? uni(r, 0.75, 0.92) : uni(r, 1.05, 1.35));
@@ -106,6 +114,20 @@ static void make_protocol(protocol *p, const mg_scanner_opts *o, const mg_plane_
     mg_tone_curve_random(p->tone, r);
 }
 
+/* plane (rows x cols) at fractional (r, c), bilinear; 0 outside */
+static float sample_bilinear(const float *plane, long rows, long cols, double r, double c)
+{
+    const double r0 = floor(r), c0 = floor(c), fr = r - r0, fc = c - c0;
+    double acc = 0;
+    for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 2; b++) {
+            const long rr = (long)r0 + a, cc = (long)c0 + b;
+            if (rr < 0 || rr >= rows || cc < 0 || cc >= cols) continue;
+            acc += (a ? fr : 1.0 - fr) * (b ? fc : 1.0 - fc) * (double)plane[rr * cols + cc];
+        }
+    return (float)acc;
+}
+
 /* The magnitude of plane idx on the protocol's grid (Hext x W): the tone
  * curve on the normalised plane, placed on a canvas of the field of view at
  * the source's voxel size, resampled by the spectrum to the matrix. */
@@ -124,6 +146,16 @@ static void plane_image(const mg_volume *v, int o, long idx, const mg_plane_geom
     for (long i = 0; i < ch; i++)
         for (long j = 0; j < cw; j++) {
             double yh = ((double)i - 0.5 * (double)ch) * dh + p->shift_h, xw = ((double)j - 0.5 * (double)cw) * dw + p->shift_w;
+            if (p->warped) {
+                /* the deformed head, sampled bilinearly */
+                double sw, sh;
+                mg_warp_point(&p->wp, xw, yh, &sw, &sh);
+                double fr = p->transpose ? crow + sh / g->drow : crow + sw / g->drow;
+                double fc = p->transpose ? ccol + sw / g->dcol : ccol + sh / g->dcol;
+                if (p->flip) fc = (double)(g->cols - 1) - fc;
+                canvas[i * cw + j] = mg_tone_apply(p->tone, sample_bilinear(plane, g->rows, g->cols, fr, fc) / vnorm);
+                continue;
+            }
             long rr, cc;
             if (p->transpose) rr = lround(crow + yh / g->drow), cc = lround(ccol + xw / g->dcol);
             else rr = lround(crow + xw / g->drow), cc = lround(ccol + yh / g->dcol);
@@ -301,6 +333,13 @@ static void json_protocol(cJSON *arr, const char *file, const protocol *p, long 
     cJSON_AddNumberToObject(j, "noise", p->noise);
     cJSON_AddNumberToObject(j, "noise_correlation", p->corr);
     cJSON_AddNumberToObject(j, "phase", p->phase_amp);
+    if (p->warped) {
+        cJSON *w = cJSON_AddObjectToObject(j, "warp");
+        cJSON_AddNumberToObject(w, "rotation_deg", atan2(p->wp.s, p->wp.c) * 180.0 / M_PI);
+        cJSON_AddNumberToObject(w, "scale_readout", p->wp.sx);
+        cJSON_AddNumberToObject(w, "scale_phase_encoding", p->wp.sy);
+        cJSON_AddNumberToObject(w, "displacement_mm", p->wp.amp);
+    }
     cJSON *t = cJSON_CreateArray();
     for (int i = 0; i < MG_TONE_KNOTS; i++) cJSON_AddItemToArray(t, cJSON_CreateNumber((double)p->tone[i]));
     cJSON_AddItemToObject(j, "tone_curve", t);
@@ -458,6 +497,7 @@ int mg_simulate_scanner(const mg_scanner_opts *o, const char *outdir, long count
     cJSON_AddNumberToObject(root, "slices_per_volume", (double)o->slices);
     cJSON_AddNumberToObject(root, "protocols_per_volume", (double)o->protocols);
     cJSON_AddNumberToObject(root, "wrap", o->wrap);
+    cJSON_AddNumberToObject(root, "warp_mm", o->warp);
     cJSON_AddNumberToObject(root, "seed", (double)o->seed);
     cJSON_AddStringToObject(root, "maps", mg_simulate_maps_name(o->maps));
     cJSON_AddStringToObject(root, "split_rule", "by volume, as given by --train, --val and --test");

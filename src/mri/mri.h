@@ -197,6 +197,21 @@ void mg_gaussian_smooth(float *img, long H, long W, double sigma_px);
 void mg_tone_curve_random(float knots[MG_TONE_KNOTS], mg_rng *rng);
 /* the curve at x (clipped to [0, 1]), linear between knots */
 float mg_tone_apply(const float knots[MG_TONE_KNOTS], float x);
+/* A random smooth deformation of the plane (warp.c): rotation uniform in
+ * +-12 degrees, each axis scaled by 0.9-1.1, and a displacement of at most
+ * amp mm along each axis, a sum of MG_WARP_MODES plane waves of wavelength max(60, 12 amp)
+ * to 2.5 x that (the map never folds). */
+#define MG_WARP_MODES 4
+typedef struct {
+    double c, s, sx, sy, amp;
+    double kx[MG_WARP_MODES], ky[MG_WARP_MODES], ph[MG_WARP_MODES], wt[2][MG_WARP_MODES];
+} mg_warp;
+void mg_warp_random(mg_warp *w, double amp_mm, mg_rng *rng);
+/* the source position (mm) that output position (x, y) (mm, about the
+ * centre) samples */
+void mg_warp_point(const mg_warp *w, double x, double y, double *sx, double *sy);
+/* extents (mm) of the output that holds a centred source box ext_x x ext_y */
+void mg_warp_extent(const mg_warp *w, double ext_x, double ext_y, double *out_x, double *out_y);
 /* Coil noise mixing A (C x C, row-major): noise A z with z white has the
  * covariance A A^H: I + corr x a complex Gaussian matrix / sqrt(C), rows
  * scaled by coil gains in [0.8, 1.25], then scaled so trace(A A^H) = C. */
