@@ -29,6 +29,7 @@ printf '# Dimensions\n100000 100000 1 1000\n' > "$I/big.hdr"; : > "$I/big.cfl"
 printf 'not hdf5 at all' > "$I/bad.h5"; : > "$I/empty.h5"; head -c 3000 /dev/urandom > "$I/rand.h5"
 head -c 500 /dev/urandom > "$I/rand.safetensors"; printf 'garbage' > "$I/bad.nii"
 cp "$T/d/test.h5" "$I/test.h5"; cp "$T/head.nii.gz" "$I/head.nii.gz"
+cp "$T/head.nii.gz" "$I/va.nii.gz"; cp "$T/head.nii.gz" "$I/vb.nii.gz"   # scanner-like simulate's splits
 # fastMRI's layouts (oversampled, padded, an undersampled test file) and ISMRMRD raw data
 MK=$(dirname "$FIX")/mkfastmri
 "$MK" "$I/fos.h5" os 2 4 32 16 1 && "$MK" "$I/fpad.h5" pad 2 3 38 20 2 && "$MK" "$I/ftest.h5" test 2 4 32 16 3 ||
@@ -99,8 +100,15 @@ while [ $(( $(date +%s) - start )) -lt "$SECONDS_MAX" ] && [ "$runs" -lt "$RUNS_
                     $(maybe --model "$(pick "$T/run" reference="$T/run" "$I/rand.safetensors")") "$(pick "$I/test.h5" "${KSP[@]}")"
                     "$(pick "$T/o/e$runs" "$I/k.cfl" "")") ;;
         fid) args=(--weights "$(pick "$I/rand.safetensors" "$I/net.safetensors" "$I/missing")" "$I/k" "$I/kbig") ;;
-        simulate) args=(--input "$(pick "$I/head.nii.gz" "$I/bad.nii" "$I/huge.nii" "$I/missing.nii")" --matrix "$(pick 16 32 7 0)"
-                        --coils "$(pick 2 4 0)" --stride "$(pick 4 9 1000)" "$(pick "$T/o/s$runs" "$I/k.cfl")") ;;
+        simulate) if [ $((RANDOM % 2)) = 0 ]; then
+                      args=(--input "$(pick "$I/head.nii.gz" "$I/bad.nii" "$I/huge.nii" "$I/missing.nii")" --matrix "$(pick 16 32 7 0)"
+                            --coils "$(pick 2 4 0)" --stride "$(pick 4 9 1000)" "$(pick "$T/o/s$runs" "$I/k.cfl")")
+                  else
+                      args=(--train "$(pick "$I/head.nii.gz" "$I/bad.nii" "$I/huge.nii")" --val "$I/va.nii.gz"
+                            --test "$(pick "$I/vb.nii.gz" "$I/va.nii.gz")" --matrix "$(pick 16,24 32 7)" --coils "$(pick 2,3 4 0)"
+                            --slices "$(pick 1 2 0)" --series "$(pick 1 2)" $(maybe --wrap "$(pick 0 1 2)")
+                            $(maybe --warp "$(pick 0 3 10 11 x)") "$(pick "$T/o/s$runs" "$I/k.cfl")")
+                  fi ;;
         train) args=(--data "$(pick "$T/d" "$I" "$T/missing" "$T/tree")" $(maybe --cache-mb "$(pick 0 1 -1)") --blocks 1 --growth 1 --kernels 2 --center 8 --max-steps 2
                      --epochs "$(pick 1 2 0)" $(maybe --lr "$(pick 1e-3 0 5)") $(maybe --mode "$(pick mse cwgan-agb gan)")
                      $(maybe --resume) "$(pick "$T/o/t$runs" "$T/run" "$I")") ;;
