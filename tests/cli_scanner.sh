@@ -62,8 +62,8 @@ PY
 fi
 ok "wrapped series: zero filling estimates maps"
 
-# --warp: each series' head deformed (recorded in simulate.json); without
-# --warp the data are as before (the same seed, the same k-space above)
+# --warp: each series' head deformed (recorded in simulate.json; nothing
+# recorded without it), the k-space differs from the same seed's without it
 "$MRGAN" simulate -q $S --warp 3 --train "$T/trainvols" --val "$T/vols/sub_c_T2w.nii.gz" \
     --test "$T/vols/sub_d.nii.gz" --seed 4 "$T/wp" >/dev/null || fail "simulate --warp 3"
 grep -q '"warp_mm":.*3' "$T/wp/simulate.json" && grep -q '"rotation_deg"' "$T/wp/simulate.json" ||

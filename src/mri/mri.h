@@ -199,8 +199,8 @@ void mg_tone_curve_random(float knots[MG_TONE_KNOTS], mg_rng *rng);
 float mg_tone_apply(const float knots[MG_TONE_KNOTS], float x);
 /* A random smooth deformation of the plane (warp.c): rotation uniform in
  * +-12 degrees, each axis scaled by 0.9-1.1, and a displacement of at most
- * amp mm along each axis, a sum of MG_WARP_MODES plane waves of wavelength max(60, 12 amp)
- * to 2.5 x that (the map never folds). */
+ * amp mm along each axis, a sum of MG_WARP_MODES plane waves of wavelength
+ * max(60, 12 amp) to 2.5 x that (the map never folds). */
 #define MG_WARP_MODES 4
 typedef struct {
     double c, s, sx, sy, amp;
