@@ -123,6 +123,8 @@ uint64_t mg_rng_u64(mg_rng *r)
 
 double mg_rng_uniform(mg_rng *r) { return (double)(mg_rng_u64(r) >> 11) * 0x1.0p-53; }
 
+double mg_rng_uniform_in(mg_rng *r, double lo, double hi) { return lo + (hi - lo) * mg_rng_uniform(r); }
+
 double mg_rng_normal(mg_rng *r)
 {
     double u1 = mg_rng_uniform(r), u2 = mg_rng_uniform(r);

@@ -37,6 +37,7 @@ typedef struct { uint64_t s[4]; } mg_rng;
 void mg_rng_seed(mg_rng *r, uint64_t seed);
 uint64_t mg_rng_u64(mg_rng *r);
 double mg_rng_uniform(mg_rng *r);          /* [0, 1) */
+double mg_rng_uniform_in(mg_rng *r, double lo, double hi); /* [lo, hi) */
 double mg_rng_normal(mg_rng *r);           /* N(0, 1) */
 /* Derive an independent stream seed from a base seed and indices. */
 uint64_t mg_seed_mix(uint64_t seed, uint64_t a, uint64_t b);

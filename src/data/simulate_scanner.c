@@ -33,8 +33,6 @@ void mg_scanner_defaults(mg_scanner_opts *o)
     o->seed = 1;
 }
 
-static double uni(mg_rng *r, double lo, double hi) { return lo + (hi - lo) * mg_rng_uniform(r); }
-
 /* one acquisition protocol: what a series of a volume shares */
 typedef struct {
     int transpose;       /* plane rows along H (the phase encoding) instead of W */
@@ -91,9 +89,9 @@ static void make_protocol(protocol *p, const mg_scanner_opts *o, const mg_plane_
     /* the extents along the readout (W) and the phase encoding (H) */
     double ext_w = p->transpose ? ext_cols : ext_rows, ext_h = p->transpose ? ext_rows : ext_cols;
     if (p->warped) mg_warp_extent(&p->wp, ext_w, ext_h, &ext_w, &ext_h);
-    double fov_w = ext_w * uni(r, 1.05, 1.3);
+    double fov_w = ext_w * mg_rng_uniform_in(r, 1.05, 1.3);
     int wrap = mg_rng_uniform(r) < o->wrap;
-    double fov_h = ext_h * (wrap ? uni(r, 0.75, 0.92) : uni(r, 1.05, 1.35));
+    double fov_h = ext_h * (wrap ? mg_rng_uniform_in(r, 0.75, 0.92) : mg_rng_uniform_in(r, 1.05, 1.35));
     p->W = o->matrices[(long)(mg_rng_uniform(r) * (double)o->nmatrices)];
     p->px = fov_w / (double)p->W;
     p->H = 8 * lround(fov_h / p->px / 8.0);
@@ -107,10 +105,10 @@ static void make_protocol(protocol *p, const mg_scanner_opts *o, const mg_plane_
     p->shift_h = 0.03 * fov_h * (2.0 * mg_rng_uniform(r) - 1.0);
     p->C = o->coils[(long)(mg_rng_uniform(r) * (double)o->ncoils)];
     mg_coil_array_random(&p->arr, p->C, 0.5 * fmax(ext_w, ext_h), r);
-    p->noise = exp(uni(r, log(o->noise_lo), log(o->noise_hi)));
-    p->corr = uni(r, 0.0, 0.5);
+    p->noise = exp(mg_rng_uniform_in(r, log(o->noise_lo), log(o->noise_hi)));
+    p->corr = mg_rng_uniform_in(r, 0.0, 0.5);
     mg_noise_mixing_random(p->A, p->C, p->corr, r);
-    p->phase_amp = uni(r, 0.3, 1.5);
+    p->phase_amp = mg_rng_uniform_in(r, 0.3, 1.5);
     mg_tone_curve_random(p->tone, r);
 }
 
@@ -146,22 +144,23 @@ static void plane_image(const mg_volume *v, int o, long idx, const mg_plane_geom
     for (long i = 0; i < ch; i++)
         for (long j = 0; j < cw; j++) {
             double yh = ((double)i - 0.5 * (double)ch) * dh + p->shift_h, xw = ((double)j - 0.5 * (double)cw) * dw + p->shift_w;
+            /* the source position (the deformed head's with --warp), in
+             * fractional plane rows and columns */
+            double sw = xw, sh = yh;
+            if (p->warped) mg_warp_point(&p->wp, xw, yh, &sw, &sh);
+            const double fr = crow + (p->transpose ? sh : sw) / g->drow, fc = ccol + (p->transpose ? sw : sh) / g->dcol;
+            float val;
             if (p->warped) {
-                /* the deformed head, sampled bilinearly */
-                double sw, sh;
-                mg_warp_point(&p->wp, xw, yh, &sw, &sh);
-                double fr = p->transpose ? crow + sh / g->drow : crow + sw / g->drow;
-                double fc = p->transpose ? ccol + sw / g->dcol : ccol + sh / g->dcol;
-                if (p->flip) fc = (double)(g->cols - 1) - fc;
-                canvas[i * cw + j] = mg_tone_apply(p->tone, sample_bilinear(plane, g->rows, g->cols, fr, fc) / vnorm);
-                continue;
+                /* sampled bilinearly */
+                val = sample_bilinear(plane, g->rows, g->cols, fr, p->flip ? (double)(g->cols - 1) - fc : fc);
+            } else {
+                /* the nearest voxel, as before --warp existed */
+                long rr = lround(fr), cc = lround(fc);
+                if (p->flip) cc = g->cols - 1 - cc;
+                if (rr < 0 || rr >= g->rows || cc < 0 || cc >= g->cols) continue;
+                val = plane[rr * g->cols + cc];
             }
-            long rr, cc;
-            if (p->transpose) rr = lround(crow + yh / g->drow), cc = lround(ccol + xw / g->dcol);
-            else rr = lround(crow + xw / g->drow), cc = lround(ccol + yh / g->dcol);
-            if (p->flip) cc = g->cols - 1 - cc;
-            if (rr < 0 || rr >= g->rows || cc < 0 || cc >= g->cols) continue;
-            canvas[i * cw + j] = mg_tone_apply(p->tone, plane[rr * g->cols + cc] / vnorm);
+            canvas[i * cw + j] = mg_tone_apply(p->tone, val / vnorm);
         }
     mg_resample_fourier(canvas, ch, cw, out, p->Hext, p->W);
     free(canvas);
@@ -174,10 +173,11 @@ static void slice_phase(const float *mag, long H, long W, double amp, mg_rng *r,
 {
     const long n = H * W;
     float *f = mg_malloc_array((size_t)n, sizeof(float)), *phi = mg_calloc((size_t)n, sizeof(float));
-    double a1 = amp * uni(r, 0.2, 1.0), a2 = amp * uni(r, 0.0, 0.4), ab = uni(r, 0.0, 1.5);
-    mg_random_field(f, H, W, uni(r, 1.5, 3.0), r);
+    double a1 = amp * mg_rng_uniform_in(r, 0.2, 1.0), a2 = amp * mg_rng_uniform_in(r, 0.0, 0.4),
+           ab = mg_rng_uniform_in(r, 0.0, 1.5);
+    mg_random_field(f, H, W, mg_rng_uniform_in(r, 1.5, 3.0), r);
     for (long i = 0; i < n; i++) phi[i] += (float)a1 * f[i];
-    mg_random_field(f, H, W, uni(r, 5.0, 10.0), r);
+    mg_random_field(f, H, W, mg_rng_uniform_in(r, 5.0, 10.0), r);
     for (long i = 0; i < n; i++) phi[i] += (float)a2 * f[i];
     float mmax = 0;
     for (long i = 0; i < n; i++) mmax = mag[i] > mmax ? mag[i] : mmax;
@@ -282,14 +282,14 @@ static int write_series(const char *path, const mg_volume *v, const int *orient,
         mg_rng_seed(&r, mg_seed_mix(seed, (uint64_t)o, (uint64_t)index[s]));
         plane_image(v, o, index[s], &geoms[o], boxes[o], vnorm, p, mag);
         /* bias field: exp of a smooth random field, 5 to 25 % */
-        mg_random_field(bias, He, W, uni(&r, 1.0, 2.5), &r);
-        const double bs = uni(&r, 0.05, 0.25);
+        mg_random_field(bias, He, W, mg_rng_uniform_in(&r, 1.0, 2.5), &r);
+        const double bs = mg_rng_uniform_in(&r, 0.05, 0.25);
         for (long i = 0; i < ne; i++) mag[i] *= (float)exp(bs * bias[i]);
         slice_phase(mag, He, W, p->phase_amp, &r, img);
         /* the slice's height in the array: planes spaced by their voxel size
          * around the volume's centre, plus a random offset */
         double z = ((double)index[s] - 0.5 * (double)geoms[o].count) *
-                       (o == 0 ? (double)v->dz : o == 1 ? (double)v->dy : (double)v->dx) + uni(&r, -15.0, 15.0);
+                       (o == 0 ? (double)v->dz : o == 1 ? (double)v->dy : (double)v->dx) + mg_rng_uniform_in(&r, -15.0, 15.0);
         mg_coil_array_maps(&p->arr, sens, He, W, p->px, p->px, z);
         cfloat *k = d.kspace + s * C * n;
         if (He == H) {

@@ -8,24 +8,22 @@
 
 #include <math.h>
 
-static double uni(mg_rng *r, double lo, double hi) { return lo + (hi - lo) * mg_rng_uniform(r); }
-
 void mg_warp_random(mg_warp *w, double amp_mm, mg_rng *r)
 {
-    const double th = uni(r, -12.0, 12.0) * M_PI / 180.0;
+    const double th = mg_rng_uniform_in(r, -12.0, 12.0) * M_PI / 180.0;
     w->c = cos(th), w->s = sin(th);
-    w->sx = uni(r, 0.9, 1.1), w->sy = uni(r, 0.9, 1.1);
+    w->sx = mg_rng_uniform_in(r, 0.9, 1.1), w->sy = mg_rng_uniform_in(r, 0.9, 1.1);
     w->amp = amp_mm;
     /* wavelengths from max(60, 12 amp) mm: each component's gradient stays
      * below 2 pi / 12 (about 0.52), so the map never folds */
     const double lmin = fmax(60.0, 12.0 * amp_mm), lmax = 2.5 * lmin;
     double sum[2] = {0, 0};
     for (int m = 0; m < MG_WARP_MODES; m++) {
-        const double dir = uni(r, 0.0, 2.0 * M_PI), k = 2.0 * M_PI / uni(r, lmin, lmax);
+        const double dir = mg_rng_uniform_in(r, 0.0, 2.0 * M_PI), k = 2.0 * M_PI / mg_rng_uniform_in(r, lmin, lmax);
         w->kx[m] = k * cos(dir), w->ky[m] = k * sin(dir);
-        w->ph[m] = uni(r, 0.0, 2.0 * M_PI);
+        w->ph[m] = mg_rng_uniform_in(r, 0.0, 2.0 * M_PI);
         for (int a = 0; a < 2; a++) {
-            w->wt[a][m] = uni(r, -1.0, 1.0);
+            w->wt[a][m] = mg_rng_uniform_in(r, -1.0, 1.0);
             sum[a] += fabs(w->wt[a][m]);
         }
     }
