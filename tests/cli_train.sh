@@ -147,6 +147,6 @@ else
 fi
 check_fail "option --precision: 'fp16' is not fp32 or bf16" "$MRGAN" train --precision fp16 --data "$T/d" "$T/run3"
 check_fail "--mode" "$MRGAN" train --mode gan --data "$T/d" "$T/run3"
-check_fail "option --loss: 'l1' is not one of complex, magnitude" "$MRGAN" train --loss l1 --data "$T/d" "$T/run3"
+check_fail "option --loss: 'l1' is not one of complex, magnitude, nmse" "$MRGAN" train --loss l1 --data "$T/d" "$T/run3"
 check_fail "--lr" "$MRGAN" train --lr 0 --data "$T/d" "$T/run3"
 echo "$n passed, 0 failed"

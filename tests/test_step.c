@@ -5,6 +5,7 @@
  * through, the two gradients AGB measures (against finite differences of
  * the adversarial loss), and weight clipping. */
 #include "testutil.h"
+#include "metrics/metrics.h"
 #include "models/models.h"
 #include "train/step.h"
 #include "train/train.h"
@@ -43,6 +44,28 @@ static void test_mse_grad(void **state)
     for (int i = 0; i < 4; i++) assert_true(fabs(g[i] - want[i]) < 1e-7);
 }
 
+typedef double (*loss_fn)(const float *, const float *, float *, int, long, int);
+
+/* the worst |gradient - central difference| of a loss of NB images of HW
+ * pixels over P = 2 ranks, at x (restored) against y; g: its gradient */
+static double loss_fd_worst(loss_fn loss, float *x, const float *y, const float *g, int NB, int HW, const char *name)
+{
+    float *scratch = malloc(sizeof(float) * 2 * (size_t)(NB * HW));
+    double worst = 0;
+    for (int i = 0; i < 2 * NB * HW; i++) {
+        const float x0 = x[i], h = 1e-2f;
+        x[i] = x0 + h;
+        const double lp = loss(x, y, scratch, NB, HW, 2);
+        x[i] = x0 - h;
+        const double lm = loss(x, y, scratch, NB, HW, 2);
+        x[i] = x0;
+        worst = fmax(worst, fabs((lp - lm) / (2.0 * h) - g[i]));
+    }
+    free(scratch);
+    fprintf(stderr, "%s: worst |gradient - finite difference| %.3g\n", name, worst);
+    return worst;
+}
+
 /* --loss magnitude: L = mean (|o| - |t|)^2 / P, worked out by hand, and its
  * gradient against central differences of L */
 static void test_mag_mse_grad(void **state)
@@ -56,7 +79,7 @@ static void test_mag_mse_grad(void **state)
     for (int i = 0; i < 4; i++) assert_true(fabs(g[i] - want[i]) < 1e-6);
     /* 2 images of 12 pixels over P = 2 ranks */
     enum { NB = 2, HW = 12, NV = NB * 2 * HW };
-    float x[NV], y[NV], gx[NV], scratch[NV];
+    float x[NV], y[NV], gx[NV];
     mg_rng r;
     mg_rng_seed(&r, 11);
     for (int i = 0; i < NV; i++) x[i] = (float)mg_rng_normal(&r), y[i] = (float)mg_rng_normal(&r);
@@ -69,18 +92,45 @@ static void test_mag_mse_grad(void **state)
             direct += d * d / (NB * HW * 2);
         }
     assert_true(fabs(l0 - direct) < 1e-6 * direct);
-    double worst = 0;
-    for (int i = 0; i < NV; i++) {
-        const float x0 = x[i], h = 1e-2f;
-        x[i] = x0 + h;
-        const double lp = mg_mag_mse_grad(x, y, scratch, NB, HW, 2);
-        x[i] = x0 - h;
-        const double lm = mg_mag_mse_grad(x, y, scratch, NB, HW, 2);
-        x[i] = x0;
-        worst = fmax(worst, fabs((lp - lm) / (2.0 * h) - gx[i]));
+    assert_true(loss_fd_worst(mg_mag_mse_grad, x, y, gx, NB, HW, "magnitude loss") < 2e-4);
+}
+
+/* --loss nmse: L = mean over samples of NMSE(|o|, |t|) / P, by hand, against
+ * the metric's own NMSE (src/metrics/nmse.c), a floor for a target without
+ * signal, and the gradient against central differences of L */
+static void test_mag_nmse_grad(void **state)
+{
+    (void)state;
+    /* the image of test_mag_mse_grad: |o| = (5, 1), |t| = (5, 2); the
+     * magnitude loss 0.5 over the target's mean square (25 + 4) / 2 */
+    const float o[4] = {3, 0, 4, 1}, t[4] = {0, 2, 5, 0}, want[4] = {0, 0, 0, -1};
+    float g[4] = {9, 9, 9, 9};
+    assert_true(fabs(mg_mag_nmse_grad(o, t, g, 1, 2, 1) - 0.5 / 14.5) < 1e-7);
+    for (int i = 0; i < 4; i++) assert_true(fabs(g[i] - want[i] / 14.5) < 1e-7);
+    /* a target of zeros: the floor, so the loss is the magnitude loss / floor */
+    const float z[4] = {0, 0, 0, 0};
+    assert_true(fabs(mg_mag_nmse_grad(o, z, g, 1, 2, 1) - 13.0 / MG_NMSE_LOSS_FLOOR) < 1e-3 * 13.0 / MG_NMSE_LOSS_FLOOR);
+    /* 3 images of 12 pixels over P = 2 ranks, targets of different energies */
+    enum { NB = 3, HW = 12, NV = NB * 2 * HW };
+    float x[NV], y[NV], gx[NV];
+    mg_rng r;
+    mg_rng_seed(&r, 12);
+    for (int i = 0; i < NV; i++) x[i] = (float)mg_rng_normal(&r), y[i] = (float)((1 + i / (2 * HW)) * mg_rng_normal(&r));
+    const double l0 = mg_mag_nmse_grad(x, y, gx, NB, HW, 2);
+    double metric = 0;
+    for (int i = 0; i < NB; i++) {
+        float mo[HW], mt[HW];
+        for (int j = 0; j < HW; j++) {
+            const float *a = x + 2 * i * HW, *b = y + 2 * i * HW;
+            mo[j] = (float)hypot(a[j], a[j + HW]);
+            mt[j] = (float)hypot(b[j], b[j + HW]);
+        }
+        mg_nmse_acc acc = {0, 0};
+        mg_nmse_add_f(&acc, mt, mo, HW);
+        metric += mg_nmse_value(&acc) / (NB * 2);
     }
-    fprintf(stderr, "magnitude loss: worst |gradient - finite difference| %.3g\n", worst);
-    assert_true(worst < 2e-4);
+    assert_true(fabs(l0 - metric) < 1e-5 * metric);
+    assert_true(loss_fd_worst(mg_mag_nmse_grad, x, y, gx, NB, HW, "NMSE loss") < 2e-4);
 }
 
 static void test_critic_input_layout(void **state)
@@ -285,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_critic_input_padded),
         cmocka_unit_test(test_generator_step_agb),
         cmocka_unit_test(test_generator_step_magnitude),
+        cmocka_unit_test(test_mag_nmse_grad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

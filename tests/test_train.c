@@ -152,7 +152,7 @@ static void test_config_roundtrip_and_ranges(void **state)
     snprintf(c.mode, sizeof c.mode, "cwgan-agb");
     c.net = (mg_dcinet_cfg){20, 5, 40, 0.2f};
     c.lr = 1e-4f, c.accel = 6.5, c.center = 24, c.seed = 12345678901234ULL, c.agb_ma = 0.9;
-    c.loss = MG_LOSS_MAGNITUDE;
+    c.loss = MG_LOSS_NMSE; /* the largest value the range allows */
     c.init = "/models/start.safetensors";
     char *p = tu_path(dir, "config.json");
     char *js = mg_train_config_json(&c);
@@ -166,7 +166,7 @@ static void test_config_roundtrip_and_ranges(void **state)
     assert_int_equal(r.net.kernels, 40);
     assert_true(r.lr == 1e-4f && r.accel == 6.5 && r.center == 24 && r.agb_ma == 0.9);
     assert_true(r.seed == 12345678901234ULL);
-    assert_int_equal(r.loss, MG_LOSS_MAGNITUDE);
+    assert_int_equal(r.loss, MG_LOSS_NMSE);
     /* the init is not applied again on --resume but stays in the record */
     assert_null(r.init);
     assert_string_equal(r.init_rec, "/models/start.safetensors");

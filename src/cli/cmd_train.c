@@ -39,7 +39,10 @@ static const char *help =
     "  --mode M           mse (default) | wgan | cwgan | cwgan-agb (docs/gan.md)\n"
     "  --loss L           the pixel loss of every mode: complex (default, the paper):\n"
     "                     MSE of the complex images; magnitude: MSE of their\n"
-    "                     magnitudes, what eval compares (CPU steps; docs/training.md)\n"
+    "                     magnitudes, what eval compares; nmse: that MSE divided by\n"
+    "                     each target's mean-square magnitude, eval's per-image NMSE\n"
+    "                     (several times magnitude's gradients: scale --grad-clip)\n"
+    "                     (CPU steps; docs/training.md)\n"
     "  --blocks N         unrolled blocks (default 5; paper 20)\n"
     "  --growth G         dense skips (default 5; paper 5)\n"
     "  --kernels K        channels of the hidden convolutions (default 16; paper 40)\n"
@@ -159,7 +162,8 @@ int cmd_train(int argc, char **argv)
         case 309:
             if (!strcmp(optarg, "complex")) cfg.loss = MG_LOSS_COMPLEX;
             else if (!strcmp(optarg, "magnitude")) cfg.loss = MG_LOSS_MAGNITUDE;
-            else cli_fail(cmd, "option --loss: '%s' is not one of complex, magnitude", optarg);
+            else if (!strcmp(optarg, "nmse")) cfg.loss = MG_LOSS_NMSE;
+            else cli_fail(cmd, "option --loss: '%s' is not one of complex, magnitude, nmse", optarg);
             break;
         case 308: cfg.grad_clip = (float)cli_double(cmd, "--grad-clip", optarg, 0.0, 1e9); break;
         case '1': cfg.beta1 = (float)cli_double(cmd, "--beta1", optarg, 0.0, 0.9999); break;

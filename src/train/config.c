@@ -65,7 +65,7 @@ static const field fields[] = {
     FLD("crop_readout", F_INT, crop_readout, 0, 1), FLD("sens_method", F_INT, sens_method, 0, 2),
     FLD("precision", F_INT, precision, 0, 1), FLD("agb_warmup", F_LONG, agb_warmup, 1, 1000000),
     FLD("lr_decay", F_INT, lr_decay, 0, 1), FLD("grad_clip", F_FLOAT, grad_clip, 0, 1e9),
-    FLD("loss", F_INT, loss, 0, 1),
+    FLD("loss", F_INT, loss, 0, 2),
 };
 #define NFIELDS (int)(sizeof fields / sizeof fields[0])
 #define NREQUIRED 15 /* the first 15 exist in every run's config.json */

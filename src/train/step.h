@@ -55,6 +55,12 @@ double mg_gan_mse_grad(const float *out, const float *target, float *dout, long 
  * its gradient into dout (overwritten), |out| as mg_cmag_forward takes it.
  * Returns L. */
 double mg_mag_mse_grad(const float *out, const float *target, float *dout, int B, long hw, int P);
+/* `--loss nmse`: the same with each image's squared errors divided by its
+ * target's mean-square magnitude (at least MG_NMSE_LOSS_FLOOR, for targets
+ * without signal): L = mean over samples of NMSE(|out|, |target|) / P, the
+ * metric `eval` reports per image; its gradient into dout. Returns L. */
+#define MG_NMSE_LOSS_FLOOR 1e-4
+double mg_mag_nmse_grad(const float *out, const float *target, float *dout, int B, long hw, int P);
 /* The critic input from magnitudes: [|mz|, mag] (conditional, cin 2) or
  * [mag] (cin 1), per sample, each zero-padded (centred) from H x W to the
  * critic's ch x cw, into b->cin_buf. */
@@ -80,7 +86,7 @@ struct mg_step {
     mg_adam *adam, *adam_d;
     mg_agb *agb;
     int agb_on;        /* cwgan-agb: AGB adapts beta; otherwise beta is the fixed lambda */
-    int loss;          /* MG_LOSS_COMPLEX or MG_LOSS_MAGNITUDE (train.h) */
+    int loss;          /* MG_LOSS_COMPLEX, MG_LOSS_MAGNITUDE or MG_LOSS_NMSE (train.h) */
     float clip;        /* critic weight clipping */
     float grad_clip;   /* generator gradient-norm clipping (0: none) */
     int P, Bg;         /* MPI ranks, global batch */

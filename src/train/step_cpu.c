@@ -71,6 +71,7 @@ static void cpu_generator_step(mg_step *s, mg_batch *b, mg_step_log *lg)
     mg_dcinet_forward(s->net, b->ku, b->sens, b->mask, b->out, b->B, b->C, b->H, b->W);
     const long nimg = (long)b->B * 2 * b->hw;
     double mse = s->loss == MG_LOSS_MAGNITUDE ? mg_mag_mse_grad(b->out, b->target, b->dout, b->B, b->hw, s->P)
+                 : s->loss == MG_LOSS_NMSE    ? mg_mag_nmse_grad(b->out, b->target, b->dout, b->B, b->hw, s->P)
                                               : mg_gan_mse_grad(b->out, b->target, b->dout, nimg, s->P); /* g_mse */
     mg_dist_sum_d(&mse, 1);
     lg->mse = mse;

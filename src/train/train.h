@@ -10,7 +10,7 @@
 
 typedef struct {
     char mode[16];      /* mse | wgan | cwgan | cwgan-agb */
-    int loss;           /* the pixel loss: MG_LOSS_COMPLEX (0, the paper) or MG_LOSS_MAGNITUDE */
+    int loss;           /* the pixel loss: MG_LOSS_COMPLEX (0, the paper), MG_LOSS_MAGNITUDE or MG_LOSS_NMSE */
     mg_dcinet_cfg net;
     int epochs, batch;
     float lr, beta1, beta2;
@@ -50,7 +50,7 @@ typedef struct {
 } mg_train_cfg;
 
 enum { MG_LR_CONSTANT = 0, MG_LR_COSINE = 1 };
-enum { MG_LOSS_COMPLEX = 0, MG_LOSS_MAGNITUDE = 1 };
+enum { MG_LOSS_COMPLEX = 0, MG_LOSS_MAGNITUDE = 1, MG_LOSS_NMSE = 2 };
 /* The learning rate of step `step` (0-based) of a run of `total` steps:
  * lr, or with MG_LR_COSINE lr/100 + (lr - lr/100) (1 + cos(pi step/total)) / 2. */
 float mg_lr_at(float lr, int decay, long step, long total);
