@@ -12,6 +12,11 @@ for f in config.json metrics.csv last.safetensors best.safetensors; do [ -s "$T/
 grep -q "^kind,epoch,step,loss,val_nmse,seconds,mse,gan,w_est,std_gan,std_mse,gma,pma,beta,val_fid$" "$T/run/metrics.csv" || fail "metrics.csv header"
 ok "train writes config, metrics, checkpoints"
 
+"$MRGAN" train --data "$T/d" $ARCH --epochs 1 --loss nmse "$T/nmse" > "$T/nmse.log" 2>&1 || { cat "$T/nmse.log"; fail "train --loss nmse"; }
+grep -q "mode mse (NMSE loss)" "$T/nmse.log" || fail "train --loss nmse does not say its loss"
+grep -q '"loss":[[:space:]]*2,' "$T/nmse/config.json" || fail "config.json does not record --loss nmse"
+ok "train --loss nmse runs and records its loss"
+
 out=$("$MRGAN" recon -q --model "$T/run/best.safetensors" --accel 4 --center 8 "$T/d/test.h5" "$T/r.png") || fail "recon"
 echo "$out"
 echo "$out" | grep -q "NMSE vs fully sampled" || fail "recon prints no NMSE"

@@ -301,26 +301,31 @@ static void test_generator_step_agb(void **state)
     mg_dcinet_free(&net);
 }
 
-/* the step takes the loss it is given: mode mse with --loss magnitude */
+/* the step takes the loss it is given: mode mse with --loss magnitude and
+ * with --loss nmse (lr 0, so the weights stay as they are) */
 static void test_generator_step_magnitude(void **state)
 {
     (void)state;
+    const int losses[2] = {MG_LOSS_MAGNITUDE, MG_LOSS_NMSE};
+    const loss_fn fns[2] = {mg_mag_mse_grad, mg_mag_nmse_grad};
     const mg_dcinet_cfg cfg = {2, 1, 4, 0.2f};
     mg_dcinet_init(&net, &cfg, 3);
     setup_batch();
-    mg_adam adam;
-    mg_adam_init(&adam, 0.0f, 0.9f, 0.999f, 1e-8f);
-    mg_agb agb;
-    mg_agb_init(&agb, 100.0, 0.99, 10, 0.1, 100);
-    mg_step s = {.net = &net, .adam = &adam, .agb = &agb, .P = 1, .Bg = B, .loss = MG_LOSS_MAGNITUDE};
-    mg_step_cpu(&s);
-    mg_dcinet_forward(&net, bat.ku, bat.sens, bat.mask, out0, B, C, H, W);
-    static float g[B * 2 * H * W];
-    const double want = mg_mag_mse_grad(out0, bat.target, g, B, bat.hw, 1);
-    mg_step_log lg = {0, 0, 0, 0, 0, 0, 0};
-    s.generator_step(&s, &bat, &lg);
-    assert_true(fabs(lg.mse - want) < 1e-6 * want);
-    assert_true(memcmp(bat.dout, g, sizeof g) == 0);
+    for (int k = 0; k < 2; k++) {
+        mg_adam adam;
+        mg_adam_init(&adam, 0.0f, 0.9f, 0.999f, 1e-8f);
+        mg_agb agb;
+        mg_agb_init(&agb, 100.0, 0.99, 10, 0.1, 100);
+        mg_step s = {.net = &net, .adam = &adam, .agb = &agb, .P = 1, .Bg = B, .loss = losses[k]};
+        mg_step_cpu(&s);
+        mg_dcinet_forward(&net, bat.ku, bat.sens, bat.mask, out0, B, C, H, W);
+        static float g[B * 2 * H * W];
+        const double want = fns[k](out0, bat.target, g, B, bat.hw, 1);
+        mg_step_log lg = {0, 0, 0, 0, 0, 0, 0};
+        s.generator_step(&s, &bat, &lg);
+        assert_true(fabs(lg.mse - want) < 1e-6 * want);
+        assert_true(memcmp(bat.dout, g, sizeof g) == 0);
+    }
     mg_batch_free(&bat);
     mg_dcinet_free(&net);
 }
