@@ -430,7 +430,9 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         mg_dataset_describe(&t->vd, va_desc, sizeof va_desc);
         fprintf(stderr, "train: %s, mode %s%s; train: %s; val: %s; %ld steps per epoch; DCI-Net %dI-%dG-%dK, "
                         "%ld parameters%s; val NMSE zero-filled %.5f, untrained %.5f\n",
-                data_dir, cfg->mode, cfg->loss == MG_LOSS_MAGNITUDE ? " (magnitude loss)" : cfg->loss == MG_LOSS_NMSE ? " (NMSE loss)" : "", tr_desc, va_desc, spe, cfg->net.blocks,
+                data_dir, cfg->mode,
+                cfg->loss == MG_LOSS_MAGNITUDE ? " (magnitude loss)" : cfg->loss == MG_LOSS_NMSE ? " (NMSE loss)" : "",
+                tr_desc, va_desc, spe, cfg->net.blocks,
                 cfg->net.growth, cfg->net.kernels, mg_params_count(&t->net.params),
                 t->gan ? (cin == 2 ? ", conditional critic" : ", critic") : "", z0, v0);
     }
