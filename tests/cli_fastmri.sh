@@ -171,7 +171,7 @@ grep -q "train: 5 slices in 2 files, 1 shape" "$T/log" || fail "list: $(head -1 
 ok "a list of files as the train split"
 
 # every command takes -q
-for c in simulate mask zerofill sens convert train cs arc compare recon eval fid bench demo report; do
+for c in simulate mask zerofill sens convert train average cs arc compare recon eval fid bench demo report; do
     "$MRGAN" $c --help | grep -q -- "-q, --quiet" || fail "$c --help lists no -q"
 done
 ok "-q on every command"

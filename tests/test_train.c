@@ -661,11 +661,98 @@ static void test_init_grown(void **state)
     free(pa);
 }
 
+/* mrgan average: each weight of the output is the mean of the inputs'
+ * (closed form, in double here); the first input's config and domain are
+ * kept, every input is listed; two checkpoints at least, one architecture
+ * and one domain, and nothing is written when one of those fails. */
+static void test_average(void **state)
+{
+    (void)state;
+    const mg_dcinet_cfg ca = {2, 1, 4, 0.2f}, cb = {3, 1, 4, 0.2f};
+    mg_domain dom = {{96, 128}, {128, 160}, {4, 8}, 4.0, "T1,T2", 1}, dom2 = dom;
+    dom2.coils[1] = 16;
+    char *dj = mg_domain_json(&dom), *dj2 = mg_domain_json(&dom2), cfg[512], cfgb[512], cfg2[512];
+    snprintf(cfg, sizeof cfg, "{\"seed\": \"5\", \"domain\": %s}", dj);
+    snprintf(cfgb, sizeof cfgb, "{\"seed\": \"7\", \"domain\": %s}", dj);
+    snprintf(cfg2, sizeof cfg2, "{\"seed\": \"6\", \"domain\": %s}", dj2);
+    mg_dcinet n[3], big, got;
+    char *p[3], *pbig = tu_path(dir, "avg_big.safetensors"), *pdom = tu_path(dir, "avg_dom.safetensors"),
+                *out = tu_path(dir, "avg_out.safetensors");
+    for (int i = 0; i < 3; i++) {
+        char nm[32];
+        snprintf(nm, sizeof nm, "avg_%d.safetensors", i);
+        p[i] = tu_path(dir, nm);
+        mg_dcinet_init(&n[i], &ca, 10 + (uint64_t)i);
+        n[i].lambda[0]->w[0] = 0.5f + (float)i; /* lambdas start equal: make them differ */
+        assert_int_equal(mg_checkpoint_save(p[i], &n[i], NULL, NULL, i == 0 ? cfg : cfgb, 0), 0);
+    }
+    assert_int_equal(mg_checkpoint_average((const char *const *)p, 3, out), 0);
+    memset(&got, 0, sizeof got);
+    assert_int_equal(mg_dcinet_load(out, &got), 0);
+    assert_int_equal(got.params.n, n[0].params.n);
+    double worst = 0, spread = 0;
+    for (int q = 0; q < got.params.n; q++)
+        for (long j = 0; j < got.params.p[q]->size; j++) {
+            const double a = n[0].params.p[q]->w[j], b = n[1].params.p[q]->w[j], c = n[2].params.p[q]->w[j];
+            worst = fmax(worst, fabs(got.params.p[q]->w[j] - (a + b + c) / 3.0) / fmax(1e-30, fabs(a + b + c) / 3.0));
+            if (got.params.p[q]->ndim == 4) spread = fmax(spread, fabs(a - b)); /* the conv weights */
+        }
+    print_message("average of 3: worst relative error %.3g (conv weights differ by up to %.3g)\n", worst, spread);
+    assert_true(spread > 1e-3);
+    assert_true(worst <= 1.2e-7);
+    assert_true(fabs(got.lambda[0]->w[0] - 1.5f) <= 1e-6f);
+    mg_st_file f;
+    assert_int_equal(mg_st_read(out, &f), 0);
+    const char *oc = mg_st_meta(&f, "config");
+    assert_non_null(oc);
+    assert_non_null(strstr(oc, "\"seed\":\t\"5\""));
+    assert_non_null(strstr(oc, "avg_2.safetensors"));
+    char hex[65];
+    assert_int_equal(mg_sha256_file(p[1], hex), 0);
+    assert_non_null(strstr(oc, hex));
+    mg_domain back;
+    assert_int_equal(mg_domain_parse(oc, &back), 0);
+    assert_true(back.coils[1] == 8 && back.lines[0] == 96 && !strcmp(back.contrasts, "T1,T2"));
+    mg_st_free(&f);
+    mg_dcinet_free(&got);
+
+    /* refusals: each names the file, and the output is not written */
+    assert_int_equal(unlink(out), 0);
+    assert_int_equal(mg_checkpoint_average((const char *const *)p, 1, out), -1);
+    assert_non_null(strstr(mg_error(), "at least two"));
+    mg_dcinet_init(&big, &cb, 3);
+    assert_int_equal(mg_checkpoint_save(pbig, &big, NULL, NULL, cfg, 0), 0);
+    const char *arch[2] = {p[0], pbig};
+    assert_int_equal(mg_checkpoint_average(arch, 2, out), -1);
+    assert_non_null(strstr(mg_error(), "avg_big.safetensors"));
+    assert_non_null(strstr(mg_error(), "3I-1G-4K"));
+    assert_int_equal(mg_checkpoint_save(pdom, &n[1], NULL, NULL, cfg2, 0), 0);
+    const char *other[2] = {p[0], pdom};
+    assert_int_equal(mg_checkpoint_average(other, 2, out), -1);
+    assert_non_null(strstr(mg_error(), "avg_dom.safetensors: trained on another domain"));
+    assert_int_equal(mg_checkpoint_save(pdom, &n[1], NULL, NULL, "{}", 0), 0); /* no domain recorded */
+    assert_int_equal(mg_checkpoint_average(other, 2, out), -1);
+    assert_non_null(strstr(mg_error(), "another domain"));
+    assert_int_equal(access(out, F_OK), -1);
+
+    mg_dcinet_free(&big);
+    for (int i = 0; i < 3; i++) {
+        mg_dcinet_free(&n[i]);
+        free(p[i]);
+    }
+    free(pbig);
+    free(pdom);
+    free(out);
+    free(dj);
+    free(dj2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_safetensors_roundtrip_and_errors),
         cmocka_unit_test(test_init_grown),
+        cmocka_unit_test(test_average),
         cmocka_unit_test(test_config_roundtrip_and_ranges),
         cmocka_unit_test(test_augment),
         cmocka_unit_test(test_resume_exact), cmocka_unit_test(test_lr_schedule),

@@ -15,6 +15,7 @@ int cmd_zerofill(int argc, char **argv);
 int cmd_sens(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_average(int argc, char **argv);
 int cmd_cs(int argc, char **argv);
 int cmd_arc(int argc, char **argv);
 int cmd_compare(int argc, char **argv);

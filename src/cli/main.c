@@ -25,6 +25,7 @@ static const struct {
     {"arc", cmd_arc, "ARC / GRAPPA-style k-space interpolation"},
     {"compare", cmd_compare, "NMSE / PSNR / NRMSE of an image against a reference"},
     {"train", cmd_train, "train a DCI-Net generator"},
+    {"average", cmd_average, "average the weights of DCI-Net checkpoints (a model soup)"},
     {"recon", cmd_recon, "reconstruct with a trained DCI-Net"},
     {"eval", cmd_eval, "every method on a test split: NMSE, PSNR, SSIM, HFEN, FID tables"},
     {"report", cmd_report, "HTML report: figures, tables, blinded reader study"},

@@ -108,5 +108,9 @@ int mg_checkpoint_save(const char *path, const mg_dcinet *net, const mg_critic *
  * with critic != NULL (initialised to the run's shape) also the critic. If
  * net has no parameters yet it is created from the file's architecture. */
 int mg_checkpoint_load(const char *path, mg_dcinet *net, mg_critic *critic, mg_train_pos *pos);
+/* The uniform average of the generator weights of n >= 2 checkpoints of one
+ * architecture and training domain, written to out (average.c): the first
+ * file's config with "averaged": [{file, sha256}, ...]; no training state. */
+int mg_checkpoint_average(const char *const *paths, int n, const char *out);
 
 #endif
