@@ -23,13 +23,13 @@ grep -q "FID/KID: unavailable" "$E/table.md" || fail "FID should be reported una
 ok "eval: 4 baselines + 2 models, $ns slices, tables, per-slice rows and images"
 
 # the same numbers as the single-method commands (same masks, same maps)
-zf=$("$MRGAN" zerofill -q --accel 4 --center 8 "$T/d/test.h5" "$T/zf.cfl" | grep -o 'NMSE vs fully sampled = [0-9.]*' | awk '{print $NF}')
+zf=$("$MRGAN" zerofill -q --accel 4 --center 8 "$T/d/test.h5" "$T/zf.cfl" | nmse_of)
 ev=$(awk -F, '$1=="zero-filled" {printf "%.5f", $2}' "$E/table.csv")
 [ "$zf" = "$ev" ] || fail "zero-filled NMSE: zerofill says $zf, eval $ev"
-rc=$("$MRGAN" recon -q --accel 4 --center 8 --model "$T/run/best.safetensors" "$T/d/test.h5" "$T/r.cfl" | grep -o 'NMSE vs fully sampled = [0-9.]*' | awk '{print $NF}')
+rc=$("$MRGAN" recon -q --accel 4 --center 8 --model "$T/run/best.safetensors" "$T/d/test.h5" "$T/r.cfl" | nmse_of)
 ev=$(awk -F, '$1=="run" {printf "%.5f", $2}' "$E/table.csv")
 [ "$rc" = "$ev" ] || fail "DCI-Net NMSE: recon says $rc, eval $ev"
-cs=$("$MRGAN" cs -q --reg tv --accel 4 --center 8 "$T/d/test.h5" "$T/c.cfl" | grep -o 'NMSE vs fully sampled = [0-9.]*' | awk '{print $NF}')
+cs=$("$MRGAN" cs -q --reg tv --accel 4 --center 8 "$T/d/test.h5" "$T/c.cfl" | nmse_of)
 ev=$(awk -F, '$1=="cs-tv" {printf "%.5f", $2}' "$E/table.csv")
 [ "$cs" = "$ev" ] || fail "CS-TV NMSE: cs says $cs, eval $ev"
 ok "eval's NMSE equals zerofill's ($zf), recon's ($rc) and cs --reg tv's ($cs)"

@@ -2,11 +2,7 @@
 # End to end on data the test makes: phantom volume -> simulate -> mask ->
 # zerofill (PNG, cfl, HDF5, NIfTI) -> sens; reproducible with a seed.
 set -eu
-MRGAN=$1 FIX=$2
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
-n=0
-ok() { n=$((n+1)); echo "ok: $*"; }
+source "$(dirname "$0")/lib.sh"
 
 "$FIX" phantom "$T/head.nii.gz"
 "$MRGAN" simulate -q --input "$T/head.nii.gz" --matrix 32 --coils 4 --stride 2 --seed 5 "$T/sim" | tee "$T/log"
@@ -35,7 +31,7 @@ ok "mask writes cfl and png with exact R"
 
 out=$("$MRGAN" zerofill -q --accel 4 --center 8 "$T/sim/test.h5" "$T/zf.png")
 echo "$out"
-nmse=$(echo "$out" | sed -n 's/.*NMSE vs fully sampled = \([0-9.e+-]*\).*/\1/p')
+nmse=$(echo "$out" | nmse_of)
 [ -n "$nmse" ] || fail "no NMSE printed"
 awk -v x="$nmse" 'BEGIN { exit !(x > 0.001 && x < 1.0) }' || fail "NMSE $nmse implausible"
 ls "$T"/zf_000.png >/dev/null || fail "no per-slice PNGs"

@@ -15,6 +15,8 @@ check_fail() {
     echo "ok: $(cat "$T/err")"
     n=$((n+1))
 }
+# nmse_of: the figure of a command's "NMSE vs fully sampled = X" line on stdin
+nmse_of() { sed -n 's/.*NMSE vs fully sampled = \([0-9.e+-]*\).*/\1/p'; }
 # the phantom head simulated as 32x32, 4 coils into DIR (default $T/d)
 make_data() {
     local d=${1:-$T/d}
