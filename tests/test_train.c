@@ -602,6 +602,13 @@ static void test_init_grown(void **state)
     assert_int_equal(mg_dcinet_load_grown(pa, &c, &from, &fk), -1);
     assert_non_null(strstr(mg_error(), "2I-1G-4K"));
     mg_dcinet_free(&c);
+    /* weights trained for another LeakyReLU slope are refused */
+    mg_dcinet_cfg cs = cb;
+    cs.slope = 0.1f;
+    mg_dcinet_init(&c, &cs, 3);
+    assert_int_equal(mg_dcinet_load_grown(pa, &c, &from, &fk), -1);
+    assert_non_null(strstr(mg_error(), "small.safetensors: checkpoint's LeakyReLU slope is 0.2 but the run's is 0.1"));
+    mg_dcinet_free(&c);
 
     /* wider: 2I-1G-4K into 4I-1G-6K computes a's output (to rounding: the
      * convolutions sum over more, zero, channels) */
@@ -726,6 +733,12 @@ static void test_average(void **state)
     assert_int_equal(mg_checkpoint_average(arch, 2, out), -1);
     assert_non_null(strstr(mg_error(), "avg_big.safetensors"));
     assert_non_null(strstr(mg_error(), "3I-1G-4K"));
+    const mg_dcinet_cfg cs = {2, 1, 4, 0.3f}; /* the same shapes, another slope */
+    mg_dcinet_free(&big);
+    mg_dcinet_init(&big, &cs, 3);
+    assert_int_equal(mg_checkpoint_save(pbig, &big, NULL, NULL, cfg, 0), 0);
+    assert_int_equal(mg_checkpoint_average(arch, 2, out), -1);
+    assert_non_null(strstr(mg_error(), "avg_big.safetensors: checkpoint's LeakyReLU slope is 0.3 but the run's is 0.2"));
     assert_int_equal(mg_checkpoint_save(pdom, &n[1], NULL, NULL, cfg2, 0), 0);
     const char *other[2] = {p[0], pdom};
     assert_int_equal(mg_checkpoint_average(other, 2, out), -1);

@@ -93,13 +93,14 @@ void mg_dc_backward(mg_sense_op *op, float lam, const float *gd, const float *r,
 /* ---------------- weights (weights.c) ----------------
  * The generator's tensors of an mrgan checkpoint (train/checkpoint.c writes
  * them; format MG_CKPT_FORMAT). If net has no parameters yet it is created
- * from the file's architecture; otherwise the architectures must agree.
+ * from the file's architecture; otherwise the architectures and the
+ * LeakyReLU slopes must agree.
  * state: also the Adam moments. */
 #define MG_CKPT_FORMAT "mrgan-dcinet-1"
 int mg_dcinet_load(const char *path, mg_dcinet *net);
 int mg_dcinet_load_from(const mg_st_file *f, const char *path, mg_dcinet *net, int state);
-/* An initial checkpoint for training: the file's growth must be net's, its
- * blocks and kernels at most net's. Blocks the file has are loaded; blocks
+/* An initial checkpoint for training: the file's growth and LeakyReLU slope
+ * must be net's, its blocks and kernels at most net's. Blocks the file has are loaded; blocks
  * beyond them keep conv1 and conv2 as initialised and start with conv3 and
  * lambda zero. With fewer kernels each tensor fills the leading corner of
  * net's: the weights from the new channels to the old ones (conv2's, conv3's)

@@ -57,12 +57,38 @@ static int read_arch(const mg_st_file *f, const char *path, long *b, long *g, lo
                : 0;
 }
 
+/* the checkpoint's LeakyReLU slope, in [0, 1) */
+static int read_slope(const mg_st_file *f, const char *path, float *slope)
+{
+    const char *sl = mg_st_meta(f, "slope");
+    char *end;
+    if (!sl || (*slope = strtof(sl, &end), end == sl || *end)) {
+        mg_set_error("%s: checkpoint metadata 'slope' missing or malformed", path);
+        return -1;
+    }
+    if (!(*slope >= 0.0f && *slope < 1.0f)) {
+        mg_set_error("%s: LeakyReLU slope '%s' is not in [0, 1)", path, sl);
+        return -1;
+    }
+    return 0;
+}
+
+/* a network that exists already must have the checkpoint's slope: the
+ * weights were trained for that activation */
+static int same_slope(const char *path, float slope, const mg_dcinet *net)
+{
+    if (slope == net->cfg.slope) return 0;
+    mg_set_error("%s: checkpoint's LeakyReLU slope is %g but the run's is %g", path, (double)slope,
+                 (double)net->cfg.slope);
+    return -1;
+}
+
 int mg_dcinet_load_from(const mg_st_file *f, const char *path, mg_dcinet *net, int state)
 {
     long b, g, k;
-    if (read_arch(f, path, &b, &g, &k)) return -1;
-    const char *sl = mg_st_meta(f, "slope");
-    if (b < 1 || b > 1000 || g < 0 || g > 1000 || k < 1 || k > 100000 || !sl) {
+    float slope;
+    if (read_arch(f, path, &b, &g, &k) || read_slope(f, path, &slope)) return -1;
+    if (b < 1 || b > 1000 || g < 0 || g > 1000 || k < 1 || k > 100000) {
         mg_set_error("%s: implausible architecture (%ld blocks, growth %ld, %ld kernels)", path, b, g, k);
         return -1;
     }
@@ -82,16 +108,13 @@ int mg_dcinet_load_from(const mg_st_file *f, const char *path, mg_dcinet *net, i
                 return -1;
             }
         }
-        float slope = strtof(sl, NULL);
-        if (!(slope >= 0.0f && slope < 1.0f)) {
-            mg_set_error("%s: LeakyReLU slope '%s' is not in [0, 1)", path, sl);
-            return -1;
-        }
         mg_dcinet_cfg cfg = {(int)b, (int)g, (int)k, slope};
         mg_dcinet_init(net, &cfg, 0);
     } else if (net->cfg.blocks != b || net->cfg.growth != g || net->cfg.kernels != k) {
         mg_set_error("%s: checkpoint is %ldI-%ldG-%ldK but the run is %dI-%dG-%dK", path, b, g, k,
                      net->cfg.blocks, net->cfg.growth, net->cfg.kernels);
+        return -1;
+    } else if (same_slope(path, slope, net)) {
         return -1;
     }
     if (mg_params_load(f, path, &net->params, state)) return -1;
@@ -133,9 +156,10 @@ int mg_dcinet_load_grown(const char *path, mg_dcinet *net, int *from_blocks, int
     if (mg_st_read(path, &f)) return -1;
     int rc = -1;
     long b, g, k;
+    float slope;
     mg_dcinet ref; /* the network the header describes: the shape of each tensor */
     memset(&ref, 0, sizeof ref);
-    if (read_arch(&f, path, &b, &g, &k)) goto out;
+    if (read_arch(&f, path, &b, &g, &k) || read_slope(&f, path, &slope) || same_slope(path, slope, net)) goto out;
     if (g != net->cfg.growth || k < 1 || k > net->cfg.kernels || b < 1 || b > net->cfg.blocks) {
         mg_set_error("%s: checkpoint is %ldI-%ldG-%ldK and the run %dI-%dG-%dK: an initial checkpoint needs the "
                      "run's growth and at most its blocks and kernels",
