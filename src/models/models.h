@@ -100,13 +100,13 @@ void mg_dc_backward(mg_sense_op *op, float lam, const float *gd, const float *r,
 int mg_dcinet_load(const char *path, mg_dcinet *net);
 int mg_dcinet_load_from(const mg_st_file *f, const char *path, mg_dcinet *net, int state);
 /* An initial checkpoint for training: the file's growth and LeakyReLU slope
- * must be net's, its blocks and kernels at most net's. Blocks the file has are loaded; blocks
- * beyond them keep conv1 and conv2 as initialised and start with conv3 and
- * lambda zero. With fewer kernels each tensor fills the leading corner of
- * net's: the weights from the new channels to the old ones (conv2's, conv3's)
- * are zero and the new channels' own weights keep their initialisation. The
- * grown network computes what the file's does. *from_blocks, *from_kernels:
- * the file's. */
+ * must be net's, its blocks and kernels at most net's. Blocks the file has
+ * are loaded; blocks beyond them keep conv1 and conv2 as initialised and
+ * start with conv3 and lambda zero. With fewer kernels each tensor fills the
+ * leading corner of net's: the weights from the new channels to the old ones
+ * (conv2's, conv3's) are zero and the new channels' own weights keep their
+ * initialisation. The grown network computes what the file's does.
+ * *from_blocks, *from_kernels: the file's. */
 int mg_dcinet_load_grown(const char *path, mg_dcinet *net, int *from_blocks, int *from_kernels);
 /* every parameter of ps (with state: also "adam.m."/"adam.v." moments) */
 int mg_params_load(const mg_st_file *f, const char *path, mg_params *ps, int state);
