@@ -10,7 +10,8 @@
 #      every file (its first EVAL_SLICES slices when set), metrics averaged
 #      over files (fastMRI's mean over volumes).
 # Usage: scripts/evaluate-model.sh MRGAN OUT REALSCAN DATA [NAME=CKPT ...]
-# MODEL_OPTS: further eval options for the models' runs (e.g. '--flips 4').
+# MODEL_OPTS: further eval options for the models' runs (e.g. '--flips 1',
+# the plain network without eval's default flip averaging).
 # The baselines and the models are separate eval runs (OUT/real_seedS/base
 # and models, OUT/test/FILE/base and models), each skipped when its table
 # exists, so baselines are computed once for any number of models. Prints

@@ -30,7 +30,9 @@
 # demo's; the paper's is --paper), SEED (1), FID_WEIGHTS (Inception-v3
 # weights, docs/metrics.md), EVAL_SLICES, TRAIN_OPTS (more `mrgan train`
 # options for every run, e.g. --precision bf16), EVAL_OPTS (more `mrgan
-# eval` options, e.g. --center 8 for tiny test images).
+# eval` options, e.g. --center 8 for tiny test images). The networks are
+# evaluated plain (`--flips 1`), as in the paper; EVAL_OPTS="--flips 4" adds
+# `eval`'s default flip averaging.
 set -euo pipefail
 [ $# -ge 3 ] && [ $# -le 4 ] || { echo "usage: $0 MRGAN DATA OUT [INIT]" >&2; exit 2; }
 M=$1 D=$2 O=$3 INIT=${4:-}
@@ -81,7 +83,7 @@ for f in "${tests[@]}"; do
     e=$O/eval/$(basename "$f" .h5)
     if [ -s "$e/table.csv" ]; then continue; fi
     say "eval $f"
-    "$M" eval -q --methods none ${lim[@]+"${lim[@]}"} ${evopts[@]+"${evopts[@]}"} ${fid[@]+"${fid[@]}"} "${models[@]}" "$f" "$e" >/dev/null
+    "$M" eval -q --methods none --flips 1 ${lim[@]+"${lim[@]}"} ${evopts[@]+"${evopts[@]}"} ${fid[@]+"${fid[@]}"} "${models[@]}" "$f" "$e" >/dev/null
 done
 
 first=$O/eval/$(basename "${tests[0]}" .h5)

@@ -13,7 +13,7 @@ fi
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 "$PY" "$(dirname "$0")/dcinet_torch.py" make "$T" || fail "reference script (make)"
-"$MRGAN" recon -q --model "$T/net.safetensors" --mask "$T/mask.cfl" --sens "$T/sens.cfl" "$T/ksp.cfl" "$T/out.cfl" \
+"$MRGAN" recon -q --flips 1 --model "$T/net.safetensors" --mask "$T/mask.cfl" --sens "$T/sens.cfl" "$T/ksp.cfl" "$T/out.cfl" \
     || fail "mrgan recon"
 "$PY" "$(dirname "$0")/dcinet_torch.py" check "$T" || fail "DCI-Net output differs from PyTorch"
 echo "ok: DCI-Net forward matches PyTorch"

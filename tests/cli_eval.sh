@@ -20,6 +20,7 @@ done
 grep -q "^# Dimensions" "$E/images/reference.hdr" && grep -q "^32 32 1 1 1 1 1 1 1 1 1 1 1 $ns *$" "$E/images/reference.hdr" ||
     fail "reference.hdr dims"
 grep -q "FID/KID: unavailable" "$E/table.md" || fail "FID should be reported unavailable without weights"
+grep -q "each averaged over 4 mirror images" "$E/table.md" || fail "table.md does not say the default flip averaging"
 ok "eval: 4 baselines + 2 models, $ns slices, tables, per-slice rows and images"
 
 # the same numbers as the single-method commands (same masks, same maps)

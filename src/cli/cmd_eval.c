@@ -54,9 +54,10 @@ static const char *help_head =
     "  --precision P        fp32 (default) | bf16: the --model networks' convolutions\n"
     "                       in bf16 (CPU; AVX512-BF16 or AMX, elsewhere a note and fp32)\n"
     "  --flips N            average the networks over N mirror images of the input:\n"
-    "                       1 (default) none, 2 and the readout mirror, 4 and the\n"
-    "                       phase-encode mirror and both (test-time self-ensembling,\n"
-    "                       docs/models.md; N times the time)\n"
+    "                       4 (default) the acquisition, its readout mirror, its\n"
+    "                       phase-encode mirror and both; 2 the first two; 1 the\n"
+    "                       plain network (test-time self-ensembling, docs/models.md;\n"
+    "                       N times the network's time)\n"
     "The mask options default to --accel 4 (1D variable density, 12 centre lines,\n"
     "seed 1: the masks of 'mrgan zerofill --accel 4' and of training validation).\n"
     "\n";
@@ -171,7 +172,7 @@ int cmd_eval(int argc, char **argv)
     double lw = -1, ltv = -1;
     long nmax = 0;
     const char *models[MAX_METHODS], *fidw = NULL;
-    int nmodels = 0, gpu = -1, ref_rss = 0, prec = MG_PRECISION_FP32, flips = 1;
+    int nmodels = 0, gpu = -1, ref_rss = 0, prec = MG_PRECISION_FP32, flips = 4;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         if (cli_inputs_option(&in, c, optarg)) continue;

@@ -23,9 +23,10 @@ static const char *help_head =
     "  --precision P        fp32 (default) | bf16: the network's convolutions in\n"
     "                       bf16 (CPU; AVX512-BF16 or AMX, elsewhere a note and fp32)\n"
     "  --flips N            average the network over N mirror images of the input:\n"
-    "                       1 (default) none, 2 and the readout mirror, 4 and the\n"
-    "                       phase-encode mirror and both (test-time self-ensembling,\n"
-    "                       docs/models.md; N times the time)\n";
+    "                       4 (default) the acquisition, its readout mirror, its\n"
+    "                       phase-encode mirror and both; 2 the first two; 1 the\n"
+    "                       plain network (test-time self-ensembling, docs/models.md;\n"
+    "                       N times the network's time)\n";
 
 int cmd_recon(int argc, char **argv)
 {
@@ -35,7 +36,7 @@ int cmd_recon(int argc, char **argv)
     cli_inputs in;
     cli_inputs_init(&in, cmd);
     const char *model = NULL;
-    int quiet = 0, c, gpu = -1, prec = MG_PRECISION_FP32, flips = 1;
+    int quiet = 0, c, gpu = -1, prec = MG_PRECISION_FP32, flips = 4;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         if (cli_inputs_option(&in, c, optarg)) continue;
