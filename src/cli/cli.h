@@ -124,8 +124,10 @@ int cli_gpu_device(const char *cmd, const char *arg);
 void cli_method_use_gpu(const char *cmd, mg_method *m, int dev);
 /* --precision fp32|bf16 as MG_PRECISION_* (exits on anything else) */
 int cli_precision_arg(const char *cmd, const char *val);
-/* --flips N (1, 2 or 4: flip averaging, models.h; exits on anything else) */
+/* --flips N (1, 2 or 4: flip averaging, models.h; exits on anything else);
+ * recon's and eval's default (docs/models.md "Flip averaging") */
 int cli_flips_arg(const char *cmd, const char *val);
+#define CLI_FLIPS_DEFAULT 4
 /* after the options: set it for the convolutions (nn.h); where the CPU has
  * no bf16, a one-line note and fp32; bf16 with --gpu (gpu >= 0) refused */
 void cli_precision_apply(const char *cmd, int prec, int gpu);

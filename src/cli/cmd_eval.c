@@ -172,7 +172,7 @@ int cmd_eval(int argc, char **argv)
     double lw = -1, ltv = -1;
     long nmax = 0;
     const char *models[MAX_METHODS], *fidw = NULL;
-    int nmodels = 0, gpu = -1, ref_rss = 0, prec = MG_PRECISION_FP32, flips = 4;
+    int nmodels = 0, gpu = -1, ref_rss = 0, prec = MG_PRECISION_FP32, flips = CLI_FLIPS_DEFAULT;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         if (cli_inputs_option(&in, c, optarg)) continue;

@@ -36,7 +36,7 @@ int cmd_recon(int argc, char **argv)
     cli_inputs in;
     cli_inputs_init(&in, cmd);
     const char *model = NULL;
-    int quiet = 0, c, gpu = -1, prec = MG_PRECISION_FP32, flips = 4;
+    int quiet = 0, c, gpu = -1, prec = MG_PRECISION_FP32, flips = CLI_FLIPS_DEFAULT;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         if (cli_inputs_option(&in, c, optarg)) continue;
