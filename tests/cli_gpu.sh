@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # --gpu from the command line (docs/gpu.md). With a CUDA device: recon and
 # eval on the GPU reconstruct as the CPU does, training steps on the GPU give
-# the CPU's losses step for step (mse and cwgan-agb, strict FP32), and a GPU
-# run resumes on the CPU. Without one: --gpu fails with one line naming the
+# the CPU's losses step for step (mse and cwgan-agb, strict FP32; also on
+# mixed shapes with --loss nmse and --grad-clip), and a GPU run resumes on
+# the CPU. Without one: --gpu fails with one line naming the
 # problem and writes nothing; the GPU comparisons then do not run (SKIP).
 source "$(dirname "$0")/lib.sh"
 
@@ -51,6 +52,27 @@ for mode in mse cwgan-agb; do
         fail "gpu train $mode"
     steps_close "$T/c_$mode/metrics.csv" "$T/g_$mode/metrics.csv" 1e-3 || fail "train --gpu $mode: losses differ"
     ok "train --gpu $mode: the CPU's losses, step for step"
+done
+
+# mixed shapes and coil counts (40x38 is no multiple of 16: the critic sees
+# every image padded to 48x48), the per-image NMSE loss and gradient-norm
+# clipping (at a norm every step exceeds): the CPU's losses step for step,
+# and the same clipped steps
+MK=$(dirname "$FIX")/mkfastmri
+mkdir -p "$T/tree/multicoil_train" "$T/tree/multicoil_val"
+"$MK" "$T/tree/multicoil_train/a.h5" os 3 4 64 32 1 && "$MK" "$T/tree/multicoil_train/b.h5" pad 3 6 76 40 2 &&
+"$MK" "$T/tree/multicoil_train/c.h5" plain 3 20 32 32 3 && "$MK" "$T/tree/multicoil_val/v1.h5" pad 2 6 76 40 11 ||
+    fail "fastMRI tree"
+for mode in mse cwgan-agb; do
+    M="--mode $mode --critic-ch 4 --loss nmse --grad-clip 1e-6 --blocks 2 --growth 1 --kernels 4 --center 4 --epochs 1"
+    "$MRGAN" train --data "$T/tree" $M "$T/cm_$mode" 2> "$T/cm.log" || fail "cpu train $mode, mixed shapes"
+    MRGAN_GPU_FP32=1 "$MRGAN" train --gpu --data "$T/tree" $M "$T/gm_$mode" 2> "$T/gm.log" ||
+        fail "gpu train $mode, mixed shapes: $(tail -1 "$T/gm.log")"
+    steps_close "$T/cm_$mode/metrics.csv" "$T/gm_$mode/metrics.csv" 1e-3 || fail "train --gpu $mode, mixed shapes: losses differ"
+    c=$(grep -o '[0-9]* steps clipped' "$T/cm.log") && g=$(grep -o '[0-9]* steps clipped' "$T/gm.log") ||
+        fail "no count of clipped steps"
+    [ "$c" = "$g" ] && [ "${c%% *}" -gt 0 ] || fail "clipped steps: CPU '$c', GPU '$g'"
+    ok "train --gpu $mode on 3 shapes, --loss nmse, --grad-clip: the CPU's losses step for step ($g)"
 done
 
 # a GPU run continues on the CPU

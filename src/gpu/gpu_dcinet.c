@@ -10,9 +10,15 @@ struct mg_gpu_dcinet {
     mg_dcinet *net;
     mg_gpu_params p;
     mg_gpu_conv **conv; /* [3 N] */
-    /* workspace for one shape */
+    /* workspace: buffers sized for the largest shape seen so far (capacities
+     * in floats per pixel of the batch, n H W, and per coil pixel, n C H W),
+     * and one SENSE operator (cuFFT plan) per shape, kept: batches of mixed
+     * shapes change shape at nearly every step */
     int n, C, H, W;
-    mg_gpu_sense *A;
+    size_t cap_px, cap_cpx, cap_mask;
+    mg_gpu_sense *A;       /* the current shape's, one of senses */
+    mg_gpu_sense **senses; /* nsenses of them */
+    int nsenses;
     const float *ku, *sens, *mask;
     float **y, **r, **in, **a1, **a2, **dy; /* as mg_dcinet_ws */
     float *o3, *ddc, *da1, *da2, *din;
@@ -33,9 +39,9 @@ mg_gpu_dcinet *mg_gpu_dcinet_create(mg_dcinet *net)
     return g;
 }
 
-static void dws_free(mg_gpu_dcinet *g)
+static void dws_free_buffers(mg_gpu_dcinet *g)
 {
-    if (!g->A) return;
+    if (!g->cap_px) return;
     const int N = g->net->cfg.blocks;
     for (int j = 0; j <= N; j++) {
         mg_gpu_free(g->y[j]);
@@ -50,7 +56,16 @@ static void dws_free(mg_gpu_dcinet *g)
     free(g->y); free(g->dy); free(g->r); free(g->in); free(g->a1); free(g->a2);
     mg_gpu_free(g->o3); mg_gpu_free(g->ddc); mg_gpu_free(g->da1); mg_gpu_free(g->da2); mg_gpu_free(g->din);
     mg_gpu_free(g->h_ku); mg_gpu_free(g->h_sens); mg_gpu_free(g->h_mask); mg_gpu_free(g->h_out);
-    mg_gpu_sense_free(g->A);
+    g->cap_px = g->cap_cpx = g->cap_mask = 0;
+}
+
+static void dws_free(mg_gpu_dcinet *g)
+{
+    dws_free_buffers(g);
+    for (int i = 0; i < g->nsenses; i++) mg_gpu_sense_free(g->senses[i]);
+    free(g->senses);
+    g->senses = NULL;
+    g->nsenses = 0;
     g->A = NULL;
 }
 
@@ -66,14 +81,11 @@ void mg_gpu_dcinet_free(mg_gpu_dcinet *g)
 
 mg_gpu_params *mg_gpu_dcinet_params(mg_gpu_dcinet *g) { return &g->p; }
 
-static void dws_plan(mg_gpu_dcinet *g, int n, int C, int H, int W)
+/* buffers for px = n H W pixels, cpx = n C H W coil pixels and mk = n H mask lines */
+static void dws_alloc(mg_gpu_dcinet *g, size_t px, size_t cpx, size_t mk)
 {
-    if (g->A && g->n == n && g->C == C && g->H == H && g->W == W) return;
-    dws_free(g);
-    g->n = n; g->C = C; g->H = H; g->W = W;
     const int N = g->net->cfg.blocks, K = g->net->cfg.kernels;
-    const size_t hw = (size_t)H * W, img = (size_t)n * 2 * hw, kk = (size_t)n * K * hw;
-    g->A = mg_gpu_sense_create(n, C, H, W);
+    const size_t img = 2 * px, kk = (size_t)K * px;
     g->y = mg_calloc((size_t)N + 1, sizeof(float *));
     g->dy = mg_calloc((size_t)N + 1, sizeof(float *));
     for (int j = 0; j <= N; j++) {
@@ -86,7 +98,7 @@ static void dws_plan(mg_gpu_dcinet *g, int n, int C, int H, int W)
     g->a2 = mg_calloc((size_t)N, sizeof(float *));
     for (int b = 0; b < N; b++) {
         g->r[b] = mg_gpu_alloc(img);
-        g->in[b] = mg_gpu_alloc((size_t)n * (size_t)(2 * (1 + mg_dcinet_skips(&g->net->cfg, b))) * hw);
+        g->in[b] = mg_gpu_alloc((size_t)(2 * (1 + mg_dcinet_skips(&g->net->cfg, b))) * px);
         g->a1[b] = mg_gpu_alloc(kk);
         g->a2[b] = mg_gpu_alloc(kk);
     }
@@ -94,11 +106,39 @@ static void dws_plan(mg_gpu_dcinet *g, int n, int C, int H, int W)
     g->ddc = mg_gpu_alloc(img);
     g->da1 = mg_gpu_alloc(kk);
     g->da2 = mg_gpu_alloc(kk);
-    g->din = mg_gpu_alloc((size_t)n * (size_t)(2 * (1 + g->net->cfg.growth)) * hw);
-    g->h_ku = mg_gpu_alloc((size_t)n * C * hw * 2);
-    g->h_sens = mg_gpu_alloc((size_t)n * C * hw * 2);
-    g->h_mask = mg_gpu_alloc((size_t)n * H);
+    g->din = mg_gpu_alloc((size_t)(2 * (1 + g->net->cfg.growth)) * px);
+    g->h_ku = mg_gpu_alloc(2 * cpx);
+    g->h_sens = mg_gpu_alloc(2 * cpx);
+    g->h_mask = mg_gpu_alloc(mk);
     g->h_out = mg_gpu_alloc(img);
+    g->cap_px = px;
+    g->cap_cpx = cpx;
+    g->cap_mask = mk;
+}
+
+/* the workspace for a batch of n samples of C coils, H x W: the buffers grow
+ * to the largest shape (never shrink), the shape's SENSE operator is made
+ * once and kept */
+static void dws_plan(mg_gpu_dcinet *g, int n, int C, int H, int W)
+{
+    if (g->A && g->n == n && g->C == C && g->H == H && g->W == W) return;
+    const size_t px = (size_t)n * H * W, cpx = px * (size_t)C, mk = (size_t)n * H;
+    if (px > g->cap_px || cpx > g->cap_cpx || mk > g->cap_mask) {
+        const size_t npx = px > g->cap_px ? px : g->cap_px, ncpx = cpx > g->cap_cpx ? cpx : g->cap_cpx,
+                     nmk = mk > g->cap_mask ? mk : g->cap_mask;
+        dws_free_buffers(g);
+        dws_alloc(g, npx, ncpx, nmk);
+    }
+    g->A = NULL;
+    for (int i = 0; i < g->nsenses && !g->A; i++) {
+        mg_gpu_sense *s = g->senses[i];
+        if (mg_gpu_sense_shape_is(s, n, C, H, W)) g->A = s;
+    }
+    if (!g->A) {
+        g->senses = mg_realloc(g->senses, ((size_t)g->nsenses + 1) * sizeof *g->senses);
+        g->A = g->senses[g->nsenses++] = mg_gpu_sense_create(n, C, H, W);
+    }
+    g->n = n; g->C = C; g->H = H; g->W = W;
 }
 
 /* conv1's input of block b, [dc, y_{b-2}, ..., y_{b-1-ns}] (block_input of dcinet.c) */

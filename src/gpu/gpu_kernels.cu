@@ -146,7 +146,6 @@ static void *workspace(size_t bytes)
 }
 
 /* ---------------- convolution (cuDNN) ---------------- */
-#define CONV_PLANS 4
 typedef struct {
     int n, h, w, ho, wo;
     cudnnTensorDescriptor_t xd, yd, bd;
@@ -160,8 +159,8 @@ typedef struct {
 struct mg_gpu_conv {
     int cin, cout, k, stride, pad;
     cudnnFilterDescriptor_t fd;
-    conv_plan plan[CONV_PLANS];
-    int nplan, next;
+    conv_plan *plan; /* one per input shape met, kept (mixed-shape training meets dozens) */
+    int nplan, cap;
 };
 
 extern "C" mg_gpu_conv *mg_gpu_conv_create(int cin, int cout, int k, int stride, int pad)
@@ -188,6 +187,7 @@ extern "C" void mg_gpu_conv_free(mg_gpu_conv *g)
 {
     if (!g) return;
     for (int i = 0; i < g->nplan; i++) plan_destroy(&g->plan[i]);
+    free(g->plan);
     cudnnDestroyFilterDescriptor(g->fd);
     free(g);
 }
@@ -219,14 +219,12 @@ static conv_plan *get_plan(mg_gpu_conv *g, int n, int h, int w)
 {
     for (int i = 0; i < g->nplan; i++)
         if (g->plan[i].n == n && g->plan[i].h == h && g->plan[i].w == w) return &g->plan[i];
-    conv_plan *p;
-    if (g->nplan < CONV_PLANS) {
-        p = &g->plan[g->nplan++];
-    } else { /* replace round robin */
-        p = &g->plan[g->next];
-        g->next = (g->next + 1) % CONV_PLANS;
-        plan_destroy(p);
+    if (g->nplan == g->cap) {
+        g->cap = g->cap ? 2 * g->cap : 4;
+        g->plan = (conv_plan *)realloc(g->plan, (size_t)g->cap * sizeof *g->plan);
+        if (!g->plan) abort();
     }
+    conv_plan *p = &g->plan[g->nplan++];
     memset(p, 0, sizeof *p);
     p->n = n; p->h = h; p->w = w;
     p->ho = (h + 2 * g->pad - g->k) / g->stride + 1;

@@ -83,6 +83,7 @@ void mg_gpu_clip_flat(float *w, long n, float c);
 typedef struct mg_gpu_sense mg_gpu_sense;
 mg_gpu_sense *mg_gpu_sense_create(int n, int C, int H, int W);
 void mg_gpu_sense_free(mg_gpu_sense *s);
+int mg_gpu_sense_shape_is(const mg_gpu_sense *s, int n, int C, int H, int W); /* 1 when made for that shape */
 /* y = A^H ku */
 void mg_gpu_sense_adjoint(mg_gpu_sense *s, const float *ku, const float *sens, const float *mask,
                           float *y);

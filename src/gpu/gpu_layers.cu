@@ -344,6 +344,11 @@ extern "C" void mg_gpu_sense_free(mg_gpu_sense *s)
     free(s);
 }
 
+extern "C" int mg_gpu_sense_shape_is(const mg_gpu_sense *s, int n, int C, int H, int W)
+{
+    return s->n == n && s->C == C && s->H == H && s->W == W;
+}
+
 __device__ __forceinline__ long centred(long i, long j, int H, int W)
 {
     return ((i + H / 2) % H) * W + (j + W / 2) % W;

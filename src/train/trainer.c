@@ -256,15 +256,6 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         mg_set_error("--precision bf16 is for the CPU (the GPU backend computes in fp32)");
         goto out;
     }
-    if (cfg->grad_clip > 0 && cfg->gpu >= 0) {
-        mg_set_error("--grad-clip is not available with --gpu yet (the CPU steps have it)");
-        goto out;
-    }
-    if (cfg->loss != MG_LOSS_COMPLEX && cfg->gpu >= 0) {
-        mg_set_error("--loss %s is not available with --gpu yet (the CPU steps have it)",
-                     cfg->loss == MG_LOSS_NMSE ? "nmse" : "magnitude");
-        goto out;
-    }
     if (mg_conv_set_precision(cfg->precision)) { /* the run's precision; fp32 where the CPU has no bf16 */
         if (lead) fprintf(stderr, "train: note: %s\n", mg_error());
         mg_conv_set_precision(MG_PRECISION_FP32);
@@ -309,16 +300,6 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
      * image zero-padded (centred) to the largest shape, rounded up to a
      * multiple of 16 (its four stride-2 convolutions) */
     const int Hc = (int)((t->tr.max_H + 15) / 16 * 16), Wc = (int)((t->tr.max_W + 15) / 16 * 16);
-    if (t->gan && cfg->gpu >= 0 && (Hc != t->tr.max_H || Wc != t->tr.max_W)) {
-        mg_set_error("%s: --gpu trains the critic on images of a multiple of 16 on each side (%ldx%ld are not)",
-                     data_dir, t->tr.max_H, t->tr.max_W);
-        goto out;
-    }
-    if (cfg->gpu >= 0 && t->tr.ngroups > 1) {
-        mg_set_error("%s: --gpu trains on one shape (its step is allocated for it): the train split has %d shapes",
-                     data_dir, t->tr.ngroups);
-        goto out;
-    }
     const int H = t->gan ? Hc : (int)t->tr.max_H, W = t->gan ? Wc : (int)t->tr.max_W; /* the critic's image size */
     for (int g = 0; g < t->tr.ngroups; g++) {
         float *m = mg_malloc_array((size_t)t->tr.groups[g].H, sizeof(float));
@@ -543,7 +524,7 @@ int mg_train_run(const mg_train_cfg *cfg_in, const char *data_dir, const char *r
         if (lead && mg_trainer_update_best(t, &be)) goto restore;
         if (!cfg->quiet) {
             char cliptxt[64] = "";
-            const long nstep = gn_n > 0 ? gn_n : 1; /* gn_sum, clipped: 0 on the GPU, which does not measure them */
+            const long nstep = gn_n > 0 ? gn_n : 1;
             if (cfg->grad_clip > 0)
                 snprintf(cliptxt, sizeof cliptxt, ", gradient norm %.3g, %ld steps clipped", gn_sum / nstep, clipped);
             else if (gn_sum > 0)
