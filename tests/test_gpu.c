@@ -158,6 +158,9 @@ static void test_elementwise(void **state)
     assert_true(fabs(mg_gpu_sum(gx, N) - s) <= 1e-6 * (fabs(s) + 1));
     double sd = mg_std(x, N);
     assert_true(fabs(mg_gpu_std(gx, N) - sd) <= 1e-6 * sd);
+    double ss = 0;
+    for (long i = 0; i < N; i++) ss += (double)x[i] * x[i];
+    assert_true(fabs(mg_gpu_sumsq(gx, N) - ss) <= 1e-6 * ss);
     double dot = 0;
     for (long i = 0; i < N; i++) dot += (double)x[i] * dy[i];
     float *gs = mg_gpu_alloc(1), hs;

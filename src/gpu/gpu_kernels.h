@@ -56,6 +56,7 @@ double mg_gpu_mse_forward(const float *x, const float *t, long n); /* mean (x - 
 void mg_gpu_mse_backward(const float *x, const float *t, float *dx, long n, float scale);
 double mg_gpu_sum(const float *x, long n);
 double mg_gpu_std(const float *x, long n); /* population standard deviation */
+double mg_gpu_sumsq(const float *x, long n); /* sum x^2 (double accumulation) */
 /* out[0] += coef * sum a*b (device scalar; one block, deterministic) */
 void mg_gpu_dot_acc(const float *a, const float *b, long n, float coef, float *out);
 

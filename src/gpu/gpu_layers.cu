@@ -148,6 +148,7 @@ static double reduce(const float *x, const float *t, long n, int kind)
 }
 extern "C" double mg_gpu_sum(const float *x, long n) { return reduce(x, NULL, n, 0); }
 extern "C" double mg_gpu_mse_forward(const float *x, const float *t, long n) { return reduce(x, t, n, 1) / (double)n; }
+extern "C" double mg_gpu_sumsq(const float *x, long n) { return reduce(x, x, n, 2); }
 extern "C" double mg_gpu_std(const float *x, long n)
 {
     if (n <= 0) return 0;

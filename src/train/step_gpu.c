@@ -8,8 +8,9 @@
  * critic's input (the condition, and zero padding of the magnitudes to the
  * critic's size) and its gradient's crop, the magnitude losses (`--loss
  * magnitude`, `nmse`: the output image comes down, its gradient goes up),
- * and the gradient norm of `--grad-clip` (the gradients come down, and go
- * back up scaled when clipped). One process (no MPI ranks). */
+ * and the scaling of `--grad-clip` (the gradients come down and go back up
+ * scaled, at the steps it clips; their norm is reduced on the device). One
+ * process (no MPI ranks). */
 #include "step.h"
 #include "train.h"
 #include "../gpu/gpu.h"
@@ -21,7 +22,7 @@ typedef struct {
     mg_gpu_dcinet *gnet;
     mg_gpu_critic *gcrit;
     float *ku, *sens, *mask, *target, *out, *dout, *ggan, *mag, *dmag, *cin, *dcin, *dval, *dgrad;
-    float *grads; /* host copy of the generator's gradients (the norm) */
+    float *grads; /* host copy of the generator's gradients (clipping) */
 } dev_state;
 
 static void upload_batch(dev_state *d, const mg_batch *b)
@@ -64,15 +65,14 @@ static void gpu_critic_step(mg_step *s, mg_batch *b, mg_step_log *lg)
     lg->w_est = (dr - df) / s->Bg;
 }
 
-/* the generator's gradient norm, and its scaling to max_norm when above
- * (mg_clip_grad_norm of the CPU, on the one packed gradient array) */
+/* the generator's gradient norm (reduced on the device), and its scaling to
+ * max_norm when above (on the host, at the steps it clips; mg_clip_grad_norm
+ * of the CPU, on the one packed gradient array) */
 static double clip_grad_norm(mg_gpu_params *gp, float *host, double max_norm)
 {
-    mg_gpu_download(host, gp->g, (size_t)gp->total);
-    double ss = 0;
-    for (long j = 0; j < gp->total; j++) ss += (double)host[j] * host[j];
-    const double norm = sqrt(ss);
+    const double norm = sqrt(mg_gpu_sumsq(gp->g, gp->total));
     if (max_norm > 0 && norm > max_norm) {
+        mg_gpu_download(host, gp->g, (size_t)gp->total);
         const float f = (float)(max_norm / norm);
         for (long j = 0; j < gp->total; j++) host[j] *= f;
         mg_gpu_upload(gp->g, host, (size_t)gp->total);
