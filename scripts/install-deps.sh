@@ -18,6 +18,7 @@ PACKAGES=(
   mricron-data                            # Colin27 T1 brain, the default data set
   chromium                                # headless check of the HTML report (tests)
   bc                                      # timings in scripts/demo.sh
+  xz-utils                                # scripts/gpu-bundle.sh's archive (tests/cli_gpu_bundle.sh)
 )
 
 # Optional groups, named as arguments: packages only some scripts need.
