@@ -8,7 +8,8 @@
 # The bundle holds bin/ (mrgan, mrgan-gpu, test_gpu, mkfixture, mkfastmri)
 # and lib/ (every shared library they load except the C library's, the C++
 # runtime's and CUDA's: cuDNN, cuFFT, cuBLAS and the CUDA runtime are the GPU
-# machine's own, found there by scripts/gpu-run.sh), and COMMIT.
+# machine's own, found there by scripts/gpu-run.sh), and COMMIT (the
+# checkout's commit when packed).
 set -euo pipefail
 [ $# = 2 ] || { echo "usage: $0 BUILD OUT.tar.xz" >&2; exit 2; }
 B=$1 O=$2
@@ -37,7 +38,11 @@ done | sort -u | while read -r name path; do
         *) cp -L "$path" "$D/lib/$name" ;;
     esac
 done
-git -C "$(dirname "$0")" rev-parse HEAD > "$D/COMMIT" 2>/dev/null || echo unknown > "$D/COMMIT"
+# the checkout's commit when packed (the build is assumed to be of it)
+G=(git -C "$(dirname "$0")")
+{ "${G[@]}" rev-parse HEAD 2> /dev/null || echo unknown; } | tr -d '\n' > "$D/COMMIT"
+"${G[@]}" diff --quiet HEAD -- 2> /dev/null || echo -n " (with uncommitted changes)" >> "$D/COMMIT"
+echo >> "$D/COMMIT"
 tar -C "$S" -cJf "$O.tmp" mrgan-gpu-bundle
 mv "$O.tmp" "$O"
 echo "gpu-bundle: ${#BINS[@]} programs, $(ls "$D/lib" | wc -l) libraries, commit $(cat "$D/COMMIT") -> $O ($(du -h "$O" | cut -f1))"
