@@ -25,11 +25,12 @@ for f in "${BINS[@]}"; do cp "$B/$f" "$D/bin/"; done
 # library's (its own glibc must be the one that runs), the C++ runtime (a
 # newer one there serves this build; an older copy could break CUDA's) and CUDA's
 for f in "${BINS[@]}"; do
-    if ldd "$B/$f" | grep -q "not found"; then
+    libs=$(ldd "$B/$f")
+    if grep -q "not found" <<< "$libs"; then
         echo "$0: $B/$f: a library it needs is not found here:" >&2
-        ldd "$B/$f" | grep "not found" >&2; exit 1
+        grep "not found" <<< "$libs" >&2; exit 1
     fi
-    ldd "$B/$f" | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}'
+    awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}' <<< "$libs"
 done | sort -u | while read -r name path; do
     case $name in
         libc.so.*|libm.so.*|libdl.so.*|librt.so.*|libpthread.so.*|ld-linux*|libresolv.so.*) ;;
